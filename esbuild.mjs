@@ -1,0 +1,33 @@
+// Bundles the CLI (and the extension, once it exists) into dist/. `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: production,
+  sourcemap: !production,
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { PACKAGE_VERSION: JSON.stringify(version) },
+  // ws loads these optional native speed-ups only if present; we do not ship them.
+  external: ['bufferutil', 'utf-8-validate'],
+};
+
+const builds = [{ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
+if (existsSync('src/extension.ts')) {
+  builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
+}
+
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+  console.log('[watch] build started');
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,129 @@
+/**
+ * The one place that decides who may talk to the server: the Host allowlist (against DNS
+ * rebinding) for every request, and the Origin allowlist for WebSocket upgrades.
+ */
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** True for names that always mean this machine: localhost, 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase();
+  if (LOOPBACK_NAMES.has(name)) return true;
+  return isIP(name) === 4 && name.startsWith('127.');
+}
+
+/** True for bind addresses that listen on every interface. */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/**
+ * Splits a Host header (or URL authority) into a lower-case host name without brackets and a
+ * port. Returns undefined for a value that is not a plain `name[:port]`.
+ */
+export function parseAuthority(value: string): { name: string; port: number | undefined } | undefined {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.\-_]+)(?::(\d{1,5}))?$/i.exec(value.trim());
+  if (!match) return undefined;
+  let name = match[1].toLowerCase();
+  if (name.startsWith('[')) name = name.slice(1, -1);
+  if (name.endsWith('.')) name = name.slice(0, -1); // 'localhost.' is 'localhost'
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && port > 65535) return undefined;
+  return { name, port };
+}
+
+export interface GuardOptions {
+  /** The address the server is bound to. */
+  host: string;
+  /** Extra host names the user allowed in the Host header (e.g. a tunnel or LAN name). */
+  allowedHosts?: readonly string[];
+  /** Extra origins the user allowed for WebSocket upgrades, exactly as browsers send them. */
+  allowedOrigins?: readonly string[];
+}
+
+export type Verdict = { ok: true } | { ok: false; status: number; reason: string };
+
+const ALLOWED: Verdict = { ok: true };
+
+export class Guard {
+  private readonly hosts = new Set<string>();
+  private readonly origins = new Set<string>();
+  private port = 0;
+
+  constructor(options: GuardOptions) {
+    for (const name of options.allowedHosts ?? []) this.hosts.add(normaliseHostName(name));
+    for (const origin of options.allowedOrigins ?? []) this.allowOrigin(origin);
+    const bound = options.host.toLowerCase();
+    if (!isLoopbackHost(bound)) {
+      // Listening beyond loopback was opted into: the bound address itself is a fine Host,
+      // and for a wildcard bind so is every address of this machine (IP literals cannot be
+      // used for DNS rebinding).
+      if (isWildcardHost(bound)) {
+        for (const list of Object.values(networkInterfaces())) {
+          for (const info of list ?? []) this.hosts.add(info.address.toLowerCase());
+        }
+      } else {
+        this.hosts.add(normaliseHostName(bound));
+      }
+    }
+  }
+
+  /** Called once the port is known (it may have been 0 until listening). */
+  setPort(port: number): void {
+    this.port = port;
+  }
+
+  /** Allows one more exact origin for WebSocket upgrades, e.g. the editor's webview origin. */
+  allowOrigin(origin: string): void {
+    this.origins.add(origin.trim().toLowerCase().replace(/\/+$/, ''));
+  }
+
+  checkHost(hostHeader: string | undefined): Verdict {
+    if (hostHeader === undefined || hostHeader === '') {
+      return { ok: false, status: 400, reason: 'The request has no Host header.' };
+    }
+    const authority = parseAuthority(hostHeader);
+    if (authority && (isLoopbackHost(authority.name) || this.hosts.has(authority.name))) return ALLOWED;
+    return {
+      ok: false,
+      status: 403,
+      reason:
+        `Host "${hostHeader.slice(0, 100)}" is not allowed. Only loopback names are accepted; ` +
+        'add other names with the allowed hosts option.',
+    };
+  }
+
+  checkOrigin(origin: string | undefined): Verdict {
+    // Clients that are not browsers send no Origin; browsers always do on upgrades.
+    if (origin === undefined) return ALLOWED;
+    const value = origin.trim().toLowerCase();
+    if (this.origins.has(value)) return ALLOWED;
+    if (value.startsWith('vscode-webview://') && value.length > 'vscode-webview://'.length) return ALLOWED;
+    if (this.isOwnOrigin(value)) return ALLOWED;
+    return {
+      ok: false,
+      status: 403,
+      reason:
+        `Origin "${origin.slice(0, 200)}" is not allowed. Pages served by this server, the editor's ` +
+        'panel and origins added with the allowed origins option may connect.',
+    };
+  }
+
+  /** An origin of a page this server itself served: http://<loopback or allowed host>:<our port>. */
+  private isOwnOrigin(origin: string): boolean {
+    const match = /^http:\/\/(.+)$/.exec(origin);
+    if (!match) return false;
+    const authority = parseAuthority(match[1]);
+    if (!authority) return false;
+    const port = authority.port ?? 80;
+    if (port !== this.port) return false;
+    return isLoopbackHost(authority.name) || this.hosts.has(authority.name);
+  }
+}
+
+function normaliseHostName(name: string): string {
+  const parsed = parseAuthority(name);
+  return parsed ? parsed.name : name.trim().toLowerCase();
+}

@@ -1,0 +1,20 @@
+/** Small HTML helpers shared by error pages and directory listings. */
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** A page that can run nothing and load nothing (styles inline only). */
+export const STRICT_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+export function page(title: string, body: string): string {
+  return (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<title>${escapeHtml(title)}</title>\n` +
+    '<style>body{font:14px/1.5 system-ui,sans-serif;margin:2em;color-scheme:light dark}' +
+    'a{text-decoration:none}a:hover{text-decoration:underline}li{list-style:none}</style>\n' +
+    `</head>\n<body>\n${body}\n</body>\n</html>\n`
+  );
+}

@@ -1,0 +1,322 @@
+/**
+ * startServer(options): one port, HTTP for the folder's files and a WebSocket echo on one path.
+ * Every request passes the Host guard; upgrades also pass the Origin guard and path routing.
+ */
+import { promises as fs } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { ServerEvents } from './events';
+import { Guard, isLoopbackHost, isWildcardHost } from './guard';
+import { EchoEndpoint } from './socket';
+import { BASE_HEADERS, STATUS_TEXT, sendError, serveStatic } from './static';
+
+export interface ServerOptions {
+  /** The folder to serve. */
+  root: string;
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1. Anything but loopback needs `allowLan`. */
+  host?: string;
+  /** Explicit opt-in to listen on a non-loopback address (reachable from the network). */
+  allowLan?: boolean;
+  /** Path of the WebSocket echo endpoint. Default `/websocket`. */
+  wsPath?: string;
+  /** Largest WebSocket message in bytes. Default 16 MiB. */
+  maxMessageSize?: number;
+  /** permessage-deflate for WebSocket messages. Default off. */
+  compression?: boolean;
+  /** Heartbeat interval in ms. Default 30 s. */
+  heartbeatMs?: number;
+  /** Serve dotfiles and dot-directories. Default off. */
+  dotfiles?: boolean;
+  /** Extra names accepted in the Host header. */
+  allowedHosts?: readonly string[];
+  /** Extra origins accepted for WebSocket upgrades. */
+  allowedOrigins?: readonly string[];
+}
+
+export const DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  wsPath: '/websocket',
+  maxMessageSize: 16 * 1024 * 1024,
+  heartbeatMs: 30_000,
+} as const;
+
+export type StartErrorCode =
+  | 'ROOT_MISSING'
+  | 'ROOT_NOT_DIRECTORY'
+  | 'ROOT_UNREADABLE'
+  | 'PORT_IN_USE'
+  | 'PORT_FORBIDDEN'
+  | 'HOST_NOT_LOOPBACK'
+  | 'HOST_UNAVAILABLE'
+  | 'INVALID_OPTION';
+
+/** A start failure with a message written for the person who asked for the server. */
+export class StartError extends Error {
+  constructor(
+    readonly code: StartErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+export interface RunningServer {
+  /** `http://<host>:<port>/`, with the real bound port. */
+  readonly url: string;
+  /** `ws://<host>:<port><wsPath>`. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly host: string;
+  /** The served folder after realpath. */
+  readonly root: string;
+  readonly wsPath: string;
+  readonly events: ServerEvents;
+  /** WebSocket clients connected now. */
+  readonly clientCount: number;
+  /** Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). */
+  allowOrigin(origin: string): void;
+  /** Closes every WebSocket with 1001, ends every connection and resolves once the port is free. */
+  close(): Promise<void>;
+}
+
+const MAX_LOGGED_PATH = 200;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const port = options.port ?? DEFAULTS.port;
+  const host = options.host ?? DEFAULTS.host;
+  const wsPath = options.wsPath ?? DEFAULTS.wsPath;
+  const maxMessageSize = options.maxMessageSize ?? DEFAULTS.maxMessageSize;
+  validateOptions(port, host, wsPath, maxMessageSize, options.allowLan ?? false);
+  const realRoot = await resolveRoot(options.root);
+
+  const events = new ServerEvents();
+  const guard = new Guard({ host, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins });
+  const endpoint = new EchoEndpoint(
+    { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
+    events,
+  );
+  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false };
+
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const started = events.active ? performance.now() : 0;
+    if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
+    handleRequest(req, res).catch((error: unknown) => {
+      if (events.active) events.emit({ type: 'error', message: `request ${req.method} failed: ${String(error)}`, error });
+      if (!res.headersSent) sendError(res, 500, 'The server failed to answer this request.');
+      else res.destroy();
+    });
+  });
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hostVerdict = guard.checkHost(req.headers.host);
+    if (!hostVerdict.ok) {
+      if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
+      return sendError(res, hostVerdict.status, hostVerdict.reason);
+    }
+    const method = req.method ?? '';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...BASE_HEADERS, Allow: 'GET, HEAD, OPTIONS' });
+      res.end();
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
+    }
+    const target = splitTarget(req.url ?? '');
+    if (!target) return sendError(res, 400, 'The request target is not a path.');
+    if (target.pathname === wsPath) {
+      return sendError(res, 426, `${wsPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
+        Upgrade: 'websocket',
+        Connection: 'Upgrade',
+      });
+    }
+    await serveStatic(req, res, target.pathname, target.search, staticOptions);
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
+      if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
+      abortUpgrade(socket, status, reason);
+    };
+    const hostVerdict = guard.checkHost(req.headers.host);
+    if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
+    const target = splitTarget(req.url ?? '');
+    if (!target || target.pathname !== wsPath) {
+      return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${wsPath}.`);
+    }
+    const origin = req.headers.origin;
+    const originVerdict = guard.checkOrigin(origin);
+    if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
+    endpoint.handleUpgrade(req, socket, head, origin);
+  });
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // Malformed HTTP (Node's parser refused it): answer 400 when we still can.
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await listen(server, port, host);
+  const boundPort = (server.address() as AddressInfo).port;
+  guard.setPort(boundPort);
+  const shownHost = displayHost(host);
+  const url = `http://${shownHost}:${boundPort}/`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    wsUrl: `ws://${shownHost}:${boundPort}${wsPath}`,
+    port: boundPort,
+    host,
+    root: realRoot,
+    wsPath,
+    events,
+    get clientCount() {
+      return endpoint.clientCount;
+    },
+    allowOrigin: (origin: string) => guard.allowOrigin(origin),
+    close: () => {
+      closing ??= shutdown(server, endpoint, sockets);
+      return closing;
+    },
+  };
+}
+
+function validateOptions(port: number, host: string, wsPath: string, maxMessageSize: number, allowLan: boolean): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new StartError('INVALID_OPTION', `Port must be a whole number from 0 to 65535, not ${String(port)}.`);
+  }
+  if (!wsPath.startsWith('/') || /[?#\s]/.test(wsPath)) {
+    throw new StartError('INVALID_OPTION', `The WebSocket path must start with "/" and hold no "?", "#" or spaces: ${wsPath}`);
+  }
+  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
+    throw new StartError('INVALID_OPTION', `The maximum message size must be a positive number of bytes, not ${String(maxMessageSize)}.`);
+  }
+  if (!isLoopbackHost(host) && !allowLan) {
+    throw new StartError(
+      'HOST_NOT_LOOPBACK',
+      `Host ${host} is not a loopback address: the folder would be reachable from other machines. ` +
+        'Opt in explicitly to listen beyond this machine.',
+    );
+  }
+}
+
+async function resolveRoot(root: string): Promise<string> {
+  const absolute = path.resolve(root);
+  let real: string;
+  try {
+    real = await fs.realpath(absolute);
+  } catch {
+    throw new StartError('ROOT_MISSING', `Folder not found: ${absolute}`);
+  }
+  const stats = await fs.stat(real);
+  if (!stats.isDirectory()) throw new StartError('ROOT_NOT_DIRECTORY', `Not a folder: ${absolute}`);
+  try {
+    await fs.access(real, fs.constants.R_OK | fs.constants.X_OK);
+  } catch {
+    throw new StartError('ROOT_UNREADABLE', `Folder cannot be read: ${absolute}`);
+  }
+  return real;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      reject(listenErrorToStartError(error, port, host));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, host: string): StartError {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new StartError('PORT_IN_USE', `Port ${port} on ${host} is already in use.`);
+    case 'EACCES':
+      return new StartError('PORT_FORBIDDEN', `Not allowed to listen on port ${port} on ${host}.`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartError('HOST_UNAVAILABLE', `Cannot listen on ${host}: this machine has no such address.`);
+    default:
+      return new StartError('HOST_UNAVAILABLE', `Cannot listen on ${host}:${port}: ${error.message}`);
+  }
+}
+
+/** The host part of the URL people click: loopback for wildcard binds, brackets for IPv6. */
+function displayHost(host: string): string {
+  if (isWildcardHost(host)) return host === '::' ? '[::1]' : '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Splits an origin-form request target into its path and query; undefined for other forms. */
+function splitTarget(url: string): { pathname: string; search: string } | undefined {
+  if (!url.startsWith('/')) return undefined;
+  const end = url.search(/[?#]/);
+  if (end === -1) return { pathname: url, search: '' };
+  return { pathname: url.slice(0, end), search: url[end] === '?' ? url.slice(end).split('#')[0] : '' };
+}
+
+/** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */
+function abortUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = reason + '\n';
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function remoteOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? '';
+}
+
+function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResponse, started: number): void {
+  const length = Number(res.getHeader('content-length') ?? 0);
+  events.emit({
+    type: 'request',
+    method: req.method ?? '',
+    path: (req.url ?? '').slice(0, MAX_LOGGED_PATH),
+    status: res.statusCode,
+    bytes: req.method === 'HEAD' || res.statusCode === 304 ? 0 : length,
+    durationMs: performance.now() - started,
+    remote: remoteOf(req),
+  });
+}
+
+async function shutdown(server: Server, endpoint: EchoEndpoint, sockets: Set<Socket>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await endpoint.close();
+  server.closeIdleConnections();
+  // Give in-flight responses a moment, then cut whatever is left so the port really frees.
+  const cut = setTimeout(() => {
+    for (const socket of sockets) socket.destroy();
+  }, 500);
+  await closed;
+  clearTimeout(cut);
+}

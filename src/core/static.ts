@@ -1,0 +1,209 @@
+/**
+ * GET/HEAD file serving: index.html or a listing for directories, caching validators,
+ * conditional requests, single byte ranges, and streams that are torn down when the client goes.
+ */
+import { promises as fs, type Stats } from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { STRICT_CSP, escapeHtml, page } from './html';
+import { renderListing } from './listing';
+import { contentTypeFor } from './mime';
+import { decodePathSegments, resolveInsideRoot } from './resolve';
+
+export interface StaticOptions {
+  /** The served folder after realpath. */
+  realRoot: string;
+  dotfiles: boolean;
+}
+
+export const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  412: 'Precondition Failed',
+  416: 'Range Not Satisfiable',
+  426: 'Upgrade Required',
+  500: 'Internal Server Error',
+};
+
+/** Headers every response carries. */
+export const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = { 'X-Content-Type-Options': 'nosniff' };
+
+/** An escaped HTML error page that can run nothing. */
+export function sendError(res: ServerResponse, status: number, reason: string, extra: OutgoingHttpHeaders = {}): void {
+  const title = `${status} ${STATUS_TEXT[status] ?? 'Error'}`;
+  const body = page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(reason)}</p>`);
+  res.writeHead(status, {
+    ...BASE_HEADERS,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Content-Security-Policy': STRICT_CSP,
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Serves the request target `pathname` (still percent-encoded) with `search` kept for redirects. */
+export async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string, search: string, options: StaticOptions): Promise<void> {
+  const decoded = decodePathSegments(pathname);
+  if (!decoded.ok) return sendError(res, decoded.status, decoded.reason);
+  const { segments } = decoded;
+  const found = await resolveInsideRoot(options.realRoot, segments, options);
+  if (!found.ok) return sendError(res, found.status, found.reason);
+  if (found.kind === 'file') return serveFile(req, res, found.realPath, found.stats);
+
+  const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
+  if (!pathname.endsWith('/')) {
+    // Built from the decoded segments, so the Location is always a single-slash path on this
+    // host: '//evil.example' and '/\evil.example' can't become absolute redirects.
+    const query = /^\?[\x21-\x7e]*$/.test(search) ? search : '';
+    res.writeHead(301, { ...BASE_HEADERS, Location: canonical + query, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index.realPath, index.stats);
+  const html = await renderListing(found.realPath, canonical, options.dotfiles);
+  res.writeHead(200, {
+    ...BASE_HEADERS,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Content-Security-Policy': STRICT_CSP,
+    'Cache-Control': 'no-cache',
+  });
+  res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+export function etagFor(stats: Stats): string {
+  return `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
+}
+
+/** Weak comparison of an entity tag list (`If-None-Match`, `If-Match`) with our tag. */
+function etagListMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const ours = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === ours);
+}
+
+/** True when the date header is valid and the file was not modified after it (1 s resolution). */
+function notModifiedSince(header: string, stats: Stats): boolean {
+  const since = Date.parse(header);
+  return !Number.isNaN(since) && Math.floor(stats.mtimeMs / 1000) * 1000 <= since;
+}
+
+type Precondition = 200 | 304 | 412;
+
+/** RFC 9110 section 13.2.2 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
+function evaluatePreconditions(req: IncomingMessage, etag: string, stats: Stats): Precondition {
+  const h = req.headers;
+  if (h['if-match'] !== undefined) {
+    if (!etagListMatches(h['if-match'], etag)) return 412;
+  } else if (h['if-unmodified-since'] !== undefined) {
+    const since = Date.parse(h['if-unmodified-since']);
+    if (!Number.isNaN(since) && !notModifiedSince(h['if-unmodified-since'], stats)) return 412;
+  }
+  if (h['if-none-match'] !== undefined) {
+    if (etagListMatches(h['if-none-match'], etag)) return 304;
+  } else if (h['if-modified-since'] !== undefined) {
+    if (notModifiedSince(h['if-modified-since'], stats)) return 304;
+  }
+  return 200;
+}
+
+export type ByteRange = { start: number; end: number };
+
+/**
+ * Parses a Range header for a file of `size` bytes: a single satisfiable range, 'unsatisfiable',
+ * or undefined to ignore the header (malformed, other units, or several ranges: we send it all).
+ */
+export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | undefined {
+  const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!match) return undefined;
+  const [, first, last] = match;
+  if (first === '' && last === '') return undefined;
+  let start: number;
+  let end: number;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(first);
+    end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+    if (last !== '' && Number(last) < start) return undefined;
+  }
+  if (start >= size || size === 0) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** If-Range: the range applies only when the validator still matches (strong date or tag). */
+function ifRangeAllows(req: IncomingMessage, etag: string, stats: Stats): boolean {
+  const header = req.headers['if-range'];
+  if (header === undefined) return true;
+  const value = String(header);
+  if (value.includes('"')) return value.trim() === etag.replace(/^W\//, '') || value.trim() === etag;
+  return notModifiedSince(value, stats) && Date.parse(value) === Math.floor(stats.mtimeMs / 1000) * 1000;
+}
+
+async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: string, stats: Stats): Promise<void> {
+  const etag = etagFor(stats);
+  const headers: OutgoingHttpHeaders = {
+    ...BASE_HEADERS,
+    'Content-Type': contentTypeFor(realPath),
+    'Cache-Control': 'no-cache',
+    ETag: etag,
+    'Last-Modified': stats.mtime.toUTCString(),
+    'Accept-Ranges': 'bytes',
+  };
+  const precondition = evaluatePreconditions(req, etag, stats);
+  if (precondition === 412) return sendError(res, 412, 'A precondition of the request did not hold.');
+  if (precondition === 304) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+
+  let status = 200;
+  let range: ByteRange = { start: 0, end: stats.size - 1 };
+  const rangeHeader = req.headers.range;
+  if (rangeHeader !== undefined && ifRangeAllows(req, etag, stats)) {
+    const parsed = parseRange(rangeHeader, stats.size);
+    if (parsed === 'unsatisfiable') {
+      return sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${stats.size}` });
+    }
+    if (parsed) {
+      status = 206;
+      range = parsed;
+      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stats.size}`;
+    }
+  }
+  const length = stats.size === 0 ? 0 : range.end - range.start + 1;
+  headers['Content-Length'] = length;
+  if (req.method === 'HEAD' || length === 0) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  await streamFile(res, realPath, range, status, headers);
+}
+
+/** Opens first so a vanished file is a clean 404; `pipeline` destroys the stream if the client goes. */
+async function streamFile(res: ServerResponse, realPath: string, range: ByteRange, status: number, headers: OutgoingHttpHeaders): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(realPath, 'r');
+  } catch {
+    return sendError(res, 404, 'Not found.');
+  }
+  if (res.destroyed) {
+    await handle.close();
+    return;
+  }
+  res.writeHead(status, headers);
+  // The stream owns the handle and closes it when it ends or is destroyed.
+  const stream = handle.createReadStream({ start: range.start, end: range.end });
+  await new Promise<void>((resolve) => pipeline(stream, res, () => resolve()));
+}

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { ServerEvents } from './events';
 import { Guard, isLoopbackHost, isWildcardHost } from './guard';
 import { EchoEndpoint } from './socket';
-import { BASE_HEADERS, STATUS_TEXT, sendError, serveStatic } from './static';
+import { BASE_HEADERS, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
 
 export interface ServerOptions {
   /** The folder to serve. */
@@ -297,13 +297,12 @@ function remoteOf(req: IncomingMessage): string {
 }
 
 function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResponse, started: number): void {
-  const length = Number(res.getHeader('content-length') ?? 0);
   events.emit({
     type: 'request',
     method: req.method ?? '',
     path: (req.url ?? '').slice(0, MAX_LOGGED_PATH),
     status: res.statusCode,
-    bytes: req.method === 'HEAD' || res.statusCode === 304 ? 0 : length,
+    bytes: bodyLengthOf(res),
     durationMs: performance.now() - started,
     remote: remoteOf(req),
   });

@@ -27,6 +27,19 @@ export const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
+/** Body length of each response, for the request event (writeHead headers can't be read back). */
+const bodyLengths = new WeakMap<ServerResponse, number>();
+
+export function bodyLengthOf(res: ServerResponse): number {
+  return bodyLengths.get(res) ?? 0;
+}
+
+/** writeHead that remembers the body length it announces. */
+function head(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+  if (res.req.method !== 'HEAD' && status !== 304) bodyLengths.set(res, Number(headers['Content-Length'] ?? 0));
+  res.writeHead(status, headers);
+}
+
 /** Headers every response carries. */
 export const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = { 'X-Content-Type-Options': 'nosniff' };
 
@@ -34,7 +47,7 @@ export const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = { 'X-Content-Type-Opt
 export function sendError(res: ServerResponse, status: number, reason: string, extra: OutgoingHttpHeaders = {}): void {
   const title = `${status} ${STATUS_TEXT[status] ?? 'Error'}`;
   const body = page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(reason)}</p>`);
-  res.writeHead(status, {
+  head(res, status, {
     ...BASE_HEADERS,
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
@@ -59,14 +72,14 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, pat
     // Built from the decoded segments, so the Location is always a single-slash path on this
     // host: '//evil.example' and '/\evil.example' can't become absolute redirects.
     const query = /^\?[\x21-\x7e]*$/.test(search) ? search : '';
-    res.writeHead(301, { ...BASE_HEADERS, Location: canonical + query, 'Content-Length': 0 });
+    head(res, 301, { ...BASE_HEADERS, Location: canonical + query, 'Content-Length': 0 });
     res.end();
     return;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
   if (index.ok && index.kind === 'file') return serveFile(req, res, index.realPath, index.stats);
   const html = await renderListing(found.realPath, canonical, options.dotfiles);
-  res.writeHead(200, {
+  head(res, 200, {
     ...BASE_HEADERS,
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(html),
@@ -161,7 +174,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: st
   const precondition = evaluatePreconditions(req, etag, stats);
   if (precondition === 412) return sendError(res, 412, 'A precondition of the request did not hold.');
   if (precondition === 304) {
-    res.writeHead(304, headers);
+    head(res, 304, headers);
     res.end();
     return;
   }
@@ -183,7 +196,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: st
   const length = stats.size === 0 ? 0 : range.end - range.start + 1;
   headers['Content-Length'] = length;
   if (req.method === 'HEAD' || length === 0) {
-    res.writeHead(status, headers);
+    head(res, status, headers);
     res.end();
     return;
   }
@@ -202,7 +215,7 @@ async function streamFile(res: ServerResponse, realPath: string, range: ByteRang
     await handle.close();
     return;
   }
-  res.writeHead(status, headers);
+  head(res, status, headers);
   // The stream owns the handle and closes it when it ends or is destroyed.
   const stream = handle.createReadStream({ start: range.start, end: range.end });
   await new Promise<void>((resolve) => pipeline(stream, res, () => resolve()));

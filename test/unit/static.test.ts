@@ -133,11 +133,19 @@ describe('static serving', () => {
       '/%2fetc%2fpasswd',
       '/' + path.join(root, '..', 'secret.txt'),
     ];
-    for (const target of targets) {
-      const res = await get(port, target);
-      assert.ok([400, 403, 404].includes(res.status), `${target} -> ${res.status}`);
-      assert.ok(!res.raw.toString('latin1').includes(SECRET), `${target} leaked the secret`);
-      assert.ok(!res.raw.toString('latin1').includes('root:x:0'), `${target} leaked /etc/passwd`);
+    // Also with dotfiles served, so the hidden-name rule can't mask a containment bug.
+    const withDotfiles = await startServer({ root, port: 0, dotfiles: true });
+    try {
+      for (const p of [port, withDotfiles.port]) {
+        for (const target of targets) {
+          const res = await get(p, target);
+          assert.ok([400, 403, 404].includes(res.status), `${target} -> ${res.status}`);
+          assert.ok(!res.raw.toString('latin1').includes(SECRET), `${target} leaked the secret`);
+          assert.ok(!res.raw.toString('latin1').includes('root:x:0'), `${target} leaked /etc/passwd`);
+        }
+      }
+    } finally {
+      await withDotfiles.close();
     }
   });
 

@@ -1,0 +1,307 @@
+/** The WebSocket endpoint with real clients: echo, limits, fragments, origins, liveness, shutdown. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import type { ServerEvent } from '../../src/core/events';
+import { startServer, type RunningServer } from '../../src/core/server';
+import { REPO_ROOT } from '../support/http';
+import { closeCodeOf, echoAll, frame, openClient, rawHandshake, readCloseCode } from '../support/ws';
+import * as path from 'node:path';
+
+const DEMO = path.join(REPO_ROOT, 'media', 'demo');
+
+describe('WebSocket echo', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ root: DEMO, port: 0 });
+  });
+  after(() => server.close());
+
+  it('echoes text as text and binary as the same bytes, in order', async () => {
+    const ws = await openClient(server.wsUrl);
+    const messages: Array<string | Buffer> = [];
+    for (let i = 0; i < 200; i++) messages.push(i % 2 ? randomBytes(i * 7) : `message ${i} — ünïcødé ✓`);
+    messages.push('', Buffer.alloc(0));
+    const replies = await echoAll(ws, messages);
+    replies.forEach((reply, i) => {
+      const sent = messages[i];
+      assert.equal(reply.binary, Buffer.isBuffer(sent), `kind of reply ${i}`);
+      assert.deepEqual(reply.data, Buffer.isBuffer(sent) ? sent : Buffer.from(sent), `bytes of reply ${i}`);
+    });
+    ws.close();
+  });
+
+  it('serves 50 concurrent clients, each getting only its own echoes', async () => {
+    const clients = await Promise.all(Array.from({ length: 50 }, () => openClient(server.wsUrl)));
+    const results = await Promise.all(clients.map((ws, c) => echoAll(ws, Array.from({ length: 20 }, (_, i) => `client ${c} message ${i}`))));
+    results.forEach((replies, c) => replies.forEach((r, i) => assert.equal(r.data.toString(), `client ${c} message ${i}`)));
+    clients.forEach((ws) => ws.close());
+  });
+
+  it('reassembles a fragmented message and echoes it whole', async () => {
+    const { socket, status, rest } = await rawHandshake(server.port);
+    assert.equal(status, 101);
+    const parts = ['frag', 'men', 'ted ✓'];
+    socket.write(Buffer.concat([
+      frame(0x1, Buffer.from(parts[0]), { fin: false }),
+      frame(0x9, Buffer.from('ping in between')), // control frames may interleave
+      frame(0x0, Buffer.from(parts[1]), { fin: false }),
+      frame(0x0, Buffer.from(parts[2]), { fin: true }),
+    ]));
+    const text = await new Promise<string>((resolve) => {
+      let data = rest;
+      socket.on('data', (chunk: Buffer) => {
+        data = Buffer.concat([data, chunk]);
+        // Skip the pong, find the text frame.
+        let offset = 0;
+        while (offset + 2 <= data.length) {
+          const length = data[offset + 1] & 0x7f;
+          if (offset + 2 + length > data.length) break;
+          if ((data[offset] & 0x0f) === 0x1) return resolve(data.subarray(offset + 2, offset + 2 + length).toString());
+          offset += 2 + length;
+        }
+      });
+    });
+    assert.equal(text, parts.join(''));
+    socket.destroy();
+  });
+
+  it('closes with 1007 on invalid UTF-8 and keeps serving others', async () => {
+    const { socket, rest } = await rawHandshake(server.port);
+    socket.write(frame(0x1, Buffer.from([0xc3, 0x28, 0xff])));
+    assert.equal(await readCloseCode(socket, rest), 1007);
+    socket.destroy();
+    const ws = await openClient(server.wsUrl);
+    assert.equal((await echoAll(ws, ['still here']))[0].data.toString(), 'still here');
+    ws.close();
+  });
+
+  it('closes with 1002 on protocol errors (unmasked frame, reserved bits, unknown opcode)', async () => {
+    for (const bad of [frame(0x1, Buffer.from('x'), { masked: false }), frame(0x1, Buffer.from('x'), { rsv: 2 }), frame(0x3, Buffer.from('x'))]) {
+      const { socket, rest } = await rawHandshake(server.port);
+      socket.write(bad);
+      assert.equal(await readCloseCode(socket, rest), 1002);
+      socket.destroy();
+    }
+    const ws = await openClient(server.wsUrl);
+    assert.equal((await echoAll(ws, ['alive']))[0].data.toString(), 'alive');
+    ws.close();
+  });
+
+  it('refuses upgrades on other paths with 404 and bad Host with 403', async () => {
+    const other = await rawHandshake(server.port, {}, '/other');
+    assert.equal(other.status, 404);
+    other.socket.destroy();
+    const query = await rawHandshake(server.port, {}, '/websocket?x=1');
+    assert.equal(query.status, 101, 'a query string does not change the path');
+    query.socket.destroy();
+    const host = await rawHandshake(server.port, { Host: 'evil.example' });
+    assert.equal(host.status, 403);
+    host.socket.destroy();
+  });
+
+  it('negotiates no compression by default', async () => {
+    const ws = await openClient(server.wsUrl, { perMessageDeflate: true });
+    assert.equal(ws.extensions, '');
+    ws.close();
+  });
+});
+
+describe('WebSocket origin rule', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ root: DEMO, port: 0, allowedOrigins: ['https://tunnel.example'] });
+  });
+  after(() => server.close());
+
+  const statusFor = async (origin: string | undefined): Promise<number> => {
+    const { socket, status } = await rawHandshake(server.port, origin === undefined ? {} : { Origin: origin });
+    socket.destroy();
+    return status;
+  };
+
+  it('accepts no Origin, its own origin, webviews and configured origins', async () => {
+    for (const origin of [
+      undefined,
+      `http://127.0.0.1:${server.port}`,
+      `http://localhost:${server.port}`,
+      `http://[::1]:${server.port}`,
+      'vscode-webview://1a2b3c4d',
+      'https://tunnel.example',
+    ]) {
+      assert.equal(await statusFor(origin), 101, String(origin));
+    }
+  });
+
+  it('refuses foreign origins with 403 before upgrading', async () => {
+    for (const origin of [
+      'http://evil.example',
+      `http://evil.example:${server.port}`,
+      `http://127.0.0.1:${server.port + 1}`,
+      'http://127.0.0.1',
+      `https://127.0.0.1:${server.port}`,
+      'null',
+      'file://',
+      'vscode-webview://',
+      `http://127.0.0.1:${server.port}.evil.example`,
+    ]) {
+      assert.equal(await statusFor(origin), 403, origin);
+    }
+  });
+
+  it('accepts an origin added at run time', async () => {
+    assert.equal(await statusFor('http://127.0.0.1:9999'), 403);
+    server.allowOrigin('http://127.0.0.1:9999');
+    assert.equal(await statusFor('http://127.0.0.1:9999'), 101);
+  });
+});
+
+describe('WebSocket limits', () => {
+  it('accepts a message of exactly the limit however fragmented, and closes 1009 beyond it', async () => {
+    const server = await startServer({ root: DEMO, port: 0, maxMessageSize: 1024 });
+    try {
+      const ws = await openClient(server.wsUrl);
+      const exact = randomBytes(1024);
+      assert.deepEqual((await echoAll(ws, [exact]))[0].data, exact);
+      // The same size in 16 fragments of 64 bytes.
+      const { socket, rest } = await rawHandshake(server.port);
+      const parts = [];
+      for (let i = 0; i < 16; i++) parts.push(frame(i === 0 ? 0x2 : 0x0, exact.subarray(i * 64, (i + 1) * 64), { fin: i === 15 }));
+      socket.write(Buffer.concat(parts));
+      const echoed = await new Promise<Buffer>((resolve) => {
+        let data = rest;
+        socket.on('data', (chunk: Buffer) => {
+          data = Buffer.concat([data, chunk]);
+          if (data.length >= 4 + 1024) resolve(data.subarray(4, 4 + 1024));
+        });
+      });
+      assert.deepEqual(echoed, exact);
+      socket.destroy();
+      // One byte over, sent as fragments that are each small.
+      const over = await rawHandshake(server.port);
+      over.socket.write(Buffer.concat([frame(0x2, Buffer.alloc(600), { fin: false }), frame(0x0, Buffer.alloc(425), { fin: true })]));
+      assert.equal(await readCloseCode(over.socket, over.rest), 1009);
+      over.socket.destroy();
+      const big = await openClient(server.wsUrl);
+      const closed = closeCodeOf(big);
+      big.send(Buffer.alloc(1025));
+      assert.equal(await closed, 1009);
+      ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('defaults to a 16 MiB limit', async () => {
+    const server = await startServer({ root: DEMO, port: 0 });
+    try {
+      const ws = await openClient(server.wsUrl);
+      const exact = Buffer.alloc(16 * 1024 * 1024, 1);
+      const [reply] = await echoAll(ws, [exact]);
+      assert.equal(reply.data.length, exact.length);
+      const closed = closeCodeOf(ws);
+      ws.send(Buffer.alloc(16 * 1024 * 1024 + 1));
+      assert.equal(await closed, 1009);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps echoing for others while a client floods without reading', async () => {
+    const server = await startServer({ root: DEMO, port: 0 });
+    try {
+      const { socket } = await rawHandshake(server.port);
+      socket.pause(); // never read the echoes
+      const chunk = frame(0x2, Buffer.alloc(64 * 1024, 3));
+      for (let i = 0; i < 256; i++) socket.write(chunk); // 16 MiB the server must not buffer blindly
+      const ws = await openClient(server.wsUrl);
+      assert.equal((await echoAll(ws, ['fair share']))[0].data.toString(), 'fair share');
+      ws.close();
+      socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('offers permessage-deflate when compression is enabled', async () => {
+    const server = await startServer({ root: DEMO, port: 0, compression: true });
+    try {
+      const ws = await openClient(server.wsUrl, { perMessageDeflate: true });
+      assert.match(ws.extensions, /permessage-deflate/);
+      const text = 'compress me '.repeat(1000);
+      assert.equal((await echoAll(ws, [text]))[0].data.toString(), text);
+      ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('WebSocket liveness and shutdown', () => {
+  it('drops a peer that stops answering pings and keeps one that answers', async () => {
+    const server = await startServer({ root: DEMO, port: 0, heartbeatMs: 100 });
+    try {
+      const live = await openClient(server.wsUrl); // ws answers pings by itself
+      const { socket } = await rawHandshake(server.port); // never answers
+      const started = Date.now();
+      await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      assert.ok(Date.now() - started < 2000, 'dead peer dropped within a few heartbeats');
+      assert.equal(live.readyState, WebSocket.OPEN);
+      assert.equal((await echoAll(live, ['alive']))[0].data.toString(), 'alive');
+      live.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes clients with 1001 and frees the port before close() resolves', async () => {
+    const server = await startServer({ root: DEMO, port: 0 });
+    const clients = await Promise.all([openClient(server.wsUrl), openClient(server.wsUrl)]);
+    const codes = Promise.all(clients.map(closeCodeOf));
+    await server.close();
+    assert.deepEqual(await codes, [1001, 1001]);
+    assert.equal(server.clientCount, 0);
+    // The port can be bound again at once.
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(server.port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  });
+});
+
+describe('server events', () => {
+  it('reports requests, clients with their origin, frames with size and kind, and refusals', async () => {
+    const server = await startServer({ root: DEMO, port: 0 });
+    const events: ServerEvent[] = [];
+    const subscription = server.events.on((e) => events.push(e));
+    try {
+      const res = await fetch(server.url);
+      await res.text();
+      const origin = `http://127.0.0.1:${server.port}`;
+      const ws = await openClient(server.wsUrl, { origin });
+      await echoAll(ws, ['hello', Buffer.from([1, 2, 3])]);
+      const closed = closeCodeOf(ws);
+      ws.close(1000, 'bye');
+      await closed;
+      await fetch(server.url, { headers: { 'X-Test': '1' } }).then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 50));
+      const request = events.find((e) => e.type === 'request');
+      assert.deepEqual(request && { ...request, durationMs: 0, remote: '' }, { type: 'request', method: 'GET', path: '/', status: 200, bytes: (await import('node:fs')).statSync(path.join(DEMO, 'index.html')).size, durationMs: 0, remote: '' });
+      const open = events.find((e) => e.type === 'client-open');
+      assert.equal(open?.type === 'client-open' && open.origin, origin);
+      const frames = events.filter((e) => e.type === 'frame').map((e) => e.type === 'frame' && `${e.direction}:${e.kind}:${e.size}`);
+      assert.deepEqual(frames, ['in:text:5', 'out:text:5', 'in:binary:3', 'out:binary:3']);
+      const close = events.find((e) => e.type === 'client-close');
+      assert.deepEqual(close && { ...close }, { type: 'client-close', id: open?.type === 'client-open' ? open.id : -1, code: 1000, reason: 'bye' });
+      subscription.dispose();
+      const before = events.length;
+      await fetch(server.url).then((r) => r.text());
+      assert.equal(events.length, before, 'no events after dispose');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -75,6 +75,11 @@ export class Guard {
     this.port = port;
   }
 
+  /** Accepts one more name in the Host header, e.g. the host the editor forwards the port through. */
+  allowHost(name: string): void {
+    this.hosts.add(normaliseHostName(name));
+  }
+
   /** Allows one more exact origin for WebSocket upgrades, e.g. the editor's webview origin. */
   allowOrigin(origin: string): void {
     this.origins.add(origin.trim().toLowerCase().replace(/\/+$/, ''));

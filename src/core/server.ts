@@ -81,6 +81,8 @@ export interface RunningServer {
   readonly clientCount: number;
   /** Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). */
   allowOrigin(origin: string): void;
+  /** Accepts one more name in the Host header (e.g. where the editor forwards the port). */
+  allowHost(name: string): void;
   /** Closes every WebSocket with 1001, ends every connection and resolves once the port is free. */
   close(): Promise<void>;
 }
@@ -192,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return endpoint.clientCount;
     },
     allowOrigin: (origin: string) => guard.allowOrigin(origin),
+    allowHost: (name: string) => guard.allowHost(name),
     close: () => {
       closing ??= shutdown(server, endpoint, sockets);
       return closing;

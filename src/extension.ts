@@ -98,15 +98,21 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
       void vscode.window.showInformationMessage(`Copied ${entry.externalUrl}`);
     },
     'echoPreview.createDemo': async (uri) => {
-      const folder = folderOf(uri) ?? (await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Create the demo files in which folder?'));
-      if (!folder) return [];
-      const settings = readSettings(folder);
-      const target = 'error' in settings ? folder.uri : vscode.Uri.file(settings.options.root);
+      // A folder given (explorer context, tests) is the target; otherwise the served root of
+      // the workspace folder the person picks.
+      let target = uri instanceof vscode.Uri ? uri : undefined;
+      if (!target) {
+        const folder = await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Create the demo files in which folder?');
+        if (!folder) return [];
+        const settings = readSettings(folder);
+        target = 'error' in settings ? folder.uri : vscode.Uri.file(settings.options.root);
+      }
       const written = await createDemoFiles(extensionUri, target);
       if (written.length > 0) {
         log.info(`Created ${written.join(', ')} in ${target.fsPath}`);
-        void vscode.window.showInformationMessage(`Created ${written.join(' and ')} in ${folder.name}.`, 'Start Server').then((choice) => {
-          if (choice) void vscode.commands.executeCommand('echoPreview.start', folder.uri);
+        const folder = vscode.workspace.getWorkspaceFolder(target);
+        void vscode.window.showInformationMessage(`Created ${written.join(' and ')} in ${target.fsPath}.`, ...(folder ? ['Start Server'] : [])).then((choice) => {
+          if (choice && folder) void vscode.commands.executeCommand('echoPreview.start', folder.uri);
         });
       }
       return written;

@@ -7,10 +7,14 @@ import { networkInterfaces } from 'node:os';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
-/** True for names that always mean this machine: localhost, 127.0.0.0/8 and ::1. */
+/**
+ * True for names that always mean this machine: localhost and its subdomains (RFC 6761; browsers
+ * resolve them to loopback themselves, and editors forward ports as `<port>.localhost`),
+ * 127.0.0.0/8 and ::1.
+ */
 export function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase();
-  if (LOOPBACK_NAMES.has(name)) return true;
+  if (LOOPBACK_NAMES.has(name) || name.endsWith('.localhost')) return true;
   return isIP(name) === 4 && name.startsWith('127.');
 }
 

@@ -19,12 +19,12 @@ function folder(name: string): vscode.WorkspaceFolder {
   return found;
 }
 
-async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string | (() => string), timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -145,7 +145,7 @@ describe('Echo Preview extension', function () {
 
   it('the message panel is a real WebSocket client: round trip, stop shows it, restart reconnects', async () => {
     await vscode.commands.executeCommand('echoPreview.openPanel', siteA().uri);
-    await until(() => api.panelStatus()?.connection === 'open', 'the panel to connect', 20_000);
+    await until(() => api.panelStatus()?.connection === 'open', () => `the panel to connect (${JSON.stringify({ panel: api.panelStatus(), servers: api.servers() })})`, 20_000);
     const info = serverFor(siteA());
     assert.ok(info);
     assert.ok(info.clients >= 1, 'the panel holds a socket to this server');

@@ -280,7 +280,7 @@ describe('static serving', () => {
       assert.ok(!res.body.toString().includes(INDEX), host);
       assert.ok(!res.body.toString().includes('<script>x'), 'host echoed unescaped');
     }
-    for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST']) {
+    for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST', `${port}.localhost:4000`]) {
       assert.equal((await get(port, '/', { Host: host })).status, 200, host);
     }
     const noHost = await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n');

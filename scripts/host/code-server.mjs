@@ -6,20 +6,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../chromium.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** User settings for a quiet, predictable editor. */
 const SETTINGS = {
@@ -134,10 +125,6 @@ export async function startCodeServer({ env = {}, log = () => {} } = {}) {
   return { port, url: `http://127.0.0.1:${port}`, exited, output: () => output, close };
 }
 
-export function launchBrowser() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-}
-
 /**
  * The workbench URL for a folder or a .code-workspace file, with this extension loaded from
  * source and, optionally, a test index to run in the extension host.
@@ -159,7 +146,7 @@ export async function openEditorWindow({ workspace, env = {}, viewport = { width
   const server = await startCodeServer({ env });
   let browser;
   try {
-    browser = await launchBrowser();
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     await page.goto(workbenchUrl(server, { workspace }));

@@ -5,7 +5,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { REPO, launchBrowser, startCodeServer, workbenchUrl } from './code-server.mjs';
+import { launchChromium } from '../chromium.mjs';
+import { REPO, startCodeServer, workbenchUrl } from './code-server.mjs';
 
 const TESTS_INDEX = join(REPO, 'out', 'test', 'host', 'index.js');
 const FIXTURE = join(REPO, 'test', 'fixtures', 'workspace');
@@ -37,7 +38,7 @@ async function runWithCodeServer(workspace) {
   const server = await startCodeServer();
   let browser;
   try {
-    browser = await launchBrowser();
+    browser = await launchChromium();
     const page = await browser.newPage();
     const result = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`host tests did not finish within ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
+import { importEsm } from '../support/browser';
 import { REPO_ROOT } from '../support/http';
 
 interface EditorWindow {
@@ -19,12 +20,6 @@ interface EditorWindow {
 }
 
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
-
-// The host helpers are ESM; TypeScript compiles import() to require() under CommonJS, so load
-// them through a real dynamic import.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{
-  openEditorWindow(options: { workspace: string }): Promise<EditorWindow>;
-}>;
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -83,7 +78,9 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'guide'), workspace, { recursive: true });
     mkdirSync(path.join(workspace, '.vscode'));
     writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'echoPreview.port': 0, 'echoPreview.openOnStart': 'none' }));
-    const { openEditorWindow } = await importEsm(path.join(REPO_ROOT, 'scripts', 'host', 'code-server.mjs'));
+    const { openEditorWindow } = await importEsm<{ openEditorWindow(options: { workspace: string }): Promise<EditorWindow> }>(
+      path.join(REPO_ROOT, 'scripts', 'host', 'code-server.mjs'),
+    );
     win = await openEditorWindow({ workspace });
   });
 

@@ -1,18 +1,15 @@
-/** Debian's Chromium through playwright-core: headless, no network beyond loopback, fresh profile. */
-import { chromium, type Browser } from 'playwright-core';
+/** Chromium for tests, launched by scripts/chromium.mjs (the one place that knows the flags). */
+import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { REPO_ROOT } from './http';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Loads an ESM module from CommonJS: TypeScript would turn a plain import() into require(),
+ * which cannot load .mjs files on Node 20.
+ */
+export const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+export async function launchChromium(): Promise<Browser> {
+  const { launchChromium: launch } = await importEsm<{ launchChromium(): Promise<Browser> }>(path.join(REPO_ROOT, 'scripts', 'chromium.mjs'));
+  return launch();
 }

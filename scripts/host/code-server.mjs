@@ -1,6 +1,6 @@
 // Starts code-server (the real VS Code workbench and extension host, offline) with this
 // extension loaded, and Debian's Chromium on it. Used by the host test runner and the UI tests.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,13 +43,14 @@ function freePort() {
  * it, one host name per port (`<port>.localhost:<code-server port>`), so asExternalUri returns a
  * URL that differs from the server's own: exactly the remote case the extension must handle.
  */
-export async function startCodeServer({ env = {}, log = () => {} } = {}) {
+export async function startCodeServer({ env = {}, log = () => {}, vsix } = {}) {
   const { nodeBin, codeServerEntry } = ensureCodeServer();
   const temp = mkdtempSync(join(tmpdir(), 'echo-preview-host-'));
   const dirs = { userData: join(temp, 'user-data'), extensions: join(temp, 'extensions'), xdg: join(temp, 'xdg') };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
+  if (vsix) installVsix(nodeBin, codeServerEntry, vsix, dirs);
   const port = await freePort();
   const proxyDomain = `{{port}}.localhost:${port}`;
   const child = spawn(
@@ -125,6 +126,16 @@ export async function startCodeServer({ env = {}, log = () => {} } = {}) {
   return { port, url: `http://127.0.0.1:${port}`, exited, output: () => output, close };
 }
 
+/** Installs a packaged extension the way a person does, into this run's extensions folder. */
+function installVsix(nodeBin, codeServerEntry, vsix, dirs) {
+  const result = spawnSync(
+    nodeBin,
+    [codeServerEntry, '--install-extension', vsix, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData],
+    { encoding: 'utf8', env: { ...process.env, XDG_DATA_HOME: dirs.xdg, XDG_CONFIG_HOME: dirs.xdg, XDG_CACHE_HOME: dirs.xdg } },
+  );
+  if (result.status !== 0) throw new Error(`installing ${vsix} failed:\n${result.stdout}${result.stderr}`);
+}
+
 /**
  * The workbench URL for a folder or a .code-workspace file, with this extension loaded from
  * source and, optionally, a test index to run in the extension host.
@@ -132,24 +143,28 @@ export async function startCodeServer({ env = {}, log = () => {} } = {}) {
 export function workbenchUrl(server, { workspace, testsPath, extensionPath = REPO }) {
   const remote = (path) => `vscode-remote://127.0.0.1:${server.port}${path}`;
   const payload = [
-    ['extensionDevelopmentPath', remote(extensionPath)],
     ['skipWelcome', 'true'],
     ['skipReleaseNotes', 'true'],
   ];
+  // null: the extension is installed from a .vsix instead of loaded from source.
+  if (extensionPath) payload.push(['extensionDevelopmentPath', remote(extensionPath)]);
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
   const target = workspace.endsWith('.code-workspace') ? `workspace=${encodeURIComponent(workspace)}` : `folder=${encodeURIComponent(workspace)}`;
   return `${server.url}/?${target}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
-/** code-server + Chromium + a workbench window: for UI tests that act like a person. */
-export async function openEditorWindow({ workspace, env = {}, viewport = { width: 1400, height: 900 } }) {
-  const server = await startCodeServer({ env });
+/**
+ * code-server + Chromium + a workbench window: for UI tests that act like a person. With `vsix`,
+ * the packaged extension is installed as a user would install it, instead of loaded from source.
+ */
+export async function openEditorWindow({ workspace, env = {}, vsix, viewport = { width: 1400, height: 900 } }) {
+  const server = await startCodeServer({ env, vsix });
   let browser;
   try {
     browser = await launchChromium();
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
-    await page.goto(workbenchUrl(server, { workspace }));
+    await page.goto(workbenchUrl(server, { workspace, extensionPath: vsix ? null : REPO }));
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     return {
       server,

@@ -1,9 +1,10 @@
 /**
- * The editor UI end to end, as a person uses it: the command palette, the status bar, the message
- * panel (a webview) and the browser tab, in code-server driven by Chromium. A screenshot of each
- * step goes to test-results/e2e/.
+ * The editor UI end to end, as a person uses it: the packaged .vsix installed into code-server,
+ * then the command palette, the status bar, the message panel (a webview) and the browser tab,
+ * driven in Chromium. A screenshot of each step goes to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,8 @@ function portIsFree(port: number): Promise<boolean> {
 /** F1, type the title, Enter: retried while the extension's commands are still being registered. */
 async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  const row = page.locator(`.quick-input-list .monaco-list-row[aria-label="${title}"]`);
+  // The label may go on (", recently used"), so match its start.
+  const row = page.locator(`.quick-input-list .monaco-list-row[aria-label^="${title}"]`);
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('F1');
     await input.waitFor();
@@ -78,10 +80,12 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'guide'), workspace, { recursive: true });
     mkdirSync(path.join(workspace, '.vscode'));
     writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'echoPreview.port': 0, 'echoPreview.openOnStart': 'none' }));
-    const { openEditorWindow } = await importEsm<{ openEditorWindow(options: { workspace: string }): Promise<EditorWindow> }>(
+    const { openEditorWindow } = await importEsm<{ openEditorWindow(options: { workspace: string; vsix: string }): Promise<EditorWindow> }>(
       path.join(REPO_ROOT, 'scripts', 'host', 'code-server.mjs'),
     );
-    win = await openEditorWindow({ workspace });
+    // What a newcomer installs: the .vsix that `npm run package` builds.
+    execFileSync('npm', ['run', 'package', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    win = await openEditorWindow({ workspace, vsix: path.join(REPO_ROOT, 'echo-preview.vsix') });
   });
 
   after(async () => {
@@ -156,5 +160,21 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     const frame = await panelFrame(page, '#badge[data-state="stopped"]');
     assert.equal(await frame.locator('#badge').textContent(), 'Server stopped');
     await shot(page, '04-stopped');
+  });
+
+  it('after a window reload the panel comes back with its log and reconnects on Start', async () => {
+    const { page } = win;
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForTimeout(1000); // let the old workbench go before looking for the new one
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const restored = await panelFrame(page, '#badge[data-state="stopped"]', 60_000);
+    assert.equal(await restored.locator('#log tbody tr').count(), 2, 'the message log survived the reload');
+    assert.equal(await restored.locator('#replytxt').textContent(), 'hello from the panel');
+    await runCommand(page, 'Echo Preview: Start Server');
+    const reconnected = await panelFrame(page, '#badge[data-state="open"]');
+    await reconnected.locator('#msgbox').fill('after reload');
+    await reconnected.locator('#msgbox').press('Enter');
+    await reconnected.locator('#replytxt', { hasText: 'after reload' }).waitFor();
+    await shot(page, '05-reloaded');
   });
 });

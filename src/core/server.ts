@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ServerEvents } from './events';
 import { Guard, isLoopbackHost, isWildcardHost } from './guard';
+import { FileCache } from './fileCache';
 import { EchoEndpoint } from './socket';
-import { BASE_HEADERS, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
+import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
 
 export interface ServerOptions {
   /** The folder to serve. */
@@ -103,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
     events,
   );
-  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false };
+  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
 
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     const started = events.active ? performance.now() : 0;
@@ -123,7 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const method = req.method ?? '';
     if (method === 'OPTIONS') {
-      res.writeHead(204, { ...BASE_HEADERS, Allow: 'GET, HEAD, OPTIONS' });
+      res.writeHead(204, { 'X-Content-Type-Options': NOSNIFF, Allow: 'GET, HEAD, OPTIONS' });
       res.end();
       return;
     }

@@ -17,6 +17,10 @@ export interface EndpointOptions {
   heartbeatMs: number;
 }
 
+/** Send options, shared by every echo (ws copies them, so one object each is enough). */
+const AS_BINARY = { binary: true } as const;
+const AS_TEXT = { binary: false } as const;
+
 /** Stop reading from a client while this much of its echo is still waiting to be written. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 /** How long a client gets to answer the closing handshake at shutdown before it is cut off. */
@@ -69,7 +73,7 @@ export class EchoEndpoint {
         events.emit({ type: 'frame', id: client.id, direction: 'in', size: payload.length, kind });
         events.emit({ type: 'frame', id: client.id, direction: 'out', size: payload.length, kind });
       }
-      ws.send(payload, { binary: isBinary });
+      ws.send(payload, isBinary ? AS_BINARY : AS_TEXT);
       this.applyBackpressure(ws, socket);
     });
     ws.on('pong', () => {

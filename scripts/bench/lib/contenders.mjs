@@ -1,0 +1,79 @@
+// The servers under test. Each start() resolves with a running server: { port, pid, startupMs, stop() }.
+// Echo Preview is always the real CLI from dist/, exactly as a user runs it (with --quiet).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { freePort, onEarlyExit, startServer } from './proc.mjs';
+import { REPO } from './setup.mjs';
+
+const READY_URL = /http:\/\/127\.0\.0\.1:(\d+)\//;
+/** BENCH_CLI runs another build of the CLI as "Echo Preview" (e.g. one from before a change). */
+export const CLI_JS = process.env.BENCH_CLI ? path.resolve(process.env.BENCH_CLI) : path.join(REPO, 'dist', 'cli.js');
+export const BARE_SERVER = path.join(REPO, 'scripts', 'bench', 'bare-server.cjs');
+export const CEILING_SERVER = path.join(REPO, 'scripts', 'bench', 'ceiling-server.cjs');
+
+/** Echo Preview's CLI serving `root` on a port of its own choosing. */
+export function startOurs(root) {
+  return startServer({ cmd: process.execPath, args: [CLI_JS, root, '--port', '0', '--quiet'], cwd: REPO, ready: READY_URL });
+}
+
+/** node:http + ws echoing, nothing else (scripts/bench/bare-server.cjs). */
+export function startBare() {
+  return startServer({ cmd: process.execPath, args: [BARE_SERVER, '0'], cwd: REPO, ready: READY_URL });
+}
+
+/** node:http answering from memory with no checks at all: how far Node alone gets (ceiling-server.cjs). */
+export function startCeiling(root) {
+  return startServer({ cmd: process.execPath, args: [CEILING_SERVER, root, '0'], cwd: REPO, ready: READY_URL });
+}
+
+/**
+ * nginx with its defaults (sendfile on, no open_file_cache) except: one worker, like our one
+ * Node process, and no access log, like our --quiet.
+ */
+export async function startNginx(nginx, root) {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'echo-bench-nginx-'));
+  const removePrefix = () => rmSync(prefix, { recursive: true, force: true });
+  const forget = onEarlyExit(removePrefix);
+  mkdirSync(path.join(prefix, 'logs'));
+  const port = await freePort();
+  const conf = path.join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      'worker_processes 1;',
+      'daemon off;',
+      `pid ${prefix}/nginx.pid;`,
+      `error_log ${prefix}/logs/error.log warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      '  default_type application/octet-stream;',
+      '  sendfile on;',
+      '  tcp_nopush on;',
+      `  server { listen 127.0.0.1:${port}; root ${root}; }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const server = await startServer({ cmd: nginx, args: ['-p', prefix, '-c', conf, '-e', `${prefix}/logs/error.log`], ready: { port } });
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      forget();
+      removePrefix();
+    },
+  };
+}
+
+/** Live Server (npm live-server) as the VS Code crowd knows it, without opening a browser. */
+export async function startLiveServer(liveServerJs, root) {
+  const port = await freePort();
+  return startServer({
+    cmd: process.execPath,
+    args: [liveServerJs, root, `--port=${port}`, '--host=127.0.0.1', '--no-browser', '--quiet'],
+    cwd: root,
+    ready: { port },
+  });
+}

@@ -1,0 +1,261 @@
+// `npm run bench`: Echo Preview against its peers in one run, as ratios.
+//
+// Builds dist/ for production, installs the peers if missing (nginx-light and wrk from Debian
+// when root, live-server into .bench-tools/), starts every contender once, then runs ROUNDS
+// rounds; in each round every scenario measures every contender once, in an order that rotates
+// from round to round. Reports medians and median per-round ratios, writes
+// bench-results/results.json, and regenerates the tables in BENCHMARKS.md and docs/bench-chart.svg.
+//
+// Options: --rounds N (5), --duration MS (4000), --warmup MS (1000), --only echo,static,startup,size,
+//          --quick (1 round, short runs, documents left alone), --no-docs, --docs, --out FILE,
+//          --from FILE (no measuring: tables and chart again from an earlier results.json).
+// BENCH_CLI=path/to/cli.js benchmarks another build as Echo Preview; BENCH_PIN=0 turns off pinning.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderChart } from './lib/chart.mjs';
+import { startBare, startCeiling, startLiveServer, startNginx, startOurs } from './lib/contenders.mjs';
+import { updateBenchmarksDoc } from './lib/doc.mjs';
+import { measureEcho, measureStartup, measureStatic } from './lib/measure.mjs';
+import { PINNING, delay, run } from './lib/proc.mjs';
+import { CONTENDER_NAMES, machineSection, ratioTable, summarize } from './lib/report.mjs';
+import { LIVE_SERVER_VERSION, REPO, STATIC_FILES, buildProduction, ensureTools, makeFixture } from './lib/setup.mjs';
+import { activationTimes, bundleSizes, vsixSize } from './lib/sizes.mjs';
+
+const ECHO_SCENARIOS = [
+  { id: '1x32B', label: '1 connection × 32 B', connections: 1, size: 32 },
+  { id: '50x32B', label: '50 connections × 32 B', connections: 50, size: 32 },
+  { id: '4x64KiB', label: '4 connections × 64 KiB', connections: 4, size: 64 * 1024 },
+];
+const STATIC_CONNECTIONS = 50;
+const STARTS_PER_ROUND = 2;
+const IDLE_MS = 1000;
+const ACTIVATION_RUNS = 10;
+/** Echo Preview keeps files in memory only once they are this old (RACY_MS in src/core/fileCache.ts). */
+const SETTLE_MS = 2500;
+
+const config = readConfig();
+const started = performance.now();
+const log = (message) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+
+await main();
+
+async function main() {
+  if (config.from) return report(JSON.parse(readFileSync(config.from, 'utf8')));
+  await buildProduction(log);
+  const tools = await ensureTools(log);
+  const results = { machine: await machineInfo(tools), config, load: [], echo: {}, static: {}, startup: {} };
+  // Made first, so it has settled like the files of a site one is working on, not one just saved.
+  const fixture = makeFixture();
+  const fixtureMade = performance.now();
+  if (config.only.has('size')) Object.assign(results, await sizesAndActivation());
+  const servers = new Map();
+  try {
+    await delay(Math.max(0, SETTLE_MS - (performance.now() - fixtureMade)));
+    await startContenders(servers, tools, fixture.dir);
+    for (let round = 0; round < config.rounds; round++) {
+      results.load.push({ round: round + 1, loadavg1: loadavg()[0] });
+      log(`round ${round + 1} of ${config.rounds} (load average ${loadavg()[0].toFixed(2)})`);
+      if (config.only.has('echo')) await echoRound(results, servers, round);
+      if (config.only.has('static')) await staticRound(results, servers, round);
+      if (config.only.has('startup')) await startupRound(results, fixture.dir, round);
+    }
+  } finally {
+    for (const server of servers.values()) await server.stop();
+    fixture.cleanup();
+  }
+  report(results);
+}
+
+function readConfig() {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      docs: { type: 'boolean' },
+      'no-docs': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      from: { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const partial = quick || Boolean(values.only || values.rounds || process.env.BENCH_CLI);
+  return {
+    rounds: Number(values.rounds ?? (quick ? 1 : 5)),
+    durationMs: Number(values.duration ?? (quick ? 1000 : 4000)),
+    warmupMs: Number(values.warmup ?? (quick ? 500 : 1000)),
+    // Echo: twice as many runs of half the length (A-B-B-A), and a shorter warm-up since the
+    // servers are already warm after the first run; only the new client process needs one.
+    echoDurationMs: Number(values.duration ?? (quick ? 1000 : 4000)) / 2,
+    echoWarmupMs: Math.min(500, Number(values.warmup ?? (quick ? 500 : 1000))),
+    only: new Set((values.only ?? 'echo,static,startup,size').split(',')),
+    // A quick or partial run is a smoke test: it must not overwrite the committed figures.
+    writeDocs: values.docs ?? (!values['no-docs'] && !partial && !values.out),
+    staticConnections: STATIC_CONNECTIONS,
+    // A partial run must not replace the figures of the last full one either.
+    out: path.resolve(values.out ?? path.join(REPO, 'bench-results', partial ? 'partial.json' : 'results.json')),
+    from: values.from && path.resolve(values.from),
+    cli: process.env.BENCH_CLI,
+  };
+}
+
+async function machineInfo(tools) {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const versionOf = async (cmd, args, pattern) => {
+    try {
+      const { stdout, stderr } = await run(cmd, args);
+      return pattern.exec(stdout + stderr)?.[0];
+    } catch (error) {
+      return pattern.exec(error.message)?.[0]; // `wrk -v` exits 1 after printing its version
+    }
+  };
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+    kernel: release(),
+    node: process.version,
+    ws: JSON.parse(readFileSync(path.join(REPO, 'node_modules', 'ws', 'package.json'), 'utf8')).version,
+    nginx: tools.nginx ? await versionOf(tools.nginx, ['-v'], /nginx\/[\d.]+/) : undefined,
+    wrk: tools.wrk ? await versionOf('wrk', ['-v'], /wrk [^\s]*\d[^\s]*/) : undefined,
+    liveServer: tools.liveServer ? LIVE_SERVER_VERSION : undefined,
+    pinning: PINNING,
+  };
+}
+
+async function sizesAndActivation() {
+  const sizes = bundleSizes();
+  try {
+    sizes.vsixBytes = await vsixSize(path.join(REPO, 'bench-results'), log);
+  } catch (error) {
+    log(`could not package the .vsix: ${error.message.split('\n')[0]}`);
+  }
+  log('timing activation');
+  const activation = await activationTimes(ACTIVATION_RUNS);
+  return { sizes, activation };
+}
+
+async function startContenders(servers, tools, root) {
+  const wanted = [];
+  if (config.only.has('echo') || config.only.has('static')) wanted.push(['ours', () => startOurs(root)]);
+  if (config.only.has('echo')) wanted.push(['bare', () => startBare()]);
+  if (config.only.has('static')) {
+    if (!tools.wrk) log('wrk is not installed: static benchmarks skipped');
+    else {
+      if (tools.nginx) wanted.push(['nginx', () => startNginx(tools.nginx, root)]);
+      else log('nginx is not installed: no nginx figures');
+      if (tools.liveServer) wanted.push(['live', () => startLiveServer(tools.liveServer, root)]);
+      wanted.push(['ceiling', () => startCeiling(root)]);
+    }
+  }
+  for (const [name, start] of wanted) {
+    servers.set(name, await start());
+    servers.get(name).restart = start;
+    log(`${CONTENDER_NAMES[name]} listening on port ${servers.get(name).port}`);
+  }
+}
+
+/** The contenders in this round's order: rotated by one each round, so none always goes first. */
+function rotate(names, round) {
+  const shift = round % names.length;
+  return [...names.slice(shift), ...names.slice(0, shift)];
+}
+
+/** A contender that died is started again (and the failure logged) rather than ending the run. */
+async function alive(servers, name) {
+  const server = servers.get(name);
+  if (server.child.exitCode === null && server.child.signalCode === null) return server;
+  log(`${CONTENDER_NAMES[name]} had exited (${server.stderr().slice(-200)}); restarting it`);
+  const fresh = await server.restart();
+  fresh.restart = server.restart;
+  servers.set(name, fresh);
+  return fresh;
+}
+
+async function measureInto(list, round, what, measure) {
+  try {
+    list[round] = await measure();
+  } catch (error) {
+    log(`${what} failed: ${error.message.split('\n')[0]}`);
+    list[round] = null;
+  }
+}
+
+/**
+ * Echo runs are short and in A-B-B-A order within a round (A first in even rounds, B in odd
+ * ones): drift during the round then weighs on both contenders alike. A round's figure is the
+ * mean of its two runs.
+ */
+async function echoRound(results, servers, round) {
+  const [first, second] = round % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
+  for (const scenario of ECHO_SCENARIOS) {
+    const entry = (results.echo[scenario.id] ??= { label: scenario.label, connections: scenario.connections, size: scenario.size, samples: { ours: [], bare: [] } });
+    const runs = { ours: [], bare: [] };
+    for (const name of [first, second, second, first]) {
+      const server = await alive(servers, name);
+      await measureInto(runs[name], runs[name].length, `echo ${scenario.id} ${name}`, () =>
+        measureEcho(server, { connections: scenario.connections, size: scenario.size, warmupMs: config.echoWarmupMs, durationMs: config.echoDurationMs }),
+      );
+    }
+    for (const name of ['ours', 'bare']) entry.samples[name][round] = meanOfRuns(runs[name]);
+  }
+}
+
+/** Field-by-field mean of a round's runs (null when every run failed). */
+function meanOfRuns(runs) {
+  const ok = runs.filter(Boolean);
+  if (ok.length === 0) return null;
+  return Object.fromEntries(Object.keys(ok[0]).map((key) => [key, ok.reduce((sum, r) => sum + r[key], 0) / ok.length]));
+}
+
+async function staticRound(results, servers, round) {
+  const names = ['ours', 'nginx', 'live', 'ceiling'].filter((name) => servers.has(name));
+  if (!servers.has('nginx')) return;
+  for (const file of STATIC_FILES) {
+    const entry = (results.static[file.name] ??= { label: file.label, size: file.size, samples: Object.fromEntries(names.map((n) => [n, []])) });
+    for (const name of rotate(names, round)) {
+      const server = await alive(servers, name);
+      await measureInto(entry.samples[name], round, `static ${file.name} ${name}`, () =>
+        measureStatic(server, file.name, { connections: config.staticConnections, warmupMs: config.warmupMs, durationMs: config.durationMs }),
+      );
+    }
+  }
+}
+
+async function startupRound(results, root, round) {
+  const starts = { ours: () => startOurs(root), bare: () => startBare() };
+  for (let i = 0; i < STARTS_PER_ROUND; i++) {
+    for (const name of rotate(['ours', 'bare'], round + i)) {
+      const list = (results.startup[name] ??= []);
+      await measureInto(list, round * STARTS_PER_ROUND + i, `startup ${name}`, () => measureStartup(starts[name], IDLE_MS));
+    }
+  }
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function report(results) {
+  const rows = summarize(results);
+  results.summary = rows;
+  mkdirSync(path.dirname(config.out), { recursive: true });
+  writeFileSync(config.out, JSON.stringify(results, null, 2) + '\n');
+  console.log('\n' + ratioTable(rows) + '\n');
+  const misses = rows.filter((r) => r.pass === false);
+  console.log(misses.length ? `${misses.length} goal(s) missed: ${misses.map((r) => r.label).join('; ')}` : 'Every goal met.');
+  console.log(`Raw figures: ${path.relative(process.cwd(), config.out)}`);
+  if (!config.writeDocs) return console.log('BENCHMARKS.md and docs/bench-chart.svg left as they were (partial or quick run; --docs to write anyway).');
+  const { machine } = results;
+  const subtitle = `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.date}; ${plural(results.config.rounds, 'round')}`;
+  mkdirSync(path.join(REPO, 'docs'), { recursive: true });
+  writeFileSync(path.join(REPO, 'docs', 'bench-chart.svg'), renderChart(rows, subtitle));
+  updateBenchmarksDoc(path.join(REPO, 'BENCHMARKS.md'), { machine: machineSection(machine, results.config, results.load), results, rows });
+  console.log('Updated BENCHMARKS.md and docs/bench-chart.svg.');
+  log('done');
+}

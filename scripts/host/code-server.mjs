@@ -2,12 +2,12 @@
 // extension loaded, and Debian's Chromium on it. Used by the host test runner and the UI tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
+import { freePort } from '../free-port.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,17 +26,6 @@ const SETTINGS = {
   'remote.autoForwardPorts': false,
   'window.commandCenter': false,
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts code-server on a free loopback port. Forwarded ports are exposed the way Codespaces does

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
+export { freePort } from '../../free-port.mjs';
 
 /**
  * Servers run on one core and load generators on the other, so neither steals the other's CPU
@@ -44,18 +44,6 @@ process.once('exit', () => {
   for (const task of exitTasks) task();
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-
-/** A free loopback TCP port (for servers that can't be told to pick one themselves). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a long-running server. `ready` is either a RegExp matched against stdout (its first

@@ -13,6 +13,8 @@ const steps = [
   { name: 'lint', cmd: [bin('eslint'), '.'] },
   { name: 'type-check and compile tests', cmd: [bin('tsc'), '-p', 'tsconfig.test.json'] },
   { name: 'build', cmd: [node, 'esbuild.mjs'] },
+  // Installed here, on first use, so the time it takes never counts against a test's timeout.
+  { name: 'offline editor host (code-server, installed on first use)', cmd: [node, 'scripts/host/install-code-server.mjs'] },
   {
     name: 'core, CLI and browser tests',
     cmd: [node, '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', '--test-reporter-destination=out/node-test.tap', 'out/test/unit/', 'out/test/e2e/'],

@@ -117,7 +117,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const hostVerdict = guard.checkHost(req.headers.host);
+    const target = parseTarget(req.url ?? '');
+    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
     if (!hostVerdict.ok) {
       if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
       return sendError(res, hostVerdict.status, hostVerdict.reason);
@@ -131,7 +132,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (method !== 'GET' && method !== 'HEAD') {
       return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
     }
-    const target = splitTarget(req.url ?? '');
     if (!target) return sendError(res, 400, 'The request target is not a path.');
     if (target.pathname === wsPath) {
       return sendError(res, 426, `${wsPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
@@ -148,9 +148,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
       abortUpgrade(socket, status, reason);
     };
-    const hostVerdict = guard.checkHost(req.headers.host);
+    const target = parseTarget(req.url ?? '');
+    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
     if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
-    const target = splitTarget(req.url ?? '');
     if (!target || target.pathname !== wsPath) {
       return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${wsPath}.`);
     }
@@ -277,12 +277,32 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Splits an origin-form request target into its path and query; undefined for other forms. */
-function splitTarget(url: string): { pathname: string; search: string } | undefined {
-  if (!url.startsWith('/')) return undefined;
-  const end = url.search(/[?#]/);
-  if (end === -1) return { pathname: url, search: '' };
-  return { pathname: url.slice(0, end), search: url[end] === '?' ? url.slice(end).split('#')[0] : '' };
+interface RequestTarget {
+  /** The host of an absolute-form target, which then stands instead of the Host header. */
+  authority: string | undefined;
+  pathname: string;
+  search: string;
+}
+
+/**
+ * Splits a request target into its path and query. Origin-form (`/path?q`) is what browsers
+ * send; absolute-form (`http://host/path?q`) must be accepted too (RFC 9112, 3.2.2), and its
+ * host replaces the Host header. Undefined for any other form.
+ */
+function parseTarget(url: string): RequestTarget | undefined {
+  let authority: string | undefined;
+  let rest = url;
+  const absolute = /^https?:\/\/([^/?#]*)/i.exec(url);
+  if (absolute) {
+    authority = absolute[1];
+    rest = url.slice(absolute[0].length);
+    if (!rest.startsWith('/')) rest = '/' + rest;
+  } else if (!url.startsWith('/')) {
+    return undefined;
+  }
+  const end = rest.search(/[?#]/);
+  if (end === -1) return { authority, pathname: rest, search: '' };
+  return { authority, pathname: rest.slice(0, end), search: rest[end] === '?' ? rest.slice(end).split('#')[0] : '' };
 }
 
 /** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */

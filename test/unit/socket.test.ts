@@ -97,6 +97,9 @@ describe('WebSocket echo', () => {
     const query = await rawHandshake(server.port, {}, '/websocket?x=1');
     assert.equal(query.status, 101, 'a query string does not change the path');
     query.socket.destroy();
+    const absolute = await rawHandshake(server.port, {}, `http://127.0.0.1:${server.port}/websocket`);
+    assert.equal(absolute.status, 101, 'absolute-form target');
+    absolute.socket.destroy();
     const host = await rawHandshake(server.port, { Host: 'evil.example' });
     assert.equal(host.status, 403);
     host.socket.destroy();

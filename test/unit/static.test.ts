@@ -294,11 +294,22 @@ describe('static serving', () => {
     }
   });
 
-  it('answers a plain GET on the WebSocket path with 426 and other request forms with 400', async () => {
+  it('answers a plain GET on the WebSocket path with 426', async () => {
     const res = await get(port, '/websocket');
     assert.equal(res.status, 426);
     assert.equal(res.headers.upgrade, 'websocket');
-    assert.equal((await get(port, 'http://evil.example/index.html')).status, 400);
+  });
+
+  it('accepts absolute-form targets, whose host then stands for the Host header', async () => {
+    const ours = await get(port, `http://127.0.0.1:${port}/digits.txt`, { Host: 'evil.example' });
+    assert.equal(ours.status, 200);
+    assert.equal(ours.body.toString(), '0123456789');
+    assert.equal((await get(port, `HTTP://localhost:${port}`)).status, 200, 'no path means /');
+    assert.equal((await get(port, 'http://evil.example/index.html')).status, 403);
+    assert.equal((await get(port, `http://user@127.0.0.1:${port}/`)).status, 403);
+    assert.ok(!(await get(port, `http://127.0.0.1:${port}/../secret.txt`)).raw.toString().includes(SECRET));
+    assert.equal((await get(port, 'ftp://127.0.0.1/index.html')).status, 400);
+    assert.equal((await get(port, 'index.html')).status, 400);
   });
 
   it('closes the file when a client goes away mid-download', async () => {

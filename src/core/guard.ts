@@ -45,7 +45,21 @@ export interface GuardOptions {
   allowedHosts?: readonly string[];
   /** Extra origins the user allowed for WebSocket upgrades, exactly as browsers send them. */
   allowedOrigins?: readonly string[];
+  /** How the person opens each check up, in the words of the front door they use (flag or setting). */
+  advice?: RefusalAdvice;
 }
+
+/** One sentence per check, appended to its refusal: e.g. "Start with --allow-host <name> to accept it." */
+export interface RefusalAdvice {
+  host: string;
+  origin: string;
+}
+
+/** The core's own words, for callers that name no front door. */
+export const DEFAULT_ADVICE: RefusalAdvice = {
+  host: 'Add the name to the allowedHosts option to accept it.',
+  origin: 'Add the origin to the allowedOrigins option to accept it.',
+};
 
 export type Verdict = { ok: true } | { ok: false; status: number; reason: string };
 
@@ -55,8 +69,10 @@ export class Guard {
   private readonly hosts = new Set<string>();
   private readonly origins = new Set<string>();
   private port = 0;
+  private readonly advice: RefusalAdvice;
 
   constructor(options: GuardOptions) {
+    this.advice = options.advice ?? DEFAULT_ADVICE;
     for (const name of options.allowedHosts ?? []) this.hosts.add(normaliseHostName(name));
     for (const origin of options.allowedOrigins ?? []) this.allowOrigin(origin);
     const bound = options.host.toLowerCase();
@@ -99,8 +115,7 @@ export class Guard {
       ok: false,
       status: 403,
       reason:
-        `Host "${hostHeader.slice(0, 100)}" is not allowed. Only loopback names are accepted; ` +
-        'add other names with the allowed hosts option.',
+        `Host "${hostHeader.slice(0, 100)}" is not allowed: only loopback names are accepted. ${this.advice.host}`,
     };
   }
 
@@ -115,8 +130,7 @@ export class Guard {
       ok: false,
       status: 403,
       reason:
-        `Origin "${origin.slice(0, 200)}" is not allowed. Pages served by this server, the editor's ` +
-        'panel and origins added with the allowed origins option may connect.',
+        `Origin "${origin.slice(0, 200)}" is not allowed: only pages served by this server may connect. ${this.advice.origin}`,
     };
   }
 

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ServerEvents } from './events';
-import { Guard, isLoopbackHost, isWildcardHost } from './guard';
+import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { EchoEndpoint } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
@@ -36,6 +36,8 @@ export interface ServerOptions {
   allowedHosts?: readonly string[];
   /** Extra origins accepted for WebSocket upgrades. */
   allowedOrigins?: readonly string[];
+  /** How refusals tell the person to open each check up (the flag or setting of their front door). */
+  advice?: RefusalAdvice;
 }
 
 export const DEFAULTS = {
@@ -99,7 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const realRoot = await resolveRoot(options.root);
 
   const events = new ServerEvents();
-  const guard = new Guard({ host, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins });
+  const guard = new Guard({ host, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, advice: options.advice });
   const endpoint = new EchoEndpoint(
     { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
     events,

@@ -1,6 +1,6 @@
 // Installs the offline VS Code host (code-server, with the Node it needs) into the git-ignored
 // cache .vscode-test/, once; later runs find the marker and return at once. Never touches the
-// project's own dependencies. See ../shared/docs/extension-host-offline.md for why these versions.
+// project's own dependencies. See docs/extension-host.md for why these versions.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

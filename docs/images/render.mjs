@@ -41,7 +41,7 @@ async function renderDemo(browser) {
     await connected;
     await page.fill('#msgbox', 'Hello, Echo Preview!');
     await page.click('#sendbtn');
-    await page.waitForFunction(() => document.getElementById('replytxt')?.textContent === 'Hello, Echo Preview!');
+    await page.locator('#replytxt', { hasText: 'Hello, Echo Preview!' }).waitFor();
     await page.screenshot({ path: at('docs/images/demo.png') });
     await page.close();
   } finally {

@@ -89,7 +89,7 @@ describe('the packaged extension (.vsix)', { timeout: 120_000 }, () => {
 
   it('holds every file its package.json names: main, bin and icon', () => {
     const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
-    const named = [manifest.main, ...bins, manifest.icon ?? 'media/icon.png'];
+    const named = [manifest.main, ...bins, ...(manifest.icon ? [manifest.icon] : [])];
     for (const file of named) {
       assert.ok(files.has(`extension/${path.posix.normalize(file)}`), `package.json names ${file}, which the .vsix does not contain`);
     }

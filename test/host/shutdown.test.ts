@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { Controller } from '../../src/controller';
 import type { ServerEvent } from '../../src/core/events';
 import { Log } from '../../src/log';
-import { activateApi, extensionPath, folder, serverFor } from './helpers';
+import { STATUS, activateApi, extensionPath, folder, serverFor } from './helpers';
 import { freePort, portIsFree } from './ports';
 
 /** Resolves on the next onDidChange: for a start, the moment it has entered the controller's queue. */
@@ -50,6 +50,7 @@ describe('shutdown', function () {
       // The module the extension host loaded (require's cache): its deactivate, not a copy's.
       const extension = (await import(path.join(extensionPath(), 'dist', 'extension.js'))) as { deactivate(): Promise<void> };
       await extension.deactivate();
+      assert.notEqual(api.testing.statusBarText(), STATUS.busy, 'deactivate resolved with a start still in flight');
       assert.ok(await portIsFree(running.port), `site-a's port ${running.port} still taken`);
       assert.ok(await portIsFree(port), `site-b's port ${port}, started during deactivate, still taken`);
       await starting;
@@ -86,6 +87,7 @@ describe('shutdown', function () {
       log.dispose();
       controller.dispose();
       await shutdown;
+      assert.equal(controller.isBusy, false, 'shutdown resolved with a start still in flight');
       assert.ok(await portIsFree(port), `port ${port} still taken after shutdown`);
       assert.ok(await portIsFree(running.entry.server.port), 'the running server was stopped after the log closed');
       assert.equal(await starting, undefined, 'a start that shutdown overtook reports no server');

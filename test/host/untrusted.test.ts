@@ -49,7 +49,8 @@ describe('Echo Preview in an untrusted workspace', function () {
   });
 
   it('Start serves the folder itself on loopback only, with no LAN prompt', async () => {
-    // A LAN bind asks first, in a modal dialog nobody answers here: the start would hang.
+    // A LAN bind asks first, in a modal dialog: the test workbench refuses it (the start fails),
+    // a real one would wait for an answer nobody gives here.
     const started = vscode.commands.executeCommand<string | undefined>('echoPreview.start', site().uri);
     const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Start did not finish: a LAN prompt is open, so echoPreview.host applied')), 10_000));
     const url = await Promise.race([started, deadline]);

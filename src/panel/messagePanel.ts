@@ -30,7 +30,7 @@ export class MessagePanel implements vscode.Disposable {
   private renderedSource: string | undefined | null = null;
   /** The page's origin, from its 'ready' message; undefined until the current HTML has loaded. */
   private webviewOrigin: string | undefined;
-  private originGrant: { folderKey: string; registration: vscode.Disposable } | undefined;
+  private originGrant: { folderKey: string; origin: string; registration: vscode.Disposable } | undefined;
   /** Bumped by every sync: an older one still waiting on the editor gives way. */
   private syncs = 0;
   /** The server instance the page was last told about (undefined: none running). */
@@ -138,9 +138,9 @@ export class MessagePanel implements vscode.Disposable {
   /** Our page's origin is accepted by the followed folder's servers, and by no other folder's. */
   private grantOrigin(folder: vscode.WorkspaceFolder, origin: string): void {
     const folderKey = folder.uri.toString();
-    if (this.originGrant?.folderKey === folderKey) return;
+    if (this.originGrant?.folderKey === folderKey && this.originGrant.origin === origin) return;
     this.originGrant?.registration.dispose();
-    this.originGrant = { folderKey, registration: this.controller.allowWebviewOrigin(folder, origin) };
+    this.originGrant = { folderKey, origin, registration: this.controller.allowWebviewOrigin(folder, origin) };
   }
 
   private onMessage(raw: unknown): void {
@@ -150,10 +150,6 @@ export class MessagePanel implements vscode.Disposable {
         // In desktop VS Code this is the panel's own vscode-webview://<id>; in a browser-hosted
         // editor it is the editor's origin. Either way the server accepts it only once told.
         if (typeof message.origin !== 'string' || !ORIGIN.test(message.origin)) return;
-        if (this.originGrant && message.origin !== this.webviewOrigin) {
-          this.originGrant.registration.dispose();
-          this.originGrant = undefined;
-        }
         this.webviewOrigin = message.origin;
         void this.sync();
         return;

@@ -90,6 +90,7 @@ describe('shutdown', function () {
       assert.equal(controller.isBusy, false, 'shutdown resolved with a start still in flight');
       assert.ok(await portIsFree(port), `port ${port} still taken after shutdown`);
       assert.ok(await portIsFree(running.entry.server.port), 'the running server was stopped after the log closed');
+      assert.equal(running.entry.server.events.active, false, 'the stopped server still has our event listener');
       assert.equal(await starting, undefined, 'a start that shutdown overtook reports no server');
       assert.deepEqual(controller.entries, []);
     });

@@ -221,6 +221,7 @@ describe('Echo Preview extension', function () {
 
   it('the message panel connects to its server, and reconnects after Stop and Start', async () => {
     assert.ok(server(siteA()));
+    await whenServers(api, () => server(siteA())?.clients === 0, 'the earlier tests to leave no client');
     await vscode.commands.executeCommand('echoPreview.openPanel', siteA().uri);
     // The panel's socket arrives through code-server's forwarding, from a webview origin that the
     // server accepts only because the panel registered it.

@@ -86,14 +86,17 @@ export function nextConfigurationChange(): Promise<void> {
   });
 }
 
+/** Sends `text` and resolves with the reply once the socket has closed (the server counts it gone). */
 export function echoOnce(url: string, text: string, options: WebSocket.ClientOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
+    let reply: string | undefined;
     ws.on('open', () => ws.send(text));
     ws.on('message', (data) => {
-      resolve(String(data));
+      reply = String(data);
       ws.close();
     });
+    ws.on('close', () => (reply === undefined ? reject(new Error(`${url} closed without a reply`)) : resolve(reply)));
     ws.on('error', reject);
   });
 }

@@ -23,6 +23,8 @@ const steps = [
 ];
 if (existsSync(`${repo}/scripts/host/run-host-tests.mjs`) && existsSync(`${repo}/src/extension.ts`)) {
   steps.push({ name: 'extension host tests', cmd: [node, 'scripts/host/run-host-tests.mjs'], counts: 'mocha' });
+  // Restricted mode: a folder the editor does not trust, whose settings must be ignored (~6 s).
+  steps.push({ name: 'extension host tests, untrusted workspace', cmd: [node, 'scripts/host/run-host-tests.mjs', '--untrusted'], counts: 'mocha' });
 }
 
 function run(cmd) {

@@ -1,70 +1,100 @@
 /**
- * The only owner of running servers: one per workspace folder. Start picks the folder, reads the
- * settings, falls back to the next free port, and registers the editor's forwarded address with
- * the server's guard; stop resolves once the port is free.
+ * The only owner of running servers: one per workspace folder. Every start, stop and restart of
+ * a folder runs in that folder's queue, so a double click never starts two servers; shutdown
+ * waits for what is in flight and resolves once every port is free.
  */
 import * as vscode from 'vscode';
 import { isLoopbackHost } from './core/guard';
-import { StartError, startServer, type RunningServer } from './core/server';
+import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
 import { readSettings, type OpenOnStart } from './settings';
 
 export interface ServerEntry {
   readonly folder: vscode.WorkspaceFolder;
   readonly server: RunningServer;
-  /** The page URL as the user's browser reaches it (asExternalUri: remote, Codespaces). */
-  readonly externalUrl: string;
-  /** The WebSocket URL as a webview or browser reaches it (ws:// or wss://). */
-  readonly externalWsUrl: string;
+  /** Grows with every server started in this window: a restart gives a new id. */
+  readonly id: number;
   readonly openOnStart: OpenOnStart;
 }
 
-export type ControllerState = 'idle' | 'starting' | 'stopping';
+/** Where the user's browser or a webview reaches a server now (asExternalUri: remote, Codespaces). */
+export interface ExternalAddress {
+  url: string;
+  /** ws:// or wss://, percent-encoded. */
+  wsUrl: string;
+}
+
+export interface StartResult {
+  entry: ServerEntry;
+  /** False when the folder's server was already running. */
+  started: boolean;
+}
 
 /** How many ports after a taken one are tried before asking the system for any free port. */
 const PORT_ATTEMPTS = 10;
 
+interface Running {
+  entry: ServerEntry;
+  /** The server's event listener, released once the server has closed. */
+  listener: vscode.Disposable;
+}
+
 export class Controller implements vscode.Disposable {
-  private readonly entries = new Map<string, ServerEntry>();
-  private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly running = new Map<string, Running>();
+  /** Per folder: the tail of its queue of starts, stops and restarts (never rejects). */
+  private readonly queues = new Map<string, Promise<void>>();
+  private pending = 0;
+  private lastId = 0;
+  /** Origins our own message panel reported, per folder it follows: given to every server it starts. */
+  private readonly webviewOrigins = new Set<{ folderKey: string; origin: string }>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
+  private shuttingDown: Promise<void> | undefined;
+  private announceShutdown: () => void = () => undefined;
+  /** Settles when shutdown begins, so a prompt still open cannot hold it up. */
+  private readonly shutdownBegun = new Promise<undefined>((resolve) => (this.announceShutdown = () => resolve(undefined)));
   /** The last start that failed, shown by the status bar until the next change. */
   lastError: string | undefined;
 
+  /** Fires when a server starts, stops, changes its number of clients, or work begins or ends. */
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly log: Log) {
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => void this.offerRestart(e)),
+      vscode.workspace.onDidChangeConfiguration((e) => this.offerRestart(e)),
       vscode.workspace.onDidChangeWorkspaceFolders((e) => {
         for (const folder of e.removed) void this.stop(folder);
       }),
     );
   }
 
-  get running(): ServerEntry[] {
-    return [...this.entries.values()];
+  get entries(): ServerEntry[] {
+    return [...this.running.values()].map((r) => r.entry);
   }
 
   get isBusy(): boolean {
-    return this.busy.size > 0;
+    return this.pending > 0;
   }
 
   entryFor(folder: vscode.WorkspaceFolder): ServerEntry | undefined {
-    return this.entries.get(folder.uri.toString());
+    return this.running.get(keyOf(folder))?.entry;
   }
 
   /** Starts the server for `folder` (asking which when there are several), or reports the one running. */
-  async start(folder?: vscode.WorkspaceFolder): Promise<ServerEntry | undefined> {
+  async start(folder?: vscode.WorkspaceFolder): Promise<StartResult | undefined> {
     folder ??= await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Start Echo Preview for which folder?');
     if (!folder) return undefined;
-    const existing = this.entryFor(folder);
-    if (existing) {
-      void vscode.window.showInformationMessage(`Echo Preview is already running for ${folder.name} at ${existing.externalUrl}`);
-      return existing;
-    }
-    return this.exclusive(folder, () => this.doStart(folder));
+    const target = folder;
+    return this.exclusive(target, async () => {
+      // Checked inside the queue: a second Start waits for the first and then finds its server.
+      const existing = this.entryFor(target);
+      if (existing) {
+        void vscode.window.showInformationMessage(`Echo Preview is already running for ${target.name} on port ${existing.server.port}.`);
+        return { entry: existing, started: false };
+      }
+      const entry = await this.doStart(target);
+      return entry && { entry, started: true };
+    });
   }
 
   async stop(folder?: vscode.WorkspaceFolder): Promise<boolean> {
@@ -75,7 +105,7 @@ export class Controller implements vscode.Disposable {
   }
 
   async restart(folder?: vscode.WorkspaceFolder): Promise<ServerEntry | undefined> {
-    if (!folder && this.running.length === 0) return this.start();
+    if (!folder && this.running.size === 0) return (await this.start())?.entry;
     folder ??= await this.pickRunning('Restart Echo Preview for which folder?');
     if (!folder) return undefined;
     const target = folder;
@@ -85,9 +115,42 @@ export class Controller implements vscode.Disposable {
     });
   }
 
+  /**
+   * The server's address as the user's browser reaches it, asked of the editor each time (its
+   * documentation says not to keep the answer). The forwarded host and origin are accepted by
+   * the server from then on: pages opened through the editor's forwarding are ours.
+   */
+  async externalAddress(entry: ServerEntry): Promise<ExternalAddress> {
+    const external = await vscode.env.asExternalUri(vscode.Uri.parse(entry.server.url));
+    const url = external.toString(true);
+    const parsed = new URL(url);
+    entry.server.allowHost(parsed.hostname);
+    entry.server.allowOrigin(parsed.origin);
+    const ws = new URL(parsed.href);
+    ws.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
+    ws.pathname = parsed.pathname.replace(/\/?$/, '') + entry.server.wsPath; // URL percent-encodes the path
+    ws.search = '';
+    ws.hash = '';
+    return { url, wsUrl: ws.href };
+  }
+
+  /**
+   * Accepts WebSocket upgrades from our own message panel's webview origin on `folder`'s server:
+   * now, and for every server started for that folder while the registration lasts (so a restarted
+   * server knows the panel before it listens).
+   */
+  allowWebviewOrigin(folder: vscode.WorkspaceFolder, origin: string): vscode.Disposable {
+    const grant = { folderKey: keyOf(folder), origin };
+    this.webviewOrigins.add(grant);
+    this.entryFor(folder)?.server.allowOrigin(origin);
+    // The core cannot take an origin back from a running server: it stays accepted by that one
+    // server until it stops, and no later server is told of it.
+    return { dispose: () => this.webviewOrigins.delete(grant) };
+  }
+
   /** Asks which running server is meant when there are several; undefined when none runs. */
   async pickRunning(title: string): Promise<vscode.WorkspaceFolder | undefined> {
-    const running = this.running;
+    const running = this.entries;
     if (running.length === 0) {
       void vscode.window.showInformationMessage('No Echo Preview server is running.');
       return undefined;
@@ -98,82 +161,119 @@ export class Controller implements vscode.Disposable {
     );
   }
 
-  /** One start/stop at a time per folder, so a double click can't start two servers. */
+  /** Stops every server, after any start in flight; resolves once every port is free. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      this.announceShutdown();
+      await Promise.all([...this.queues.values()]);
+      await Promise.all([...this.running.values()].map(({ entry }) => this.exclusive(entry.folder, () => this.doStop(entry.folder))));
+    })();
+    return this.shuttingDown;
+  }
+
+  dispose(): void {
+    void this.shutdown();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** Runs `work` after everything queued for `folder` before it. */
   private async exclusive<T>(folder: vscode.WorkspaceFolder, work: () => Promise<T>): Promise<T> {
-    const key = folder.uri.toString();
-    while (this.busy.has(key)) await this.busy.get(key)?.catch(() => undefined);
-    const promise = work();
-    this.busy.set(key, promise);
+    const key = keyOf(folder);
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, tail);
+    this.pending++;
     this.changed.fire();
     try {
-      return await promise;
+      return await run;
     } finally {
-      this.busy.delete(key);
+      this.pending--;
+      if (this.queues.get(key) === tail) this.queues.delete(key);
       this.changed.fire();
     }
   }
 
+  private get isShuttingDown(): boolean {
+    return this.shuttingDown !== undefined;
+  }
+
   private async doStart(folder: vscode.WorkspaceFolder): Promise<ServerEntry | undefined> {
+    if (this.isShuttingDown) return undefined;
     const settings = readSettings(folder);
     if ('error' in settings) return this.fail(settings.error, true);
     const { options } = settings;
     let allowLan = false;
     if (!isLoopbackHost(options.host)) {
-      const choice = await vscode.window.showWarningMessage(
-        `echoPreview.host is ${options.host}: other machines on the network will be able to read ${folder.name}.`,
-        { modal: true },
-        'Start Anyway',
-      );
-      if (choice !== 'Start Anyway') return undefined;
+      const choice = await Promise.race([
+        vscode.window.showWarningMessage(
+          `echoPreview.host is ${options.host}: other machines on the network will be able to read ${folder.name}.`,
+          { modal: true },
+          'Start Anyway',
+        ),
+        this.shutdownBegun,
+      ]);
+      if (choice !== 'Start Anyway' || this.isShuttingDown) return undefined;
       allowLan = true;
     }
-
-    let server: RunningServer | undefined;
-    let port = options.port;
-    for (let attempt = 0; !server; attempt++) {
-      try {
-        server = await startServer({ ...options, port, allowLan });
-      } catch (error) {
-        if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
-        if (error.code !== 'PORT_IN_USE' || port === 0) return this.fail(error.message, error.code.startsWith('ROOT'));
-        this.log.info(`${error.message} Trying another port.`);
-        port = attempt < PORT_ATTEMPTS && port < 65535 ? port + 1 : 0;
-      }
+    const webviewOrigins = [...this.webviewOrigins].filter((g) => g.folderKey === keyOf(folder)).map((g) => g.origin);
+    const server = await this.listen({ ...options, allowLan, allowedOrigins: [...options.allowedOrigins, ...webviewOrigins] });
+    if (!server) return undefined;
+    if (this.isShuttingDown) {
+      await server.close();
+      return undefined;
     }
     if (server.port !== options.port && options.port !== 0) {
       void vscode.window.showInformationMessage(
         `Port ${options.port} is in use, so Echo Preview is serving ${folder.name} on port ${server.port}. Your settings are unchanged.`,
       );
     }
-
-    const external = await vscode.env.asExternalUri(vscode.Uri.parse(server.url));
-    const externalUrl = external.toString(true);
-    const externalWs = new URL(server.wsPath.slice(1), externalUrl.endsWith('/') ? externalUrl : externalUrl + '/');
-    externalWs.protocol = externalWs.protocol === 'https:' ? 'wss:' : 'ws:';
-    // The editor forwards the port (remote, Codespaces, code-server): pages reached that way are ours.
-    const forwardedOrigin = new URL(externalUrl).origin;
-    server.allowOrigin(forwardedOrigin);
-    server.allowHost(new URL(externalUrl).hostname);
-
-    const entry: ServerEntry = { folder, server, externalUrl, externalWsUrl: externalWs.toString(), openOnStart: settings.openOnStart };
-    // The listener lives as long as the server object; no separate disposal needed.
-    server.events.on((event) => this.log.event(folder.name, event));
-    this.entries.set(folder.uri.toString(), entry);
+    const entry: ServerEntry = { folder, server, id: ++this.lastId, openOnStart: settings.openOnStart };
+    const listener = server.events.on((event) => {
+      this.log.event(folder.name, event);
+      if (event.type === 'client-open' || event.type === 'client-close') this.changed.fire();
+    });
+    this.running.set(keyOf(folder), { entry, listener });
     this.lastError = undefined;
-    this.log.info(`Serving ${server.root} at ${server.url} (WebSocket ${server.wsUrl}; opened as ${externalUrl})`);
+    // Asked once now so the forwarded address is set up and accepted; asked again whenever used.
+    const external = await this.externalAddress(entry).catch(() => undefined);
+    this.log.info(`Serving ${server.root} at ${server.url} (WebSocket ${server.wsUrl}${external ? `; opened as ${external.url}` : ''})`);
     return entry;
   }
 
+  /**
+   * Listens on the configured port, else one of the next PORT_ATTEMPTS ports, else any free one.
+   * Every failed attempt has released what it took (startServer's contract); only the last
+   * failure is reported.
+   */
+  private async listen(options: ServerOptions & { port: number }): Promise<RunningServer | undefined> {
+    let port = options.port;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await startServer({ ...options, port });
+      } catch (error) {
+        if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
+        if (error.code !== 'PORT_IN_USE' || port === 0 || this.isShuttingDown) return this.fail(error.message, error.code.startsWith('ROOT'));
+        this.log.info(`${error.message} Trying another port.`);
+        port = attempt < PORT_ATTEMPTS && port < 65535 ? port + 1 : 0;
+      }
+    }
+  }
+
   private async doStop(folder: vscode.WorkspaceFolder): Promise<boolean> {
-    const entry = this.entryFor(folder);
-    if (!entry) return false;
-    await entry.server.close();
-    this.entries.delete(folder.uri.toString());
-    this.log.info(`Stopped the server for ${folder.name} (port ${entry.server.port} is free).`);
+    const running = this.running.get(keyOf(folder));
+    if (!running) return false;
+    await running.entry.server.close();
+    running.listener.dispose();
+    this.running.delete(keyOf(folder));
+    this.log.info(`Stopped the server for ${folder.name} (port ${running.entry.server.port} is free).`);
     return true;
   }
 
   private fail(message: string, offerSettings: boolean): undefined {
+    if (this.isShuttingDown) return undefined;
     this.lastError = message;
     this.log.error(message);
     const actions = offerSettings ? ['Open Settings', 'Show Log'] : ['Show Log'];
@@ -184,26 +284,35 @@ export class Controller implements vscode.Disposable {
     return undefined;
   }
 
-  private async offerRestart(event: vscode.ConfigurationChangeEvent): Promise<void> {
-    for (const entry of this.running) {
-      if (!event.affectsConfiguration('echoPreview', entry.folder.uri)) continue;
-      const choice = await vscode.window.showInformationMessage(
-        `Echo Preview settings changed. Restart the server for ${entry.folder.name} to apply them?`,
-        'Restart',
-      );
-      if (choice === 'Restart') await this.restart(entry.folder);
+  /** One prompt per affected server, all at once; each is about the server instance it names. */
+  private offerRestart(event: vscode.ConfigurationChangeEvent): void {
+    for (const entry of this.entries) {
+      if (event.affectsConfiguration('echoPreview', entry.folder.uri)) void this.promptRestart(entry);
     }
   }
 
-  /** Stops every server; resolves when every port is free. */
-  async stopAll(): Promise<void> {
-    await Promise.all(this.running.map((entry) => this.doStop(entry.folder)));
+  private async promptRestart(asked: ServerEntry): Promise<void> {
+    const { folder } = asked;
+    const choice = await vscode.window.showInformationMessage(
+      `Echo Preview settings changed. Restart the server for ${folder.name} to apply them?`,
+      'Restart',
+    );
+    if (choice !== 'Restart' || this.isShuttingDown) return;
+    await this.exclusive(folder, async () => {
+      // An old notification answered late: the server it asked about was stopped or restarted
+      // since (a restarted one already has the new settings), so there is nothing to do.
+      if (this.entryFor(folder) !== asked) {
+        this.log.info(`Not restarting ${folder.name}: the server the prompt was about has stopped since.`);
+        return;
+      }
+      await this.doStop(folder);
+      await this.doStart(folder);
+    });
   }
+}
 
-  dispose(): void {
-    void this.stopAll();
-    for (const d of this.disposables) d.dispose();
-  }
+function keyOf(folder: vscode.WorkspaceFolder): string {
+  return folder.uri.toString();
 }
 
 /** The only folder, or the one the person picks; undefined when there is none or they cancel. */

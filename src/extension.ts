@@ -1,34 +1,41 @@
 /**
  * Wires the editor to the core: registers commands, the status bar, the log and the panel
- * serializer, and returns a small API for tests. Activated only by its commands and the panel.
+ * serializer, and returns a small API. Activated only by its commands and the panel.
  */
 import * as vscode from 'vscode';
 import { Controller, pickFolder, type ServerEntry } from './controller';
 import { createDemoFiles } from './demoFiles';
 import { Log } from './log';
-import { MessagePanel, PANEL_VIEW_TYPE, type PanelStatus } from './panel/messagePanel';
+import { MessagePanel, PANEL_VIEW_TYPE } from './panel/messagePanel';
 import { readSettings } from './settings';
 import { QUICK_ACTIONS_COMMAND, StatusBar, showQuickActions } from './statusBar';
+import { DEFAULTS } from './core/server';
 
 export interface ServerInfo {
   folder: string;
+  /** The server's own address (`http://127.0.0.1:<port>/`); ask `vscode.env.asExternalUri` for the browser's. */
   url: string;
+  /** The server's own WebSocket address, percent-encoded. */
   wsUrl: string;
   port: number;
-  externalUrl: string;
-  externalWsUrl: string;
+  /** Grows with every server started in this window: a restart gives a new id. */
+  id: number;
   clients: number;
 }
 
-/** What `activate` returns: enough for tests to check commands from outside. */
+/**
+ * What `activate` returns. `servers` and `onDidChangeServers` are the API. `testing` exists for
+ * this repository's extension host tests (test/host) only; it is not a stable API and may change
+ * in any release (CONTRIBUTING.md).
+ */
 export interface EchoPreviewApi {
   servers(): ServerInfo[];
+  /** Fires when a server starts or stops, a client connects or leaves, or a start or stop begins or ends. */
   readonly onDidChangeServers: vscode.Event<void>;
-  statusBarText(): string;
-  panelStatus(): PanelStatus | undefined;
-  /** Sends from the panel's own WebSocket; resolves with the reply the panel shows. */
-  sendFromPanel(text: string): Promise<string>;
-  lastOpenedInBrowser(): string | undefined;
+  readonly testing: {
+    /** The status bar item's text, e.g. `$(radio-tower) Echo :8080` (the workbench DOM is out of reach). */
+    statusBarText(): string;
+  };
 }
 
 let controller: Controller | undefined;
@@ -39,20 +46,20 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
   const ctl = controller;
   const statusBar = new StatusBar(ctl);
   const extensionUri = context.extensionUri;
-  let openedInBrowser: string | undefined;
 
   const folderOf = (uri?: vscode.Uri): vscode.WorkspaceFolder | undefined => (uri instanceof vscode.Uri ? vscode.workspace.getWorkspaceFolder(uri) : undefined);
 
   /** The server for `uri`'s folder; the only/picked running one; or a newly started one. */
   async function ensureRunning(uri?: vscode.Uri): Promise<ServerEntry | undefined> {
     const folder = folderOf(uri);
-    if (folder) return ctl.entryFor(folder) ?? ctl.start(folder);
-    if (ctl.running.length === 1) return ctl.running[0];
-    if (ctl.running.length > 1) {
+    const running = ctl.entries;
+    if (folder) return ctl.entryFor(folder) ?? (await ctl.start(folder))?.entry;
+    if (running.length === 1) return running[0];
+    if (running.length > 1) {
       const picked = await ctl.pickRunning('Which server?');
       return picked && ctl.entryFor(picked);
     }
-    return ctl.start();
+    return (await ctl.start())?.entry;
   }
 
   function openPanel(entry: ServerEntry): void {
@@ -60,26 +67,22 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
   }
 
   async function openInBrowser(entry: ServerEntry): Promise<void> {
-    const external = await vscode.env.asExternalUri(vscode.Uri.parse(entry.server.url));
-    openedInBrowser = external.toString(true);
-    log.info(`Opening ${openedInBrowser} in the browser`);
-    const opened = await vscode.env.openExternal(external);
-    if (!opened) void vscode.window.showWarningMessage(`Could not open a browser. The page is at ${openedInBrowser}`);
+    const { url } = await ctl.externalAddress(entry);
+    log.info(`Opening ${url} in the browser`);
+    const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+    if (!opened) void vscode.window.showWarningMessage(`Could not open a browser. The page is at ${url}`);
   }
 
-  async function afterStart(entry: ServerEntry | undefined): Promise<void> {
-    if (!entry) return;
+  async function afterStart(entry: ServerEntry): Promise<void> {
     if (entry.openOnStart === 'panel') openPanel(entry);
     else if (entry.openOnStart === 'browser') await openInBrowser(entry);
   }
 
   const commands: Record<string, (uri?: vscode.Uri) => unknown> = {
     'echoPreview.start': async (uri) => {
-      const folder = folderOf(uri);
-      const alreadyRunning = folder ? ctl.entryFor(folder) : undefined;
-      const entry = await ctl.start(folder);
-      if (!alreadyRunning) await afterStart(entry);
-      return entry?.server.url;
+      const result = await ctl.start(folderOf(uri));
+      if (result?.started) await afterStart(result.entry);
+      return result?.entry.server.url;
     },
     'echoPreview.stop': (uri) => ctl.stop(folderOf(uri)),
     'echoPreview.restart': async (uri) => (await ctl.restart(folderOf(uri)))?.server.url,
@@ -94,23 +97,27 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
     'echoPreview.copyUrl': async (uri) => {
       const entry = await ensureRunning(uri);
       if (!entry) return;
-      await vscode.env.clipboard.writeText(entry.externalUrl);
-      void vscode.window.showInformationMessage(`Copied ${entry.externalUrl}`);
+      const { url } = await ctl.externalAddress(entry);
+      await vscode.env.clipboard.writeText(url);
+      void vscode.window.showInformationMessage(`Copied ${url}`);
     },
     'echoPreview.createDemo': async (uri) => {
       // A folder given (explorer context, tests) is the target; otherwise the served root of
       // the workspace folder the person picks.
       let target = uri instanceof vscode.Uri ? uri : undefined;
       if (!target) {
-        const folder = await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Create the demo files in which folder?');
-        if (!folder) return [];
-        const settings = readSettings(folder);
-        target = 'error' in settings ? folder.uri : vscode.Uri.file(settings.options.root);
+        const picked = await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Create the demo files in which folder?');
+        if (!picked) return [];
+        const settings = readSettings(picked);
+        target = 'error' in settings ? picked.uri : vscode.Uri.file(settings.options.root);
       }
-      const written = await createDemoFiles(extensionUri, target);
+      const folder = vscode.workspace.getWorkspaceFolder(target);
+      const settings = folder && readSettings(folder);
+      // The page talks to the endpoint its folder's server will have (an unusable setting: the default).
+      const wsPath = settings && !('error' in settings) ? settings.options.wsPath : DEFAULTS.wsPath;
+      const written = await createDemoFiles(extensionUri, target, wsPath);
       if (written.length > 0) {
-        log.info(`Created ${written.join(', ')} in ${target.fsPath}`);
-        const folder = vscode.workspace.getWorkspaceFolder(target);
+        log.info(`Created ${written.join(', ')} in ${target.fsPath} (WebSocket path ${wsPath})`);
         void vscode.window.showInformationMessage(`Created ${written.join(' and ')} in ${target.fsPath}.`, ...(folder ? ['Start Server'] : [])).then((choice) => {
           if (choice && folder) void vscode.commands.executeCommand('echoPreview.start', folder.uri);
         });
@@ -137,28 +144,25 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
 
   return {
     servers: () =>
-      ctl.running.map((e) => ({
+      ctl.entries.map((e) => ({
         folder: e.folder.uri.fsPath,
         url: e.server.url,
-        wsUrl: e.server.wsUrl,
+        wsUrl: new URL(e.server.wsUrl).href,
         port: e.server.port,
-        externalUrl: e.externalUrl,
-        externalWsUrl: e.externalWsUrl,
+        id: e.id,
         clients: e.server.clientCount,
       })),
     onDidChangeServers: ctl.onDidChange,
-    statusBarText: () => statusBar.text,
-    panelStatus: () => MessagePanel.instance?.panelStatus,
-    sendFromPanel: (text) => {
-      const panel = MessagePanel.instance;
-      return panel ? panel.sendFromPanel(text) : Promise.reject(new Error('The message panel is not open.'));
-    },
-    lastOpenedInBrowser: () => openedInBrowser,
+    testing: { statusBarText: () => statusBar.text },
   };
 }
 
-/** Resolves once every server has closed and its port is free. */
+/**
+ * Resolves once every server, including one still starting, has closed and its port is free.
+ * VS Code disposes the subscriptions (the log among them) right after calling this, without
+ * waiting: what still runs then logs nowhere.
+ */
 export async function deactivate(): Promise<void> {
-  await controller?.stopAll();
+  await controller?.shutdown();
   controller = undefined;
 }

@@ -1,51 +1,63 @@
-/** The "Echo Preview" log: server events at sensible levels, shown with "Echo Preview: Show Log". */
+/**
+ * The "Echo Preview" log: server events at sensible levels, shown with "Echo Preview: Show Log".
+ * Once disposed it drops every write: servers still closing during shutdown may report events
+ * after VS Code has disposed the extension's subscriptions, and a closed channel throws.
+ */
 import * as vscode from 'vscode';
 import type { ServerEvent } from './core/events';
 import { formatEvent } from './core/format';
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
 export class Log implements vscode.Disposable {
-  readonly channel = vscode.window.createOutputChannel('Echo Preview', { log: true });
+  private readonly channel = vscode.window.createOutputChannel('Echo Preview', { log: true });
+  private disposed = false;
 
   info(message: string): void {
-    this.channel.info(message);
+    this.write('info', message);
   }
 
   warn(message: string): void {
-    this.channel.warn(message);
+    this.write('warn', message);
   }
 
   error(message: string): void {
-    this.channel.error(message);
+    this.write('error', message);
   }
 
   /** Writes one server event, prefixed with the folder it belongs to. */
   event(folderName: string, event: ServerEvent): void {
-    const line = `[${folderName}] ${formatEvent(event)}`;
-    switch (event.type) {
-      case 'frame':
-        // Every message would flood the log at info; they are there at debug and trace.
-        if (this.channel.logLevel <= vscode.LogLevel.Debug) this.channel.debug(line);
-        return;
-      case 'request':
-        if (event.status >= 400) this.channel.warn(line);
-        else this.channel.info(line);
-        return;
-      case 'refused':
-        this.channel.warn(line);
-        return;
-      case 'error':
-        this.channel.error(line);
-        return;
-      default:
-        this.channel.info(line);
-    }
+    if (this.disposed) return;
+    // Every message would flood the log at info; they are there at debug and trace.
+    if (event.type === 'frame' && this.channel.logLevel > vscode.LogLevel.Debug) return;
+    this.write(levelOf(event), `[${folderName}] ${formatEvent(event)}`);
   }
 
   show(): void {
-    this.channel.show(true);
+    if (!this.disposed) this.channel.show(true);
   }
 
   dispose(): void {
+    this.disposed = true;
     this.channel.dispose();
+  }
+
+  private write(level: Level, line: string): void {
+    if (!this.disposed) this.channel[level](line);
+  }
+}
+
+function levelOf(event: ServerEvent): Level {
+  switch (event.type) {
+    case 'frame':
+      return 'debug';
+    case 'request':
+      return event.status >= 400 ? 'warn' : 'info';
+    case 'refused':
+      return 'warn';
+    case 'error':
+      return 'error';
+    default:
+      return 'info';
   }
 }

@@ -1,13 +1,39 @@
-/** Reads `echoPreview.*` for one workspace folder into server options, or says what is wrong. */
+/** Reads `echoPreview.*` for one workspace folder into server options, or says which setting is wrong. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
 
 export interface FolderSettings {
-  options: ServerOptions & { port: number; host: string };
+  options: ServerOptions & { port: number; host: string; wsPath: string; allowedOrigins: readonly string[] };
   openOnStart: OpenOnStart;
+}
+
+/** How the server's refusals tell the person to open each check up: in the editor, the settings. */
+export const EDITOR_ADVICE: RefusalAdvice = {
+  host: 'Add it to the echoPreview.allowedHosts setting to accept it.',
+  origin: 'Add it to the echoPreview.allowedOrigins setting to accept it.',
+};
+
+/**
+ * One absolute path whose every character is allowed raw in a URL path and in a CSP source
+ * (RFC 3986 pchar without `;`, `,` and `'`) or is a non-ASCII letter or mark (sent UTF-8,
+ * percent-encoded). The same pattern is package.json's, so the Settings editor flags it too.
+ */
+// eslint-disable-next-line no-control-regex -- ASCII is spelled out as \u0000-\u007f on purpose
+export const WS_PATH_PATTERN = /^\/(?:[A-Za-z0-9._~!$&()*+=:@/-]|[^\u0000-\u007f\s\p{Cc}\p{Cf}\p{Cs}])*$/u;
+
+/** Undefined when `wsPath` is usable; otherwise the message to show, naming the setting. */
+export function wsPathProblem(wsPath: string): string | undefined {
+  const dotSegment = wsPath.split('/').some((segment) => segment === '.' || segment === '..');
+  if (WS_PATH_PATTERN.test(wsPath) && !dotSegment) return undefined;
+  return (
+    `The setting echoPreview.websocketPath (${shown(wsPath)}) must be one absolute path such as /websocket: ` +
+    'it starts with "/", and holds no ";", ",", quotes, spaces, control characters, "?", "#", "%", "\\" or "." and ".." segments. ' +
+    'Letters of any script are fine.'
+  );
 }
 
 export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | { error: string } {
@@ -17,18 +43,28 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   const root = path.resolve(folderPath, rootSetting);
   const relative = path.relative(folderPath, root);
   if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    return { error: `The setting echoPreview.root ("${rootSetting}") leads outside the workspace folder ${folder.name}.` };
+    return { error: `The setting echoPreview.root (${shown(rootSetting)}) leads outside the workspace folder ${folder.name}.` };
   }
+  const wsPath = config.get<string>('websocketPath', DEFAULTS.wsPath);
+  const problem = wsPathProblem(wsPath);
+  if (problem) return { error: problem };
   return {
     options: {
       root,
       port: config.get<number>('port', DEFAULTS.port),
       host: config.get<string>('host', DEFAULTS.host).trim() || DEFAULTS.host,
-      wsPath: config.get<string>('websocketPath', DEFAULTS.wsPath),
+      wsPath,
       maxMessageSize: config.get<number>('maxMessageSize', DEFAULTS.maxMessageSize),
       allowedHosts: config.get<string[]>('allowedHosts', []),
       allowedOrigins: config.get<string[]>('allowedOrigins', []),
+      advice: EDITOR_ADVICE,
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),
   };
+}
+
+/** A setting's value as it can be shown in a message: quoted, with invisible characters escaped. */
+function shown(value: string): string {
+  const quoted = JSON.stringify(value.length > 200 ? value.slice(0, 200) + '…' : value);
+  return quoted.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

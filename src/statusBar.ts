@@ -16,26 +16,28 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  /** Visible for tests and screen readers alike: what the item says now. */
+  /** What the item says now (its text, with codicons as `$(name)`). */
   get text(): string {
     return this.item.text;
   }
 
   private render(): void {
-    const running = this.controller.running;
+    const running = this.controller.entries;
     this.item.backgroundColor = undefined;
     if (this.controller.isBusy) {
       this.item.text = '$(loading~spin) Echo Preview';
       this.item.tooltip = 'Echo Preview is starting or stopping…';
     } else if (running.length === 1) {
       const [entry] = running;
+      const clients = entry.server.clientCount;
       this.item.text = `$(radio-tower) Echo :${entry.server.port}`;
       this.item.tooltip = new vscode.MarkdownString(
-        `**Echo Preview** serving \`${entry.folder.name}\`\n\n${entry.externalUrl}\n\nWebSocket echo: \`${entry.server.wsPath}\`\n\nClick for actions.`,
+        `**Echo Preview** serving \`${entry.folder.name}\` on port ${entry.server.port}\n\n` +
+          `WebSocket echo: \`${entry.server.wsPath}\` (${clients} ${clients === 1 ? 'client' : 'clients'})\n\nClick for actions.`,
       );
     } else if (running.length > 1) {
       this.item.text = `$(radio-tower) Echo ×${running.length}`;
-      this.item.tooltip = running.map((e) => `${e.folder.name}: ${e.externalUrl}`).join('\n');
+      this.item.tooltip = running.map((e) => `${e.folder.name}: port ${e.server.port}`).join('\n');
     } else if (this.controller.lastError) {
       this.item.text = '$(error) Echo Preview';
       this.item.tooltip = `Echo Preview could not start: ${this.controller.lastError}\nClick for actions.`;
@@ -55,7 +57,7 @@ export class StatusBar implements vscode.Disposable {
 
 /** The click on the status bar item: actions for the state the server is in. */
 export async function showQuickActions(controller: Controller): Promise<void> {
-  if (controller.running.length === 0) {
+  if (controller.entries.length === 0) {
     await vscode.commands.executeCommand('echoPreview.start');
     return;
   }
@@ -67,6 +69,7 @@ export async function showQuickActions(controller: Controller): Promise<void> {
     { label: '$(debug-stop) Stop Server', command: 'echoPreview.stop' },
     { label: '$(output) Show Log', command: 'echoPreview.showLog' },
   ];
-  const picked = await vscode.window.showQuickPick(actions, { title: 'Echo Preview', placeHolder: controller.running.map((e) => e.externalUrl).join('  ') });
+  const placeHolder = controller.entries.map((e) => `${e.folder.name} :${e.server.port}`).join('  ');
+  const picked = await vscode.window.showQuickPick(actions, { title: 'Echo Preview', placeHolder });
   if (picked) await vscode.commands.executeCommand(picked.command);
 }

@@ -27,18 +27,28 @@ const SETTINGS = {
   'window.commandCenter': false,
 };
 
+/** With workspace trust on: folders start untrusted (restricted mode) and nobody is asked. */
+const TRUST_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
+};
+
 /**
  * Starts code-server on a free loopback port. Forwarded ports are exposed the way Codespaces does
  * it, one host name per port (`<port>.localhost:<code-server port>`), so asExternalUri returns a
  * URL that differs from the server's own: exactly the remote case the extension must handle.
+ * `workspaceTrust: true` keeps workspace trust on, so the opened folder is untrusted.
  */
-export async function startCodeServer({ env = {}, log = () => {}, vsix } = {}) {
+export async function startCodeServer({ env = {}, log = () => {}, vsix, workspaceTrust = false } = {}) {
   const { nodeBin, codeServerEntry } = ensureCodeServer();
   const temp = mkdtempSync(join(tmpdir(), 'echo-preview-host-'));
   const dirs = { userData: join(temp, 'user-data'), extensions: join(temp, 'extensions'), xdg: join(temp, 'xdg') };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
+  const settings = workspaceTrust ? { ...SETTINGS, ...TRUST_SETTINGS } : SETTINGS;
+  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   if (vsix) installVsix(nodeBin, codeServerEntry, vsix, dirs);
   const port = await freePort();
   const proxyDomain = `{{port}}.localhost:${port}`;
@@ -50,7 +60,7 @@ export async function startCodeServer({ env = {}, log = () => {}, vsix } = {}) {
       '--bind-addr', `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       '--proxy-domain', proxyDomain,

@@ -1,6 +1,8 @@
 // Runs the mocha suite in test/host/ inside a real extension host, and exits with its result.
 // VS Code through @vscode/test-electron when VSCODE_EXECUTABLE is set (or ECHO_PREVIEW_HOST=electron
 // lets it download one); otherwise code-server offline, installed on first use into .vscode-test/.
+// `--untrusted` runs the untrusted suite instead: workspace trust on, and a folder whose settings
+// try what restricted mode must ignore (test/fixtures/workspace/untrusted).
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,11 @@ import { REPO, startCodeServer, workbenchUrl } from './code-server.mjs';
 
 const TESTS_INDEX = join(REPO, 'out', 'test', 'host', 'index.js');
 const FIXTURE = join(REPO, 'test', 'fixtures', 'workspace');
-const WORKSPACE_FILE = 'echo.code-workspace';
+const UNTRUSTED = process.argv.includes('--untrusted');
+/** What the editor opens in the copy: the multi-root workspace file, or the untrusted folder. */
+const OPENED = UNTRUSTED ? 'untrusted' : 'echo.code-workspace';
+/** Read by test/host/index.ts in the extension host (code-server passes its environment on). */
+const SUITE_ENV = { ECHO_PREVIEW_HOST_SUITE: UNTRUSTED ? 'untrusted' : 'trusted' };
 /** Offline noise from the workbench (it looks for extension updates it can never reach). */
 const NOISE = /open-vsx\.org|AccountPolicyGate|^\s+at (async )?\S+ \(http:\/\/127\.0\.0\.1:\d+\/stable-/;
 const TIMEOUT_MS = Number(process.env.ECHO_PREVIEW_HOST_TIMEOUT_MS ?? 240_000);
@@ -19,23 +25,24 @@ const TIMEOUT_MS = Number(process.env.ECHO_PREVIEW_HOST_TIMEOUT_MS ?? 240_000);
 function copyWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'echo-preview-ws-'));
   cpSync(FIXTURE, dir, { recursive: true });
-  return { dir, file: join(dir, WORKSPACE_FILE), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, file: join(dir, OPENED), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function runWithElectron(workspace) {
   const { runTests } = await import('@vscode/test-electron');
-  console.log(`[host] runner: @vscode/test-electron (${process.env.VSCODE_EXECUTABLE ?? 'downloaded VS Code'})`);
+  console.log(`[host] runner: @vscode/test-electron (${process.env.VSCODE_EXECUTABLE ?? 'downloaded VS Code'}), ${SUITE_ENV.ECHO_PREVIEW_HOST_SUITE} suite`);
   return runTests({
     vscodeExecutablePath: process.env.VSCODE_EXECUTABLE,
     extensionDevelopmentPath: REPO,
     extensionTestsPath: TESTS_INDEX,
-    launchArgs: [workspace.file, '--disable-extensions', '--disable-workspace-trust'],
+    extensionTestsEnv: SUITE_ENV,
+    launchArgs: [workspace.file, '--disable-extensions', ...(UNTRUSTED ? [] : ['--disable-workspace-trust'])],
   });
 }
 
 async function runWithCodeServer(workspace) {
-  console.log('[host] runner: code-server (offline VS Code host) in Chromium');
-  const server = await startCodeServer();
+  console.log(`[host] runner: code-server (offline VS Code host) in Chromium, ${SUITE_ENV.ECHO_PREVIEW_HOST_SUITE} suite`);
+  const server = await startCodeServer({ env: SUITE_ENV, workspaceTrust: UNTRUSTED });
   let browser;
   try {
     browser = await launchChromium();

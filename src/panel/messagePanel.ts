@@ -1,43 +1,41 @@
 /**
  * The message panel: a webview that is a real WebSocket client of the server. The extension tells
- * it where to connect (the forwarded address from asExternalUri) and registers the webview's own
- * origin with the server's guard; everything else (sending, the log, reconnecting) happens in
- * media/panel/panel.js. One panel at a time, following one workspace folder's server.
+ * it where to connect (the forwarded address, asked of the editor each time) and registers the
+ * webview's own origin with the controller before the page is told to connect; everything else
+ * (sending, the log, reconnecting) happens in media/panel/panel.js. One panel at a time,
+ * following one workspace folder's server.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Controller, ServerEntry } from '../controller';
+import type { Controller, ExternalAddress, ServerEntry } from '../controller';
+import { connectSource, panelCsp } from './csp';
 
 export const PANEL_VIEW_TYPE = 'echoPreview.messagePanel';
-
-/** What the webview reports about itself; also what the extension's API shows tests. */
-export interface PanelStatus {
-  connection: 'connecting' | 'open' | 'closed' | 'stopped';
-  lastReply: string;
-  sent: number;
-  received: number;
-}
 
 interface PanelState {
   folderUri?: string;
 }
 
-type FromWebview =
-  | { type: 'ready'; origin: string }
-  | { type: 'status'; status: PanelStatus }
-  | { type: 'received'; text: string }
-  | { type: 'openInBrowser' }
-  | { type: 'copyUrl' };
+/** What the page sends; checked before use, since it arrives as untyped data. */
+type FromWebview = { type: 'ready'; origin: string } | { type: 'openInBrowser' } | { type: 'copyUrl' };
+
+/** An origin as `location.origin` gives it: scheme://host[:port], nothing else. */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]+$/i;
 
 export class MessagePanel implements vscode.Disposable {
   private static current: MessagePanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private folderUri: string | undefined;
-  /** The WebSocket URL the current HTML allows in its CSP; a different one needs new HTML. */
-  private renderedWsUrl: string | undefined | null = null;
+  /** The connect-src source the current HTML allows; a different one needs new HTML. */
+  private renderedSource: string | undefined | null = null;
+  /** The page's origin, from its 'ready' message; undefined until the current HTML has loaded. */
   private webviewOrigin: string | undefined;
-  private status: PanelStatus | undefined;
-  private readonly replyWaiters: Array<(text: string) => void> = [];
+  private originGrant: { folderKey: string; origin: string; registration: vscode.Disposable } | undefined;
+  /** Bumped by every sync: an older one still waiting on the editor gives way. */
+  private syncs = 0;
+  /** The server instance the page was last told about (undefined: none running). */
+  private syncedEntryId: number | undefined | null = null;
+  private disposed = false;
 
   static get instance(): MessagePanel | undefined {
     return MessagePanel.current;
@@ -59,7 +57,8 @@ export class MessagePanel implements vscode.Disposable {
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, controller: Controller, state: PanelState | undefined): void {
     panel.webview.options = webviewOptions(extensionUri);
     MessagePanel.current?.dispose();
-    MessagePanel.current = new MessagePanel(panel, extensionUri, controller, state?.folderUri);
+    const folderUri = typeof state?.folderUri === 'string' ? state.folderUri : undefined;
+    MessagePanel.current = new MessagePanel(panel, extensionUri, controller, folderUri);
   }
 
   private constructor(
@@ -72,71 +71,87 @@ export class MessagePanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'panel', 'icon.svg');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
-      controller.onDidChange(() => this.sync()),
+      panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
+      // Client counts and busy states change often; the panel needs news only of another server.
+      controller.onDidChange(() => {
+        if (this.entry?.id !== this.syncedEntryId) void this.sync();
+      }),
     );
-    this.sync();
-  }
-
-  get panelStatus(): PanelStatus | undefined {
-    return this.status;
-  }
-
-  /** Sends `text` from the panel's own WebSocket and resolves with the reply the panel received. */
-  sendFromPanel(text: string): Promise<string> {
-    return new Promise((resolve) => {
-      this.replyWaiters.push(resolve);
-      void this.panel.webview.postMessage({ type: 'send', text });
-    });
+    void this.sync();
   }
 
   private get entry(): ServerEntry | undefined {
-    const running = this.controller.running;
+    const running = this.controller.entries;
     return running.find((e) => e.folder.uri.toString() === this.folderUri) ?? (this.folderUri ? undefined : running[0]);
   }
 
   private follow(folderUri: string): void {
     this.folderUri = folderUri;
-    this.sync();
+    void this.sync();
   }
 
-  /** Re-renders when the allowed WebSocket URL changes (CSP), otherwise just tells the page. */
-  private sync(): void {
+  /**
+   * Asks the editor where the server is now; re-renders when the allowed WebSocket (the CSP)
+   * changes, otherwise tells the page. The page says 'ready' once loaded and is told then.
+   */
+  private async sync(): Promise<void> {
+    const run = ++this.syncs;
     const entry = this.entry;
-    const wsUrl = entry?.externalWsUrl;
-    this.panel.title = entry ? `Echo Preview: ${entry.folder.name}` : 'Echo Preview';
-    if (wsUrl !== this.renderedWsUrl) {
-      this.renderedWsUrl = wsUrl;
-      this.webviewOrigin = undefined;
-      this.panel.webview.html = this.html(wsUrl);
-      return; // the page says 'ready' once loaded, and is told where to connect then
+    this.syncedEntryId = entry?.id;
+    let address: ExternalAddress | undefined;
+    let source: string | undefined;
+    try {
+      address = entry && (await this.controller.externalAddress(entry));
+      source = address && connectSource(address.wsUrl);
+    } catch {
+      address = source = undefined; // the editor gave no usable address: shown as not running
     }
-    this.postTarget();
+    if (run !== this.syncs || this.disposed) return;
+    this.panel.title = entry ? `Echo Preview: ${entry.folder.name}` : 'Echo Preview';
+    if (source !== this.renderedSource) {
+      this.renderedSource = source;
+      this.webviewOrigin = undefined;
+      this.panel.webview.html = this.html(address?.wsUrl);
+      return;
+    }
+    this.postTarget(entry, address);
   }
 
-  private postTarget(): void {
-    const entry = this.entry;
-    if (entry && this.webviewOrigin) entry.server.allowOrigin(this.webviewOrigin);
-    void this.panel.webview.postMessage(
-      entry
-        ? { type: 'target', running: true, wsUrl: entry.externalWsUrl, url: entry.externalUrl, folder: entry.folder.name, folderUri: entry.folder.uri.toString() }
-        : { type: 'target', running: false, folderUri: this.folderUri },
-    );
+  /** Registers the page's origin for `entry`'s server, then says where to connect (in that order). */
+  private postTarget(entry: ServerEntry | undefined, address: ExternalAddress | undefined): void {
+    if (!this.webviewOrigin) return; // not loaded yet: 'ready' brings us back here
+    if (entry && address) {
+      this.grantOrigin(entry.folder, this.webviewOrigin);
+      void this.panel.webview.postMessage({
+        type: 'target',
+        running: true,
+        wsUrl: address.wsUrl,
+        url: address.url,
+        folder: entry.folder.name,
+        folderUri: entry.folder.uri.toString(),
+      });
+    } else {
+      void this.panel.webview.postMessage({ type: 'target', running: false, folderUri: this.folderUri });
+    }
   }
 
-  private onMessage(message: FromWebview): void {
-    switch (message.type) {
+  /** Our page's origin is accepted by the followed folder's servers, and by no other folder's. */
+  private grantOrigin(folder: vscode.WorkspaceFolder, origin: string): void {
+    const folderKey = folder.uri.toString();
+    if (this.originGrant?.folderKey === folderKey && this.originGrant.origin === origin) return;
+    this.originGrant?.registration.dispose();
+    this.originGrant = { folderKey, origin, registration: this.controller.allowWebviewOrigin(folder, origin) };
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = raw as Partial<FromWebview> | null;
+    switch (message?.type) {
       case 'ready':
-        // In desktop VS Code this is vscode-webview://…, which the guard accepts anyway; in a
-        // browser-hosted editor it is the editor's own origin, which the server must learn.
+        // In desktop VS Code this is the panel's own vscode-webview://<id>; in a browser-hosted
+        // editor it is the editor's origin. Either way the server accepts it only once told.
+        if (typeof message.origin !== 'string' || !ORIGIN.test(message.origin)) return;
         this.webviewOrigin = message.origin;
-        this.postTarget();
-        return;
-      case 'status':
-        this.status = message.status;
-        return;
-      case 'received':
-        this.replyWaiters.shift()?.(message.text);
+        void this.sync();
         return;
       case 'openInBrowser':
         void vscode.commands.executeCommand('echoPreview.openInBrowser', this.entry?.folder.uri);
@@ -151,14 +166,7 @@ export class MessagePanel implements vscode.Disposable {
     const webview = this.panel.webview;
     const nonce = randomBytes(16).toString('base64');
     const media = (file: string): string => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'panel', file)).toString();
-    const csp = [
-      "default-src 'none'",
-      `connect-src ${wsUrl ?? "'none'"}`,
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
+    const csp = panelCsp({ wsUrl, cspSource: webview.cspSource, nonce });
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -202,7 +210,10 @@ export class MessagePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (MessagePanel.current === this) MessagePanel.current = undefined;
+    this.originGrant?.registration.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }

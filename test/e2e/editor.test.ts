@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Page } from 'playwright-core';
+import { portIsFree } from '../host/ports';
 import { importEsm } from '../support/browser';
 import { REPO_ROOT } from '../support/http';
 
@@ -21,14 +21,6 @@ interface EditorWindow {
 }
 
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
 
 /** F1, type the title, Enter: retried while the extension's commands are still being registered. */
 async function runCommand(page: Page, title: string): Promise<void> {
@@ -51,18 +43,54 @@ async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
- * The webview's content frame holding `selector` (webviews are iframes in iframes, and the panel
- * re-renders, replacing its frame, when the server's address changes).
+ * The message panel's page: webviews are an iframe (the host frame) holding the content iframe,
+ * which is replaced when the panel re-renders; locators re-resolve it on every use and wait.
  */
-async function panelFrame(page: Page, selector = '#msgbox', timeoutMs = 20_000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
-    }
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`nothing in the message panel matches ${selector}`);
+function panelPage(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview').frameLocator('#active-frame');
+}
+
+/** The webview's host frame, where the probe below records what the page sends to the editor. */
+async function panelHostFrame(page: Page): Promise<Frame> {
+  const frame = await (await page.frameLocator('iframe.webview').locator('html').elementHandle())?.ownerFrame();
+  assert.ok(frame, 'the webview host frame');
+  return frame;
+}
+
+interface Post {
+  command: string;
+  bytes: number;
+  draft?: string;
+}
+
+/**
+ * Runs in every new document; in a webview's host frame (pre/index.html) it wraps the function
+ * through which the page's acquireVsCodeApi() posts messages and saves state, and records each
+ * call's command and size: the test watches the real channel, the product is untouched.
+ */
+function recordWebviewPosts(): void {
+  if (!location.pathname.endsWith('/webview/browser/pre/index.html')) return;
+  const posts: Post[] = [];
+  (window as unknown as { echoPreviewPosts: Post[] }).echoPreviewPosts = posts;
+  let real: ((command: string, data: unknown) => unknown) | undefined;
+  Object.defineProperty(window, '__vscode_post_message__', {
+    configurable: true,
+    get: () => real,
+    set: (post: (command: string, data: unknown) => unknown) => {
+      real = (command, data) => {
+        const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+        let draft: string | undefined;
+        if (command === 'do-update-state') draft = (JSON.parse(text) as { draft?: string } | null)?.draft;
+        posts.push({ command, bytes: text.length, draft });
+        return post(command, data);
+      };
+    },
+  });
+}
+
+/** The status bar item in one of its states, told apart by its icon. */
+function statusItem(page: Page, icon: 'radio-tower' | 'circle-slash') {
+  return page.locator('.statusbar-item', { has: page.locator(`.codicon-${icon}`), hasText: /Echo/ });
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -86,6 +114,7 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     // What a newcomer installs: the .vsix that `npm run package` builds.
     execFileSync('npm', ['run', 'package', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
     win = await openEditorWindow({ workspace, vsix: path.join(REPO_ROOT, 'echo-preview.vsix') });
+    await win.context.addInitScript(recordWebviewPosts);
   });
 
   after(async () => {
@@ -96,7 +125,7 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
   it('Start Server from the command palette shows the port in the status bar', async () => {
     const { page } = win;
     await runCommand(page, 'Echo Preview: Start Server');
-    const item = page.locator('.statusbar-item', { hasText: /Echo :\d+/ });
+    const item = statusItem(page, 'radio-tower');
     await item.waitFor({ timeout: 20_000 });
     port = Number(/Echo :(\d+)/.exec((await item.textContent()) ?? '')?.[1]);
     assert.ok(port > 0);
@@ -108,12 +137,37 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
   it('the message panel sends with Enter and shows the echo', async () => {
     const { page } = win;
     await runCommand(page, 'Echo Preview: Open Message Panel');
-    const frame = await panelFrame(page, '#badge[data-state="open"]');
+    const frame = panelPage(page);
+    await frame.locator('#badge[data-state="open"]').waitFor({ timeout: 20_000 });
     await frame.locator('#msgbox').fill('hello from the panel');
     await frame.locator('#msgbox').press('Enter');
     await frame.locator('#replytxt', { hasText: 'hello from the panel' }).waitFor();
     assert.equal(await frame.locator('#log tbody tr').count(), 2, 'one sent and one received row');
     await shot(page, '02-panel-echo');
+  });
+
+  it('a 1 MiB echo leaves the panel light: small saved state and posts, no save per keystroke', async () => {
+    const { page } = win;
+    const frame = panelPage(page);
+    const host = await panelHostFrame(page);
+    await host.evaluate(() => void ((window as unknown as { echoPreviewPosts: Post[] }).echoPreviewPosts.length = 0));
+    const box = frame.locator('#msgbox');
+    await box.evaluate((input: HTMLInputElement, size: number) => (input.value = 'x'.repeat(size)), 1024 * 1024);
+    await box.press('Enter');
+    await frame.locator('#log tbody tr.received', { hasText: '1.0 MiB' }).waitFor();
+    const typed = 'typing after a big echo';
+    await box.pressSequentially(typed);
+    // The draft is saved once typing pauses: wait for that save, then look at everything posted.
+    await host.waitForFunction((draft) => (window as unknown as { echoPreviewPosts: Post[] }).echoPreviewPosts.some((p) => p.draft === draft), typed);
+    const posts = await host.evaluate(() => (window as unknown as { echoPreviewPosts: Post[] }).echoPreviewPosts);
+    const largest = Math.max(...posts.map((p) => p.bytes));
+    assert.ok(largest < 64 * 1024, `the page posted ${largest} bytes at once: ${JSON.stringify(posts.map((p) => [p.command, p.bytes]))}`);
+    const saves = posts.filter((p) => p.command === 'do-update-state').length;
+    assert.ok(saves <= typed.length / 2, `${saves} state saves for ${typed.length} keystrokes and one message`);
+    const reply = (await frame.locator('#replytxt').textContent()) ?? '';
+    assert.ok(reply.length < 8 * 1024 && reply.endsWith('(1.0 MiB in all)'), `the reply shown is a preview: ${reply.length} characters`);
+    await box.fill('');
+    await shot(page, '02b-big-echo');
   });
 
   it('Open in Browser opens a tab whose own page connects and echoes', async () => {
@@ -122,8 +176,11 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     // before a page-level listener could be attached.
     const alerts: string[] = [];
     const notes: string[] = [];
+    let connected: () => void = () => undefined;
+    const connectedAlert = new Promise<void>((resolve) => (connected = resolve));
     const onDialog = (dialog: import('playwright-core').Dialog): void => {
       alerts.push(dialog.message());
+      if (dialog.message() === 'WebSocket connected.') connected();
       void dialog.accept();
     };
     context.on('dialog', onDialog);
@@ -141,8 +198,9 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     const tab = await opened;
     await tab.waitForLoadState();
     await tab.locator('#msgbox').waitFor();
-    const deadline = Date.now() + 10_000;
-    while (!alerts.includes('WebSocket connected.') && Date.now() < deadline) await tab.waitForTimeout(50);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connectedAlert, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+    clearTimeout(timer);
     assert.deepEqual(alerts, ['WebSocket connected.'], `alerts seen at ${tab.url()}: ${notes.join('; ')}`);
     await tab.locator('#msgbox').fill('hello from the browser tab');
     await tab.locator('input[type=submit]').click();
@@ -155,23 +213,32 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
   it('Stop Server frees the port and the panel shows it is disconnected', async () => {
     const { page } = win;
     await runCommand(page, 'Echo Preview: Stop Server');
-    await page.locator('.statusbar-item', { hasText: /Echo Preview/ }).waitFor({ timeout: 20_000 });
+    await statusItem(page, 'circle-slash').waitFor({ timeout: 20_000 });
+    assert.equal((await statusItem(page, 'circle-slash').textContent())?.trim(), 'Echo Preview');
     assert.ok(await portIsFree(port), `port ${port} still taken`);
-    const frame = await panelFrame(page, '#badge[data-state="stopped"]');
+    const frame = panelPage(page);
+    await frame.locator('#badge[data-state="stopped"]').waitFor({ timeout: 20_000 });
     assert.equal(await frame.locator('#badge').textContent(), 'Server stopped');
     await shot(page, '04-stopped');
   });
 
   it('after a window reload the panel comes back with its log and reconnects on Start', async () => {
     const { page } = win;
+    const before = panelPage(page);
+    const rows = await before.locator('#log tbody tr').allTextContents();
+    const reply = await before.locator('#replytxt').textContent();
+    assert.ok(rows.length >= 4, `rows before the reload: ${rows.length}`);
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
     await runCommand(page, 'Developer: Reload Window');
-    await page.waitForTimeout(1000); // let the old workbench go before looking for the new one
+    await reloaded; // the old workbench is gone; what follows is the new one
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const restored = await panelFrame(page, '#badge[data-state="stopped"]', 60_000);
-    assert.equal(await restored.locator('#log tbody tr').count(), 2, 'the message log survived the reload');
-    assert.equal(await restored.locator('#replytxt').textContent(), 'hello from the panel');
+    const restored = panelPage(page);
+    await restored.locator('#badge[data-state="stopped"]').waitFor({ timeout: 60_000 });
+    assert.deepEqual(await restored.locator('#log tbody tr').allTextContents(), rows, 'the message log survived the reload');
+    assert.equal(await restored.locator('#replytxt').textContent(), reply);
     await runCommand(page, 'Echo Preview: Start Server');
-    const reconnected = await panelFrame(page, '#badge[data-state="open"]');
+    const reconnected = panelPage(page);
+    await reconnected.locator('#badge[data-state="open"]').waitFor({ timeout: 20_000 });
     await reconnected.locator('#msgbox').fill('after reload');
     await reconnected.locator('#msgbox').press('Enter');
     await reconnected.locator('#replytxt', { hasText: 'after reload' }).waitFor();

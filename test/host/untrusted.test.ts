@@ -1,0 +1,108 @@
+/**
+ * Echo Preview in a workspace the editor does not trust (restricted mode): the folder
+ * test/fixtures/workspace/untrusted, whose own settings ask for a LAN bind, another root and extra
+ * hosts and origins. Those settings are restricted (package.json capabilities), so they must be
+ * ignored, and the extension must still serve the folder on this machine only. Run by
+ * `node scripts/host/run-host-tests.mjs --untrusted`.
+ */
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EchoPreviewApi } from '../../src/extension';
+import { get } from '../support/http';
+import { STATUS, activateApi, echoOnce, folder, serverFor, upgradeFrom, whenServers } from './helpers';
+
+/** Resolves when `port` at `address` refuses (or drops) a TCP connection; rejects if one opens. */
+function refusesConnection(address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port, timeout: 5000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      reject(new Error(`${address}:${port} accepted a connection`));
+    });
+    socket.once('error', () => resolve());
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve();
+    });
+  });
+}
+
+describe('Echo Preview in an untrusted workspace', function () {
+  this.timeout(30_000);
+  let api: EchoPreviewApi;
+  const site = (): vscode.WorkspaceFolder => folder('untrusted');
+
+  before(async () => {
+    api = await activateApi();
+  });
+
+  it('runs in restricted mode, with restricted settings present in the folder', async () => {
+    assert.equal(vscode.workspace.isTrusted, false, 'the workspace is trusted: this run proves nothing');
+    const text = await fs.readFile(path.join(site().uri.fsPath, '.vscode', 'settings.json'), 'utf8');
+    for (const key of ['"echoPreview.host": "0.0.0.0"', '"echoPreview.root": "inner"', '"echoPreview.allowedHosts"', '"echoPreview.allowedOrigins"']) {
+      assert.ok(text.includes(key), `the fixture sets ${key}`);
+    }
+  });
+
+  it('Start serves the folder itself on loopback only, with no LAN prompt', async () => {
+    // A LAN bind asks first, in a modal dialog: the test workbench refuses it (the start fails),
+    // a real one would wait for an answer nobody gives here.
+    const started = vscode.commands.executeCommand<string | undefined>('echoPreview.start', site().uri);
+    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Start did not finish: a LAN prompt is open, so echoPreview.host applied')), 10_000));
+    const url = await Promise.race([started, deadline]);
+    const info = serverFor(api, site());
+    assert.ok(info && url === info.url, `started: ${url}`);
+    assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(api.testing.statusBarText(), STATUS.serving(info.port));
+    const page = await (await fetch(info.url)).text();
+    assert.match(page, /The untrusted folder itself/, 'echoPreview.root applied');
+    const outward = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && i.family === 'IPv4' && !i.internal);
+    // Machines without an outward interface have nothing more to show here.
+    for (const address of outward) await refusesConnection(address!.address, info.port);
+  });
+
+  it("ignores the workspace's allowedHosts and allowedOrigins, naming the settings in the refusals", async () => {
+    const info = serverFor(api, site());
+    assert.ok(info);
+    const host = await get(info.port, '/', { Host: 'evil.example' });
+    assert.equal(host.status, 403, 'echoPreview.allowedHosts applied');
+    assert.match(host.body.toString(), /echoPreview\.allowedHosts/);
+    const origin = await upgradeFrom(info.wsUrl, 'http://evil.example');
+    assert.equal(origin.status, 403, 'echoPreview.allowedOrigins applied');
+    assert.match(origin.body, /echoPreview\.allowedOrigins/);
+  });
+
+  it('still applies the settings that are not restricted: the WebSocket path echoes', async () => {
+    const info = serverFor(api, site());
+    assert.ok(info);
+    assert.ok(info.wsUrl.endsWith('/untrusted-ws'), info.wsUrl);
+    assert.equal(await echoOnce(info.wsUrl, 'untrusted echo'), 'untrusted echo');
+  });
+
+  it('the message panel connects', async () => {
+    await vscode.commands.executeCommand('echoPreview.openPanel', site().uri);
+    await whenServers(api, () => serverFor(api, site())?.clients === 1, 'the panel to connect');
+  });
+
+  it('Create Demo Files writes a demo that talks to the configured path', async () => {
+    const target = vscode.Uri.joinPath(site().uri, 'demo');
+    const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target);
+    assert.deepEqual(written, ['index.html', 'websocket.js']);
+    const script = await fs.readFile(path.join(target.fsPath, 'websocket.js'), 'utf8');
+    assert.match(script, /^const WS_PATH = '\/untrusted-ws';$/m);
+  });
+
+  it('Stop frees the port', async () => {
+    const info = serverFor(api, site());
+    assert.ok(info);
+    await vscode.commands.executeCommand('echoPreview.stop', site().uri);
+    assert.equal(api.testing.statusBarText(), STATUS.stopped);
+    await refusesConnection('127.0.0.1', info.port);
+  });
+});

@@ -114,3 +114,12 @@ export function unsafeCharsIn(output: string): string[] {
   const found = output.replace(/\r?\n/g, '').match(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu) ?? [];
   return found.map((char) => `U+${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
+
+/** A WebSocket upgrade request with the given Origin, as bytes (latin1, so obs-text stays one byte). */
+export function upgradeRequest(port: number, origin: string, target = '/websocket'): Buffer {
+  return Buffer.from(
+    `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin}\r\n\r\n`,
+    'latin1',
+  );
+}

@@ -30,8 +30,8 @@ Options:
   -h, --help               show this help
   -v, --version            show the version
 
-Output: one line per request, connection and message; above about ten messages per client per
-second, or a hundred requests per second, the rest are counted into one line per second.
+Output: one line per request, connection and message. Above ten messages per client per second
+(fifty in all), or a hundred requests per second, the rest are counted into one line per second.
 `;
 
 /** How a refusal tells a CLI user to open the check up. */

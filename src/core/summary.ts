@@ -14,8 +14,10 @@ export interface SummaryLimits {
   messagesPerClient: number;
   /** Messages shown one by one in a window across all clients. */
   messages: number;
-  /** Requests shown one by one in a window. */
+  /** Successful requests (status below 400) shown one by one in a window. */
   requests: number;
+  /** Failed requests (status 400 and up) shown one by one in a window, apart from the others so a 404 is seen. */
+  failedRequests: number;
   /** Other events (connections, closes, refusals, errors) shown one by one in a window. */
   others: number;
   /** Clients whose counted messages get a line each; above this, one line sums up all of them. */
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: SummaryLimits = {
   messagesPerClient: 10,
   messages: 50,
   requests: 100,
+  failedRequests: 100,
   others: 100,
   clientSummaries: 10,
 };
@@ -68,6 +71,7 @@ export class EventSummary {
   private clients = new Map<number, ClientWindow>();
   private messagesShown = 0;
   private requestsShown = 0;
+  private failedShown = 0;
   private othersShown = 0;
   private requests = new Tally();
   private others = new Tally();
@@ -87,12 +91,12 @@ export class EventSummary {
     switch (event.type) {
       case 'frame':
         return this.frame(event);
-      case 'request':
-        if (this.requestsShown < this.limits.requests) {
-          this.requestsShown++;
-          return this.print(formatEvent(event));
-        }
+      case 'request': {
+        const failed = event.status >= 400;
+        const shown = failed ? ++this.failedShown : ++this.requestsShown;
+        if (shown <= (failed ? this.limits.failedRequests : this.limits.requests)) return this.print(formatEvent(event));
         return this.requests.add(event.bytes, String(event.status));
+      }
       case 'client-close':
         // Its counted messages belong before the line that says it is gone.
         this.summariseClient(event.id, this.clients.get(event.id));
@@ -109,7 +113,7 @@ export class EventSummary {
     this.timer = undefined;
     this.summarise();
     this.clients = new Map();
-    this.messagesShown = this.requestsShown = this.othersShown = 0;
+    this.messagesShown = this.requestsShown = this.failedShown = this.othersShown = 0;
     this.requests = new Tally();
     this.others = new Tally();
   }

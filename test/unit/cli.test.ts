@@ -175,6 +175,7 @@ describe('CLI', () => {
       ['two folders', [DEMO, DEMO], /at most one folder/],
       ['a non-loopback host without opt-in', [DEMO, '--host', '0.0.0.0', '--port', '0'], /not a loopback address.*--allow-lan/],
       ['a bad WebSocket path', [DEMO, '--ws-path', 'socket', '--port', '0'], /^echo-preview: --ws-path: .*must start with "\/"/],
+      ['an address this machine does not have', [DEMO, '--host', '192.0.2.1', '--allow-lan', '--port', '0'], /Cannot listen on 192\.0\.2\.1.*Check --host\./],
       ['an unknown flag', [DEMO, '--bogus'], /unknown option --bogus/],
       ['a misspelt flag, with the flag it resembles', [DEMO, '--prot', '0'], /unknown option --prot; did you mean --port\?/],
       ['a flag in the wrong case', [DEMO, '--Port', '0'], /unknown option --Port; did you mean --port\?/],

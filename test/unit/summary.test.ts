@@ -82,13 +82,20 @@ describe('EventSummary', () => {
   });
 
   it('sums up requests above the limit with their statuses', () => {
-    const { lines, summary } = collect({ requests: 100 });
+    const { lines, summary } = collect({ requests: 100, failedRequests: 5 });
     for (let i = 0; i < 290; i++) summary.add(request(200, 1024));
     for (let i = 0; i < 10; i++) summary.add(request(404, 0));
     summary.flush();
     assert.equal(lines.filter((l) => /^GET \/x 200 /.test(l)).length, 100);
-    assert.match(lines[100], /^200 more requests \(190\.0 KiB\) in the last [\d.]+ s, status 200: 190, 404: 10$/);
-    assert.equal(lines.length, 101);
+    assert.equal(lines.filter((l) => /^GET \/x 404 /.test(l)).length, 5);
+    assert.match(lines[105], /^195 more requests \(190\.0 KiB\) in the last [\d.]+ s, status 200: 190, 404: 5$/);
+    assert.equal(lines.length, 106);
+  });
+
+  it('shows failed requests even when successful ones have used up their lines', () => {
+    const { lines, summary } = collect({ requests: 3 });
+    for (let i = 0; i < 300; i++) summary.add(request(i === 150 ? 404 : 200));
+    assert.equal(lines.filter((l) => /^GET \/x 404 /.test(l)).length, 1);
   });
 
   it('sums up connections, closes, refusals and errors above the limit by kind', () => {

@@ -29,12 +29,12 @@ function openInBrowser(url: string): void {
   child.unref();
 }
 
-function stopOnSignals(server: RunningServer, out: LineWriter, summary: EventSummary | undefined, quiet: boolean): void {
+function stopOnSignals(server: RunningServer, out: LineWriter, summary: EventSummary | undefined): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1); // a second signal: the person wants out now
     stopping = true;
-    if (!quiet) out.line(`${signal}: closing connections`);
+    if (summary !== undefined) out.line(`${signal}: closing connections`);
     const exit = (code: number): void => {
       summary?.flush();
       void out.settle(EXIT_FLUSH_MS).then(() => process.exit(code));
@@ -76,17 +76,15 @@ async function main(argv: string[]): Promise<number> {
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
-  let summary: EventSummary | undefined;
-  if (!config.quiet) {
-    const lines = new EventSummary((line) => out.line(line));
-    summary = lines;
+  const summary = config.quiet ? undefined : new EventSummary((line) => out.line(line));
+  if (summary !== undefined) {
     server.events.on((event) => {
       // Every echo is one message: log what came in, not its copy going out.
       if (event.type === 'frame' && event.direction === 'out') return;
-      lines.add(event);
+      summary.add(event);
     });
   }
-  stopOnSignals(server, out, summary, config.quiet);
+  stopOnSignals(server, out, summary);
   if (config.open) openInBrowser(server.url);
   return -1; // keep running
 }

@@ -4,7 +4,6 @@
  */
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
-import { escapeControls } from './core/format';
 
 export const USAGE = `Usage: echo-preview [folder] [options]
 
@@ -74,9 +73,9 @@ export interface CliConfig {
   quiet: boolean;
 }
 
-/** What a person typed, quoted for a message (control characters escaped). */
+/** What a person typed, quoted for a message (cli.ts escapes control characters in every error line). */
 function quote(text: string): string {
-  return `"${escapeControls(text)}"`;
+  return `"${text}"`;
 }
 
 /** Splits argv into flags and positionals: --name, --name=value, -p value, -p8080, -qo, and -- . */
@@ -149,7 +148,7 @@ function unknownOption(option: string): string {
     if (best <= 2) near = names.filter((_, i) => distances[i] === best);
   }
   const advice = near.length === 0 ? '' : `; did you mean ${near.map((name) => `--${name}`).join(' or ')}?`;
-  return `unknown option ${escapeControls(option)}${advice}`;
+  return `unknown option ${option}${advice}`;
 }
 
 /** Levenshtein distance, for "did you mean". */

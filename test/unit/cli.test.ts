@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT, get, rawRequest } from '../support/http';
-import { runCli, startCli, upgradeRequest } from '../support/cli';
+import { runCli, startCli, unsafeCharsIn, upgradeRequest } from '../support/cli';
 import { closeCodeOf, echoAll, openClient, rawHandshake } from '../support/ws';
 
 const DEMO = path.join(REPO_ROOT, 'media', 'demo');
@@ -181,6 +181,8 @@ describe('CLI', () => {
       ['a flag in the wrong case', [DEMO, '--Port', '0'], /unknown option --Port; did you mean --port\?/],
       ['the start of several flags', [DEMO, '--allow', 'x'], /unknown option --allow; did you mean --allow-lan or --allow-host or --allow-origin\?/],
       ['an unknown short flag', [DEMO, '-x'], /unknown option -x/],
+      ['an unknown flag with terminal sequences in it', [DEMO, '--b\x1b]0;t\x07ogus'], /unknown option --b\\x1b\]0;t\\x07ogus/],
+      ['a port with a control character', [DEMO, '--port', '80\r'], /--port must be a whole number from 0 to 65535, not "80\\x0d"/],
       ['a value for a switch', [DEMO, '--quiet=yes'], /--quiet takes no value, not "yes"/],
       ['an origin with no scheme', [DEMO, '--allow-origin', 'localhost:3000'], /--allow-origin takes an origin like http:\/\/localhost:3000 .*not "localhost:3000"/],
       ['an origin with a path', [DEMO, '--allow-origin', 'http://a.test/app'], /--allow-origin takes an origin/],
@@ -217,6 +219,7 @@ describe('CLI', () => {
         assert.equal(lines.length, 1, result.stderr);
         assert.match(lines[0], message);
         assert.doesNotMatch(lines[0], /<value>|-p, --port|ERR_PARSE_ARGS/, 'no parser-internal spelling');
+        assert.deepEqual(unsafeCharsIn(result.stderr), [], 'what was typed is escaped');
       });
     }
 

@@ -16,7 +16,7 @@ const DEMO = path.join(REPO_ROOT, 'media', 'demo');
 const HOSTILE_REASON = 'bye\x1b]0;pwned\x07\x1b[2J\r\u009b31m\u202eevil\u2028\u2066x\u200b\ty\x7f';
 const ESCAPED_REASON = 'bye\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x9b31m\\u202eevil\\u2028\\u2066x\\u200b\\x09y\\x7f';
 
-/** Messages of client `id` the output accounts for: one per message line plus the counts of its summaries. */
+/** Messages the output accounts for: one per message line plus the counts in summary lines. */
 function messagesAccountedFor(out: string): number {
   let total = 0;
   for (const line of out.split('\n')) {

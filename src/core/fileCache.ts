@@ -35,7 +35,8 @@ export interface CachedFile {
 
 type Identity = Pick<fs.Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
 
-function sameFile(a: Identity, b: Identity): boolean {
+/** True when two stats describe the same file with the same content, as far as stats can tell. */
+export function sameFile(a: Identity, b: Identity): boolean {
   return a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.dev === b.dev;
 }
 

@@ -111,7 +111,9 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 
 /**
  * Where the kernel shows the path of an open descriptor (Linux). There the check is exact even
- * when a directory above the file is swapped; elsewhere the device and inode check stands alone.
+ * when a folder above the file is swapped for a symlink during the request. Elsewhere the
+ * device and inode check stands with a second realpath, which narrows that race but cannot
+ * close it without openat(), which Node does not offer.
  */
 const DESCRIPTOR_PATHS = existsSync('/proc/self/fd') ? '/proc/self/fd/' : undefined;
 
@@ -134,9 +136,9 @@ export async function openResolved(entry: ResolvedEntry): Promise<OpenedEntry | 
 async function isCheckedEntry(fd: number, stats: Stats, entry: ResolvedEntry): Promise<boolean> {
   const sameType = entry.kind === 'file' ? stats.isFile() : stats.isDirectory();
   if (!sameType || stats.dev !== entry.stats.dev || stats.ino !== entry.stats.ino) return false;
-  if (DESCRIPTOR_PATHS === undefined) return true;
-  const openedPath = await fs.readlink(DESCRIPTOR_PATHS + fd).catch(() => undefined);
-  return openedPath === entry.realPath;
+  if (DESCRIPTOR_PATHS !== undefined) return (await fs.readlink(DESCRIPTOR_PATHS + fd).catch(() => undefined)) === entry.realPath;
+  // No kernel to ask: at least the checked path must still lead, without a symlink, to itself.
+  return (await fs.realpath(entry.realPath).catch(() => undefined)) === entry.realPath;
 }
 
 /** A path that names the opened directory itself (Linux), so a listing reads what was checked. */

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { FileCache } from './fileCache';
+import { sameFile, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
@@ -119,12 +119,10 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
   if (index.ok && index.kind === 'file') return serveFile(req, res, index, options.cache);
   const dir = await openResolved(found);
   if (dir === undefined) return CHANGED;
-  let html: string;
-  try {
-    html = await renderListing(pathOfDescriptor(dir.fd, found.realPath), canonical, options.dotfiles);
-  } finally {
-    await closeDescriptor(dir.fd);
-  }
+  // Read through the descriptor where the kernel allows, so the listing is of what was checked.
+  const html = await renderListing(pathOfDescriptor(dir.fd, found.realPath), canonical, options.dotfiles).catch(() => undefined);
+  await closeDescriptor(dir.fd);
+  if (html === undefined) return CHANGED; // the folder went away while it was read
   sendGenerated(res, 'text/html; charset=utf-8', html, STRICT_CSP);
   return SERVED;
 }
@@ -238,7 +236,6 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
   }
   const file = await openResolved(found);
   if (file === undefined) return CHANGED;
-  let streaming = false;
   try {
     const plan = planResponse(req, res, found.realPath, file.stats);
     if (plan === undefined) return SERVED;
@@ -248,11 +245,9 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
       sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
       return SERVED;
     }
-    streaming = true;
-    await streamFile(res, found.realPath, file.fd, plan);
-    return SERVED;
+    return await streamFile(res, file.fd, file.stats, plan);
   } finally {
-    if (!streaming) await closeDescriptor(file.fd);
+    await closeDescriptor(file.fd);
   }
 }
 
@@ -309,25 +304,52 @@ function sendBody(res: ServerResponse, plan: BodyPlan, body: Buffer): void {
 }
 
 /**
- * Streams the planned range from the verified descriptor, which the stream then owns and
- * closes. If the file shrank meanwhile, fewer bytes than announced arrive: the response is cut
- * off rather than ended, so the client sees it is incomplete instead of waiting for the rest.
+ * Streams the planned range from the verified descriptor, checking after each read that the
+ * file is still the one the headers describe (its fstat unchanged), so no byte written after
+ * the headers were made is sent under them. A change before the first chunk goes out starts
+ * the request over; a change or a shrink after that cuts the response off rather than ending
+ * it, so the client sees it is incomplete. The caller closes `fd`.
  */
-async function streamFile(res: ServerResponse, realPath: string, fd: number, plan: BodyPlan): Promise<void> {
-  if (res.destroyed) return closeDescriptor(fd);
-  head(res, plan.status, plan.headers);
-  const { start, end } = plan.range;
-  const stream = fs.createReadStream(realPath, { fd, start, end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: true });
-  await new Promise<void>((resolve) => {
-    stream.pipe(res, { end: false });
-    stream.once('end', () => {
-      if (stream.bytesRead === end - start + 1) res.end();
-      else res.destroy();
-    });
-    stream.once('error', () => res.destroy());
-    res.once('close', () => {
-      stream.destroy();
+async function streamFile(res: ServerResponse, fd: number, stats: Stats, plan: BodyPlan): Promise<Outcome> {
+  let position = plan.range.start;
+  while (position <= plan.range.end) {
+    // A fresh buffer each time: the socket may hold on to the last one until it is written.
+    const chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK_BYTES, plan.range.end - position + 1));
+    const bytesRead = await readAt(fd, chunk, position);
+    const intact = bytesRead > 0 && (await unchanged(fd, stats));
+    if (res.destroyed) return SERVED; // the client went away meanwhile
+    if (!res.headersSent) {
+      if (!intact) return CHANGED;
+      head(res, plan.status, plan.headers);
+    } else if (!intact) {
+      res.destroy();
+      return SERVED;
+    }
+    position += bytesRead;
+    if (!res.write(chunk.subarray(0, bytesRead))) await drained(res);
+  }
+  res.end();
+  return SERVED;
+}
+
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve) => fs.read(fd, buffer, 0, buffer.length, position, (error, bytesRead) => resolve(error ? -1 : bytesRead)));
+}
+
+function unchanged(fd: number, stats: Stats): Promise<boolean> {
+  return new Promise((resolve) => fs.fstat(fd, (error, now) => resolve(!error && sameFile(now, stats))));
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
       resolve();
-    });
+    };
+    res.on('drain', done);
+    res.on('close', done);
   });
 }

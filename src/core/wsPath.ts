@@ -46,7 +46,9 @@ export function wsPathProblem(path: string): string | undefined {
 
 /** The full sentence for a refused path: which path, what is wrong, what would do. */
 export function wsPathError(path: string, problem: string): string {
-  return `The WebSocket path ${JSON.stringify(String(path).slice(0, 200))} ${problem}. Use one absolute path such as /websocket.`;
+  // JSON escapes C0 controls, quotes and backslashes; DEL, C1 controls and line separators too.
+  const shown = JSON.stringify(String(path).slice(0, 200)).replace(/[\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `The WebSocket path ${shown} ${problem}. Use one absolute path such as /websocket.`;
 }
 
 /**

@@ -28,7 +28,7 @@ interface ReceiverInternals {
 
 function receiverOf(ws: WebSocket): ReceiverInternals | undefined {
   const receiver = (ws as unknown as { _receiver?: Partial<ReceiverInternals> | null })._receiver;
-  if (receiver == null || typeof receiver.dataMessage !== 'function' || !Array.isArray(receiver._fragments)) return undefined;
+  if (receiver === null || receiver === undefined || typeof receiver.dataMessage !== 'function' || !Array.isArray(receiver._fragments)) return undefined;
   return receiver as ReceiverInternals;
 }
 

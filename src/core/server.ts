@@ -120,8 +120,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     advice: options.advice,
   });
   const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
-  // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
-  let endpoint: EchoEndpoint | undefined;
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = events.active ? performance.now() : 0;
@@ -168,7 +166,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (endpoint: EchoEndpoint, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
     const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
@@ -186,11 +184,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const origin = req.headers.origin;
     const originVerdict = guard.checkOrigin(origin);
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
-    if (endpoint === undefined) return void socket.destroy(); // not listening yet: cannot happen
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
     endpoint.handleUpgrade(req, socket, head, origin);
-  });
+  };
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // Malformed HTTP (Node's parser refused it): answer 400 when we still can.
@@ -209,11 +206,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   await listen(server, port, host);
+  // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
+  // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const echo = new EchoEndpoint(
     { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
     events,
   );
-  endpoint = echo;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;
   guard.setPort(boundPort);
   const shownHost = displayHost(host);

@@ -4,7 +4,7 @@
  */
 
 /** Characters a path may not hold, each with the words that name it in an error. */
-const FORBIDDEN: ReadonlyArray<[string, string]> = [
+const NAMED: ReadonlyMap<string, string> = new Map([
   [';', 'a semicolon (";")'],
   [',', 'a comma (",")'],
   ['"', 'a double quote'],
@@ -13,12 +13,34 @@ const FORBIDDEN: ReadonlyArray<[string, string]> = [
   ['?', 'a "?" (a query is not part of the path)'],
   ['#', 'a "#" (a fragment is not part of the path)'],
   ['\\', 'a backslash (browsers turn it into "/")'],
-];
+  ['%', 'a "%" (write the path decoded, e.g. /ws-ü rather than /ws-%C3%BC)'],
+]);
+
+/**
+ * ASCII a path may hold as it is: RFC 3986 path characters (unreserved, sub-delims, ":", "@",
+ * "/") without ";", ",", "'", whose meaning in a CSP or a header list would change. Letters of
+ * any script are fine beyond ASCII.
+ */
+const PLAIN_ASCII = /^[A-Za-z0-9._~!$&()*+=:@/-]$/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Longest path accepted; a sanity limit, far beyond any real endpoint name. */
 const MAX_LENGTH = 1024;
+
+const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** What is wrong with one character of a path, or undefined when it may be there. */
+function characterProblem(char: string): string | undefined {
+  const named = NAMED.get(char);
+  if (named !== undefined) return named;
+  if (/\p{Cc}/u.test(char)) return `a control character (${codePoint(char)})`;
+  if (char === ' ') return 'a space';
+  if (/[\s\p{Z}]/u.test(char)) return `white space (${codePoint(char)})`;
+  if (/\p{Cf}/u.test(char)) return `an invisible formatting character (${codePoint(char)})`;
+  if (char.charCodeAt(0) < 0x80 && !PLAIN_ASCII.test(char)) return `"${char}", which a URL path cannot hold as it is`;
+  return undefined;
+}
 
 /**
  * Why `path` cannot be a WebSocket path, or undefined when it can. The path is written decoded
@@ -31,13 +53,9 @@ export function wsPathProblem(path: string): string | undefined {
   if (path.length > MAX_LENGTH) return `is longer than ${MAX_LENGTH} characters`;
   if (LONE_SURROGATE.test(path)) return 'holds a broken Unicode character (a lone surrogate)';
   for (const char of path) {
-    const code = char.codePointAt(0) ?? 0;
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
-      return `contains a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
-    }
-    if (/\s/u.test(char)) return code === 0x20 ? 'contains a space' : `contains white space (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+    const problem = characterProblem(char);
+    if (problem !== undefined) return `contains ${problem}`;
   }
-  for (const [char, name] of FORBIDDEN) if (path.includes(char)) return `contains ${name}`;
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
     return 'contains a "." or ".." segment (browsers remove those, so it could never be reached)';
   }

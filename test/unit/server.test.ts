@@ -30,7 +30,9 @@ async function refusalFor(wsPath: string): Promise<StartError | undefined> {
 describe('the WebSocket path option', () => {
   it('refuses anything but one plain absolute path, saying which path and what is wrong', async () => {
     const controls = [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f, 0x80, 0x85, 0x9b, 0x9f].map((c) => String.fromCharCode(c));
-    const spaces = [' ', '\u00a0', '\u1680', '\u2003', '\u2028', '\u2029', '\u202f', '\u3000', '\ufeff'];
+    const spaces = [' ', '\t', '\u00a0', '\u1680', '\u2003', '\u2028', '\u2029', '\u202f', '\u3000'];
+    const invisible = ['\u00ad', '\u200b', '\u200e', '\u2066', '\ufeff'];
+    const unencoded = ['<', '>', '[', ']', '{', '}', '|', '^'];
     const cases: Array<[string, RegExp]> = [
       ['', /empty/],
       ['websocket', /must start with "\/"/],
@@ -44,13 +46,16 @@ describe('the WebSocket path option', () => {
       ['/ws?x=1', /"\?"/],
       ['/ws#top', /"#"/],
       ['/a\\b', /backslash/],
+      ['/ws-%C3%BC', /"%" \(write the path decoded/],
       ['/a/../b', /"\.\."/],
       ['/./ws', /"\."/],
       ['/ws/..', /"\.\."/],
       ['/\ud800x', /surrogate/],
       ['/' + 'x'.repeat(2000), /longer than/],
       ...controls.map((c): [string, RegExp] => [`/ws${c}x`, /control character \(U\+[0-9A-F]{4}\)/]),
-      ...spaces.map((c): [string, RegExp] => [`/ws${c}x`, /space/]),
+      ...spaces.map((c): [string, RegExp] => [`/ws${c}x`, c === '\t' ? /control character/ : /space/]),
+      ...invisible.map((c): [string, RegExp] => [`/ws${c}x`, /invisible formatting character|white space/]),
+      ...unencoded.map((c): [string, RegExp] => [`/ws${c}x`, /cannot hold as it is/]),
     ];
     for (const [wsPath, problem] of cases) {
       const error = await refusalFor(wsPath);
@@ -64,7 +69,7 @@ describe('the WebSocket path option', () => {
   });
 
   it('accepts plain paths, non-ASCII ones included', async () => {
-    for (const wsPath of ['/ws', '/websocket', '/ws/', '/a/b/c', '/ws-ü', '/чат', '/ws~x_y.z-1', '/echo@1:2', '/100%', '/']) {
+    for (const wsPath of ['/ws', '/websocket', '/ws/', '/a/b/c', '/ws-ü', '/чат', '/聊天', '/ws~x_y.z-1', '/echo@1:2', "/a!$&()*+=", '/..x/.y', '/']) {
       assert.equal(await refusalFor(wsPath), undefined, wsPath);
     }
   });

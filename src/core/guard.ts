@@ -143,10 +143,7 @@ export class Guard {
    * headers (non-browser clients, old browsers) are not a page of another site reading: served.
    */
   checkFetchSite(headers: FetchMetadata): Verdict {
-    if (this.allowCrossSite) return ALLOWED;
-    const site = headers['sec-fetch-site']?.trim().toLowerCase();
-    const mode = headers['sec-fetch-mode']?.trim().toLowerCase();
-    if (site !== 'cross-site' || mode !== 'no-cors') return ALLOWED;
+    if (this.allowCrossSite || !isToken(headers['sec-fetch-site'], 'cross-site') || !isToken(headers['sec-fetch-mode'], 'no-cors')) return ALLOWED;
     return {
       ok: false,
       status: 403,
@@ -180,6 +177,11 @@ export class Guard {
     if (port !== this.port) return false;
     return isLoopbackHost(authority.name) || this.hosts.has(authority.name);
   }
+}
+
+/** A header value equal to `token`, ignoring case and surrounding spaces (exact values cost nothing). */
+function isToken(value: string | undefined, token: string): boolean {
+  return value !== undefined && (value === token || value.trim().toLowerCase() === token);
 }
 
 function normaliseHostName(name: string): string {

@@ -27,7 +27,8 @@ export interface ServerOptions {
   allowLan?: boolean;
   /**
    * Path of the WebSocket echo endpoint, written decoded (`/ws-ü`). Default `/websocket`. One
-   * absolute path without `;`, `,`, quotes, white space, control characters, `?`, `#`, `\`.
+   * absolute path of letters (any script) and the ASCII a URL path holds as it is; no `;`, `,`,
+   * quotes, white space, control characters, `?`, `#`, `%`, `\`, `.` or `..` segments (wsPath.ts).
    */
   wsPath?: string;
   /** Largest WebSocket message in bytes. Default 16 MiB. */
@@ -141,7 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const siteVerdict = guard.checkFetchSite(req.headers);
     if (!siteVerdict.ok) {
-      // Which page did it, as far as the browser says (the Origin or Referer it sent).
+      // Reported as an origin refusal: what is refused is the site of the page that asked.
       if (events.active) events.emit({ type: 'refused', what: 'origin', detail: siteVerdict.reason, remote: remoteOf(req) });
       return sendError(res, siteVerdict.status, siteVerdict.reason);
     }
@@ -344,7 +345,7 @@ function parseTarget(url: string): RequestTarget | undefined {
  * True when the Upgrade header offers websocket among its protocols (a comma-separated list,
  * RFC 9110 7.8; names compare case-insensitively). `h2c`, `TLS/1.0` and the like are not ours.
  */
-export function offersWebSocket(upgrade: string | undefined): boolean {
+function offersWebSocket(upgrade: string | undefined): boolean {
   if (upgrade === undefined) return false;
   return upgrade.split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
 }

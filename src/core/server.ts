@@ -190,6 +190,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     endpoint.handleUpgrade(req, socket, head, origin);
   };
 
+  // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
+  // serve, it gets 405 (Node would drop the connection without a word).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    abortUpgrade(socket, 405, 'Method CONNECT is not allowed here.', 'Allow: GET, HEAD, OPTIONS\r\n');
+  });
+
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // Malformed HTTP (Node's parser refused it): answer 400 when we still can.
     if (error.code === 'ECONNRESET' || !socket.writable) {
@@ -364,11 +371,11 @@ function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (
 }
 
 /** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */
-function abortUpgrade(socket: Duplex, status: number, reason: string): void {
+function abortUpgrade(socket: Duplex, status: number, reason: string, extraHeaderLines = ''): void {
   if (!socket.writable) return void socket.destroy();
   const body = reason + '\n';
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extraHeaderLines}` +
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -110,6 +110,9 @@ describe('static serving', () => {
       assert.equal(res.status, 405, method);
       assert.equal(res.headers.allow, 'GET, HEAD, OPTIONS', method);
     }
+    const connect = await rawRequest(port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(connect.status, 405, 'CONNECT');
+    assert.equal(connect.headers.allow, 'GET, HEAD, OPTIONS', 'CONNECT');
   });
 
   it('rejects malformed percent-encoding and NUL bytes with 400', async () => {

@@ -1,6 +1,8 @@
 /**
  * GET/HEAD file serving: index.html or a listing for directories, caching validators,
  * conditional requests, single byte ranges, and streams that are torn down when the client goes.
+ * Every body comes from the cache or from a descriptor that resolve.ts proved to be the checked
+ * file, under headers made from that descriptor's own stats.
  */
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';

@@ -4,6 +4,8 @@
  * served: every request still resolves and checks its path (resolve.ts) and stats the file. The
  * cache only answers "are these still the bytes of the file those stats describe?", by comparing
  * device, inode, size, mtime and ctime. A rename, rewrite, chmod or touch changes one of them.
+ * It only ever holds bytes read from a descriptor that resolve.ts opened and verified, so an
+ * entry is always the content of a file that was inside the root when it was read.
  */
 import * as fs from 'node:fs';
 
@@ -33,13 +35,17 @@ export interface CachedFile {
 
 type Identity = Pick<fs.Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
 
-function sameFile(a: Identity, b: Identity): boolean {
+/** True when two stats describe the same file with the same content, as far as stats can tell. */
+export function sameFile(a: Identity, b: Identity): boolean {
   return a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.dev === b.dev;
 }
 
 export class FileCache {
   private readonly entries = new Map<string, CachedFile>();
   private bytes = 0;
+  /** Lookups answered from memory, and lookups that had to read the file (for tests and diagnostics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly maxFileBytes = CACHE_MAX_FILE_BYTES,
@@ -60,11 +66,12 @@ export class FileCache {
   /** The bytes of `realPath` when what is cached is still the file `stats` describes. */
   get(realPath: string, stats: fs.Stats): Buffer | undefined {
     const entry = this.entries.get(realPath);
-    if (entry === undefined) return undefined;
-    if (!sameFile(entry, stats)) {
-      this.delete(realPath, entry);
+    if (entry === undefined || !sameFile(entry, stats)) {
+      if (entry !== undefined) this.delete(realPath, entry);
+      this.misses++;
       return undefined;
     }
+    this.hits++;
     // Map order is insertion order: re-inserting makes this the most recently used.
     this.entries.delete(realPath);
     this.entries.set(realPath, entry);
@@ -72,12 +79,13 @@ export class FileCache {
   }
 
   /**
-   * Reads `realPath` whole. Resolves with its bytes, or undefined when it is no longer the file
-   * `stats` describes (changed since the request stat'ed it) so the caller can fall back to
-   * streaming. Keeps the bytes when the file is settled (see RACY_MS).
+   * Reads the whole file from `fd`, whose own stats are `stats`. Resolves with its bytes, or
+   * undefined when the file changed while it was read (then the bytes would not be the file
+   * those stats describe, and the caller starts over). Keeps the bytes as those of `realPath`
+   * when the file is settled (see RACY_MS).
    */
-  async load(realPath: string, stats: fs.Stats): Promise<Buffer | undefined> {
-    const body = await readWhole(realPath, stats);
+  async read(realPath: string, fd: number, stats: fs.Stats): Promise<Buffer | undefined> {
+    const body = await readWhole(fd, stats);
     if (body !== undefined && this.settled(stats)) this.store(realPath, body, stats);
     return body;
   }
@@ -105,23 +113,17 @@ export class FileCache {
 }
 
 /**
- * open + fstat + read + close on one descriptor: the bytes of `realPath` if the opened file is
- * still the one `expected` describes (checked before anything is allocated), else undefined.
+ * read + fstat on an open descriptor: its bytes if the file is still the one `expected`
+ * describes after the read (so no write landed in between), else undefined.
  */
-function readWhole(realPath: string, expected: Identity): Promise<Buffer | undefined> {
+function readWhole(fd: number, expected: Identity): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    fs.open(realPath, 'r', (openError, fd) => {
-      if (openError) return resolve(undefined);
-      const finish = (body: Buffer | undefined): void => fs.close(fd, () => resolve(body));
-      fs.fstat(fd, (statError, stats) => {
-        if (statError || !sameFile(stats, expected)) return finish(undefined);
-        // One byte more than expected tells a file that grew from one that did not. Not from
-        // the shared pool: a cached slice would pin a whole 8 KiB pool block.
-        const body = Buffer.allocUnsafeSlow(expected.size + 1);
-        fs.read(fd, body, 0, body.length, 0, (readError, bytesRead) => {
-          finish(readError || bytesRead !== expected.size ? undefined : body.subarray(0, bytesRead));
-        });
-      });
+    // One byte more than expected tells a file that grew from one that did not. Not from the
+    // shared pool: a cached slice would pin a whole 8 KiB pool block.
+    const body = Buffer.allocUnsafeSlow(expected.size + 1);
+    fs.read(fd, body, 0, body.length, 0, (readError, bytesRead) => {
+      if (readError || bytesRead !== expected.size) return resolve(undefined);
+      fs.fstat(fd, (statError, after) => resolve(statError || !sameFile(after, expected) ? undefined : body.subarray(0, bytesRead)));
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The one place that decides who may talk to the server: the Host allowlist (against DNS
- * rebinding) for every request, and the Origin allowlist for WebSocket upgrades.
+ * rebinding) for every request, the cross-site rule (Sec-Fetch) for every request, and the
+ * Origin allowlist for WebSocket upgrades.
  */
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -45,6 +46,8 @@ export interface GuardOptions {
   allowedHosts?: readonly string[];
   /** Extra origins the user allowed for WebSocket upgrades, exactly as browsers send them. */
   allowedOrigins?: readonly string[];
+  /** Serve cross-site `no-cors` loads too (another site's `<script src>`, `<img>`). Default off. */
+  allowCrossSite?: boolean;
   /** How the person opens each check up, in the words of the front door they use (flag or setting). */
   advice?: RefusalAdvice;
 }
@@ -53,13 +56,21 @@ export interface GuardOptions {
 export interface RefusalAdvice {
   host: string;
   origin: string;
+  crossSite: string;
 }
 
 /** The core's own words, for callers that name no front door. */
 export const DEFAULT_ADVICE: RefusalAdvice = {
   host: 'Add the name to the allowedHosts option to accept it.',
   origin: 'Add the origin to the allowedOrigins option to accept it.',
+  crossSite: 'Set the allowCrossSite option to let other sites load files from this server.',
 };
+
+/** The request headers the cross-site rule reads (browsers send them; no page can forge them). */
+export interface FetchMetadata {
+  'sec-fetch-site'?: string;
+  'sec-fetch-mode'?: string;
+}
 
 export type Verdict = { ok: true } | { ok: false; status: number; reason: string };
 
@@ -70,9 +81,11 @@ export class Guard {
   private readonly origins = new Set<string>();
   private port = 0;
   private readonly advice: RefusalAdvice;
+  private readonly allowCrossSite: boolean;
 
   constructor(options: GuardOptions) {
     this.advice = options.advice ?? DEFAULT_ADVICE;
+    this.allowCrossSite = options.allowCrossSite ?? false;
     for (const name of options.allowedHosts ?? []) this.hosts.add(normaliseHostName(name));
     for (const origin of options.allowedOrigins ?? []) this.allowOrigin(origin);
     const bound = options.host.toLowerCase();
@@ -119,12 +132,32 @@ export class Guard {
     };
   }
 
+  /**
+   * Refuses what lets another site read our files: a cross-site `no-cors` load, i.e. a page on
+   * any website using `<script src>` (then reading the globals it defines), `<img>` or `<link>`
+   * on this server, or probing which files exist through their load and error events.
+   * Everything else is served: navigations (`navigate` mode, top level or in a frame, so links
+   * from anywhere and previews in an iframe work), typed-in URLs and bookmarks (`none`),
+   * same-site and same-origin loads, and `cors` mode loads (fetch, module scripts), which the
+   * browser lets no other site read because we send no CORS headers. Requests without these
+   * headers (non-browser clients, old browsers) are not a page of another site reading: served.
+   */
+  checkFetchSite(headers: FetchMetadata): Verdict {
+    if (this.allowCrossSite || !isToken(headers['sec-fetch-site'], 'cross-site') || !isToken(headers['sec-fetch-mode'], 'no-cors')) return ALLOWED;
+    return {
+      ok: false,
+      status: 403,
+      reason: `A page on another site may not load files from this server. ${this.advice.crossSite}`,
+    };
+  }
+
   checkOrigin(origin: string | undefined): Verdict {
     // Clients that are not browsers send no Origin; browsers always do on upgrades.
     if (origin === undefined) return ALLOWED;
     const value = origin.trim().toLowerCase();
+    // Webviews (vscode-webview://<id>) are no exception: any extension's webview has such an
+    // origin, so only the one our panel reports is accepted, through allowOrigin().
     if (this.origins.has(value)) return ALLOWED;
-    if (value.startsWith('vscode-webview://') && value.length > 'vscode-webview://'.length) return ALLOWED;
     if (this.isOwnOrigin(value)) return ALLOWED;
     return {
       ok: false,
@@ -144,6 +177,11 @@ export class Guard {
     if (port !== this.port) return false;
     return isLoopbackHost(authority.name) || this.hosts.has(authority.name);
   }
+}
+
+/** A header value equal to `token`, ignoring case and surrounding spaces (exact values cost nothing). */
+function isToken(value: string | undefined, token: string): boolean {
+  return value !== undefined && (value === token || value.trim().toLowerCase() === token);
 }
 
 function normaliseHostName(name: string): string {

@@ -1,17 +1,20 @@
 /**
  * startServer(options): one port, HTTP for the folder's files and a WebSocket echo on one path.
- * Every request passes the Host guard; upgrades also pass the Origin guard and path routing.
+ * Every request passes the Host guard and the cross-site rule; a WebSocket handshake on the
+ * WebSocket path also passes the Origin guard. Any other request is an ordinary one.
  */
 import { promises as fs } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { serveBuiltin } from './builtin';
 import { ServerEvents } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { EchoEndpoint } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
+import { isWsPath, wsPathError, wsPathProblem } from './wsPath';
 
 export interface ServerOptions {
   /** The folder to serve. */
@@ -22,7 +25,11 @@ export interface ServerOptions {
   host?: string;
   /** Explicit opt-in to listen on a non-loopback address (reachable from the network). */
   allowLan?: boolean;
-  /** Path of the WebSocket echo endpoint. Default `/websocket`. */
+  /**
+   * Path of the WebSocket echo endpoint, written decoded (`/ws-ü`). Default `/websocket`. One
+   * absolute path of letters (any script) and the ASCII a URL path holds as it is; no `;`, `,`,
+   * quotes, white space, control characters, `?`, `#`, `%`, `\`, `.` or `..` segments (wsPath.ts).
+   */
   wsPath?: string;
   /** Largest WebSocket message in bytes. Default 16 MiB. */
   maxMessageSize?: number;
@@ -34,8 +41,13 @@ export interface ServerOptions {
   dotfiles?: boolean;
   /** Extra names accepted in the Host header. */
   allowedHosts?: readonly string[];
-  /** Extra origins accepted for WebSocket upgrades. */
+  /**
+   * Extra origins accepted for WebSocket upgrades. No other origin is (not even a
+   * `vscode-webview://` one: the editor adds its own panel's origin with allowOrigin).
+   */
   allowedOrigins?: readonly string[];
+  /** Let pages of other sites load files with `<script src>`, `<img>` and the like. Default off. */
+  allowCrossSite?: boolean;
   /** How refusals tell the person to open each check up (the flag or setting of their front door). */
   advice?: RefusalAdvice;
 }
@@ -101,14 +113,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const realRoot = await resolveRoot(options.root);
 
   const events = new ServerEvents();
-  const guard = new Guard({ host, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, advice: options.advice });
-  const endpoint = new EchoEndpoint(
-    { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
-    events,
-  );
+  const guard = new Guard({
+    host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+    allowCrossSite: options.allowCrossSite,
+    advice: options.advice,
+  });
   const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
 
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = events.active ? performance.now() : 0;
     if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
     handleRequest(req, res).catch((error: unknown) => {
@@ -116,7 +130,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!res.headersSent) sendError(res, 500, 'The server failed to answer this request.');
       else res.destroy();
     });
-  });
+  };
+  const server = createServer({ requireHostHeader: false }, onRequest);
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = parseTarget(req.url ?? '');
@@ -124,6 +139,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!hostVerdict.ok) {
       if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
       return sendError(res, hostVerdict.status, hostVerdict.reason);
+    }
+    const siteVerdict = guard.checkFetchSite(req.headers);
+    if (!siteVerdict.ok) {
+      // Reported as an origin refusal: what is refused is the site of the page that asked.
+      if (events.active) events.emit({ type: 'refused', what: 'origin', detail: siteVerdict.reason, remote: remoteOf(req) });
+      return sendError(res, siteVerdict.status, siteVerdict.reason);
     }
     const method = req.method ?? '';
     if (method === 'OPTIONS') {
@@ -135,17 +156,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
     }
     if (!target) return sendError(res, 400, 'The request target is not a path.');
-    if (target.pathname === wsPath) {
+    if (isWsPath(target.pathname, wsPath)) {
       return sendError(res, 426, `${wsPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
         Upgrade: 'websocket',
         Connection: 'Upgrade',
       });
     }
+    if (await serveBuiltin(res, target.pathname, staticOptions, [wsPath])) return;
     await serveStatic(req, res, target.pathname, target.search, staticOptions);
   }
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  // Node hands every request with `Connection: upgrade` and an Upgrade header here.
+  const onUpgrade = (endpoint: EchoEndpoint, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
     const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
       if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
       abortUpgrade(socket, status, reason);
@@ -153,13 +177,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = parseTarget(req.url ?? '');
     const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
     if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
-    if (!target || target.pathname !== wsPath) {
+    // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
+    // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
+    if (!target || !isWsPath(target.pathname, wsPath)) {
       return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${wsPath}.`);
     }
     const origin = req.headers.origin;
     const originVerdict = guard.checkOrigin(origin);
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
+    // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
+    req.headers.upgrade = 'websocket';
     endpoint.handleUpgrade(req, socket, head, origin);
+  };
+
+  // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
+  // serve, it gets 405 (Node would drop the connection without a word).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    abortUpgrade(socket, 405, 'Method CONNECT is not allowed here.', 'Allow: GET, HEAD, OPTIONS\r\n');
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -179,6 +214,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   await listen(server, port, host);
+  // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
+  // (Nothing reaches the server before this: no connection is read until this turn ends.)
+  const echo = new EchoEndpoint(
+    { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
+    events,
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
@@ -194,12 +236,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wsPath,
     events,
     get clientCount() {
-      return endpoint.clientCount;
+      return echo.clientCount;
     },
     allowOrigin: (origin: string) => guard.allowOrigin(origin),
     allowHost: (name: string) => guard.allowHost(name),
     close: () => {
-      closing ??= shutdown(server, endpoint, sockets);
+      closing ??= shutdown(server, echo, sockets);
       return closing;
     },
   };
@@ -209,9 +251,8 @@ function validateOptions(port: number, host: string, wsPath: string, maxMessageS
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new StartError('INVALID_OPTION', `Port must be a whole number from 0 to 65535, not ${String(port)}.`);
   }
-  if (!wsPath.startsWith('/') || /[?#\s]/.test(wsPath)) {
-    throw new StartError('INVALID_OPTION', `The WebSocket path must start with "/" and hold no "?", "#" or spaces: ${wsPath}`);
-  }
+  const wsPathIssue = wsPathProblem(wsPath);
+  if (wsPathIssue !== undefined) throw new StartError('INVALID_OPTION', wsPathError(wsPath, wsPathIssue));
   if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
     throw new StartError('INVALID_OPTION', `The maximum message size must be a positive number of bytes, not ${String(maxMessageSize)}.`);
   }
@@ -307,12 +348,34 @@ function parseTarget(url: string): RequestTarget | undefined {
   return { authority, pathname: rest.slice(0, end), search: rest[end] === '?' ? rest.slice(end).split('#')[0] : '' };
 }
 
+/**
+ * True when the Upgrade header offers websocket among its protocols (a comma-separated list,
+ * RFC 9110 7.8; names compare case-insensitively). `h2c`, `TLS/1.0` and the like are not ours.
+ */
+function offersWebSocket(upgrade: string | undefined): boolean {
+  if (upgrade === undefined) return false;
+  return upgrade.split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
+}
+
+/**
+ * Answers a request whose Upgrade we do not speak as an ordinary request: a server may ignore
+ * an Upgrade header (RFC 9110 7.8), so `curl --http2` gets its file over HTTP/1.1. Node has
+ * already taken its HTTP parser off this socket, so the response closes the connection.
+ */
+function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (req: IncomingMessage, res: ServerResponse) => void): void {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once('finish', () => socket.destroySoon());
+  onRequest(req, res);
+}
+
 /** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */
-function abortUpgrade(socket: Duplex, status: number, reason: string): void {
+function abortUpgrade(socket: Duplex, status: number, reason: string, extraHeaderLines = ''): void {
   if (!socket.writable) return void socket.destroy();
   const body = reason + '\n';
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extraHeaderLines}` +
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ServerEvents } from './events';
+import { CAN_COALESCE, coalesceFragments } from './fragments';
 
 export interface EndpointOptions {
   /** Largest message accepted, in bytes, however it is fragmented; beyond it: close 1009. */
@@ -37,12 +38,17 @@ export class EchoEndpoint {
   private readonly clients = new Map<WebSocket, Client>();
   private readonly heartbeat: NodeJS.Timeout;
   private nextId = 1;
+  private readonly maxMessageSize: number;
 
   constructor(options: EndpointOptions, private readonly events: ServerEvents) {
+    this.maxMessageSize = options.maxMessageSize;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: options.maxMessageSize,
+      // Any number of fragments, as long as the message stays within maxPayload; fragments.ts
+      // keeps that in bounded memory. (Without it, ws's cap of 16,384 stays.)
+      ...(CAN_COALESCE ? { maxFragments: 0 } : {}),
       perMessageDeflate: options.compression ? { threshold: 1024 } : false,
     });
     this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs);
@@ -59,6 +65,11 @@ export class EchoEndpoint {
   }
 
   private accept(ws: WebSocket, socket: Duplex, origin: string | undefined, remote: string): void {
+    if (CAN_COALESCE && !coalesceFragments(ws, this.maxMessageSize)) {
+      // Cannot happen with the ws this was built with; never hold fragments without a bound.
+      ws.terminate();
+      return;
+    }
     const client: Client = { id: this.nextId++, alive: true, socket };
     this.clients.set(ws, client);
     const events = this.events;

@@ -1,16 +1,17 @@
 /**
  * GET/HEAD file serving: index.html or a listing for directories, caching validators,
  * conditional requests, single byte ranges, and streams that are torn down when the client goes.
+ * Every body comes from the cache or from a descriptor that resolve.ts proved to be the checked
+ * file, under headers made from that descriptor's own stats.
  */
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
-import type { FileCache } from './fileCache';
+import { sameFile, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
-import { decodePathSegments, resolveInsideRoot } from './resolve';
+import { closeDescriptor, decodePathSegments, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {
   /** The served folder after realpath. */
@@ -35,6 +36,7 @@ export const STATUS_TEXT: Record<number, string> = {
   416: 'Range Not Satisfiable',
   426: 'Upgrade Required',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 /** Body length of each response, for the request event (writeHead headers can't be read back). */
@@ -76,14 +78,35 @@ export function sendError(res: ServerResponse, status: number, reason: string, e
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * How often a request starts over when the file changes between being checked and being read
+ * (a save that replaces it, a symlink swapped in): a saving editor settles within one retry.
+ */
+const MAX_ATTEMPTS = 3;
+
+/** What serving a checked entry came to: answered, or the tree changed under us (start over). */
+const SERVED = true;
+const CHANGED = false;
+type Outcome = typeof SERVED | typeof CHANGED;
+
 /** Serves the request target `pathname` (still percent-encoded) with `search` kept for redirects. */
 export async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string, search: string, options: StaticOptions): Promise<void> {
   const decoded = decodePathSegments(pathname);
   if (!decoded.ok) return sendError(res, decoded.status, decoded.reason);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if ((await serveOnce(req, res, pathname, search, decoded, options)) === SERVED) return;
+  }
+  sendError(res, 503, 'The file kept changing while it was being read; try again.', { 'Retry-After': '1' });
+}
+
+async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: string, search: string, decoded: DecodedPath, options: StaticOptions): Promise<Outcome> {
   const { segments } = decoded;
-  const found = await resolveInsideRoot(options.realRoot, segments, options);
-  if (!found.ok) return sendError(res, found.status, found.reason);
-  if (found.kind === 'file') return serveFile(req, res, found.realPath, found.stats, options.cache);
+  const found = await resolveInsideRoot(options.realRoot, segments, options, decoded.directoryForm);
+  if (!found.ok) {
+    sendError(res, found.status, found.reason);
+    return SERVED;
+  }
+  if (found.kind === 'file') return serveFile(req, res, found, options.cache);
 
   const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
   if (!pathname.endsWith('/')) {
@@ -92,19 +115,34 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, pat
     const query = /^\?[\x21-\x7e]*$/.test(search) ? search : '';
     head(res, 301, { 'X-Content-Type-Options': NOSNIFF, Location: canonical + query, 'Content-Length': 0 });
     res.end();
-    return;
+    return SERVED;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
-  if (index.ok && index.kind === 'file') return serveFile(req, res, index.realPath, index.stats, options.cache);
-  const html = await renderListing(found.realPath, canonical, options.dotfiles);
-  head(res, 200, {
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options.cache);
+  const dir = await openResolved(found);
+  if (dir === undefined) return CHANGED;
+  // Read through the descriptor where the kernel allows, so the listing is of what was checked.
+  const html = await renderListing(pathOfDescriptor(dir.fd, found.realPath), canonical, options.dotfiles).catch(() => undefined);
+  await closeDescriptor(dir.fd);
+  if (html === undefined) return CHANGED; // the folder went away while it was read
+  sendGenerated(res, 'text/html; charset=utf-8', html, STRICT_CSP);
+  return SERVED;
+}
+
+/**
+ * A page or document the server made (listings, its own JSON): never cached by the browser as
+ * a file would be, and with a CSP when it is HTML.
+ */
+export function sendGenerated(res: ServerResponse, contentType: string, body: string, csp?: string): void {
+  const headers: OutgoingHttpHeaders = {
     'X-Content-Type-Options': NOSNIFF,
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(html),
-    'Content-Security-Policy': STRICT_CSP,
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-cache',
-  });
-  res.end(req.method === 'HEAD' ? undefined : html);
+  };
+  if (csp !== undefined) headers['Content-Security-Policy'] = csp;
+  head(res, 200, headers);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 export function etagFor(stats: Stats): string {
@@ -179,7 +217,47 @@ function ifRangeAllows(req: IncomingMessage, etag: string, stats: Stats): boolea
   return notModifiedSince(value, stats) && Date.parse(value) === Math.floor(stats.mtimeMs / 1000) * 1000;
 }
 
-async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: string, stats: Stats, cache: FileCache): Promise<void> {
+/** The status, headers and byte range of a response with a body, once preconditions passed. */
+interface BodyPlan {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  range: ByteRange;
+}
+
+/**
+ * Serves a checked file: from the cache while its bytes are still this file's, otherwise from
+ * a descriptor opened and verified by resolve.ts, with every header computed from that
+ * descriptor's stats (never from an earlier look at the path).
+ */
+async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, cache: FileCache): Promise<Outcome> {
+  const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
+  if (cached !== undefined) {
+    const plan = planResponse(req, res, found.realPath, found.stats);
+    if (plan !== undefined) sendBody(res, plan, cached.subarray(plan.range.start, plan.range.end + 1));
+    return SERVED;
+  }
+  const file = await openResolved(found);
+  if (file === undefined) return CHANGED;
+  try {
+    const plan = planResponse(req, res, found.realPath, file.stats);
+    if (plan === undefined) return SERVED;
+    if (cache.fits(file.stats)) {
+      const body = await cache.read(found.realPath, file.fd, file.stats);
+      if (body === undefined) return CHANGED;
+      sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
+      return SERVED;
+    }
+    return await streamFile(res, file.fd, file.stats, plan);
+  } finally {
+    await closeDescriptor(file.fd);
+  }
+}
+
+/**
+ * Answers what needs no body (412, 304, 416, HEAD, an empty file) and returns undefined, or
+ * returns how to send the body.
+ */
+function planResponse(req: IncomingMessage, res: ServerResponse, realPath: string, stats: Stats): BodyPlan | undefined {
   const etag = etagFor(stats);
   const headers: OutgoingHttpHeaders = {
     'X-Content-Type-Options': NOSNIFF,
@@ -190,11 +268,11 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: st
     'Accept-Ranges': 'bytes',
   };
   const precondition = evaluatePreconditions(req, etag, stats);
-  if (precondition === 412) return sendError(res, 412, 'A precondition of the request did not hold.');
+  if (precondition === 412) return void sendError(res, 412, 'A precondition of the request did not hold.');
   if (precondition === 304) {
     head(res, 304, headers);
     res.end();
-    return;
+    return undefined;
   }
 
   let status = 200;
@@ -203,7 +281,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: st
   if (rangeHeader !== undefined && ifRangeAllows(req, etag, stats)) {
     const parsed = parseRange(rangeHeader, stats.size);
     if (parsed === 'unsatisfiable') {
-      return sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${stats.size}` });
+      return void sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${stats.size}` });
     }
     if (parsed) {
       status = 206;
@@ -216,33 +294,64 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, realPath: st
   if (req.method === 'HEAD' || length === 0) {
     head(res, status, headers);
     res.end();
-    return;
+    return undefined;
   }
-  if (cache.fits(stats)) {
-    // Undefined when the file changed since it was stat'ed: then it is streamed like a large one.
-    const body = cache.get(realPath, stats) ?? (await cache.load(realPath, stats));
-    if (body !== undefined) return sendBody(res, status, headers, body.subarray(range.start, range.end + 1));
-  }
-  await streamFile(res, realPath, range, status, headers);
+  return { status, headers, range };
 }
 
-function sendBody(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer): void {
+function sendBody(res: ServerResponse, plan: BodyPlan, body: Buffer): void {
   if (res.destroyed) return;
-  head(res, status, headers);
+  head(res, plan.status, plan.headers);
   res.end(body);
 }
 
-/** Opens first so a vanished file is a clean 404; `pipeline` destroys the stream if the client goes. */
-async function streamFile(res: ServerResponse, realPath: string, range: ByteRange, status: number, headers: OutgoingHttpHeaders): Promise<void> {
-  const fd = await openForReading(realPath);
-  if (fd === undefined) return sendError(res, 404, 'Not found.');
-  if (res.destroyed) return fs.close(fd, () => undefined);
-  head(res, status, headers);
-  // The stream owns the descriptor and closes it when it ends or is destroyed.
-  const stream = fs.createReadStream(realPath, { fd, start: range.start, end: range.end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: true });
-  await new Promise<void>((resolve) => pipeline(stream, res, () => resolve()));
+/**
+ * Streams the planned range from the verified descriptor, checking after each read that the
+ * file is still the one the headers describe (its fstat unchanged), so no byte written after
+ * the headers were made is sent under them. A change before the first chunk goes out starts
+ * the request over; a change or a shrink after that cuts the response off rather than ending
+ * it, so the client sees it is incomplete. The caller closes `fd`.
+ */
+async function streamFile(res: ServerResponse, fd: number, stats: Stats, plan: BodyPlan): Promise<Outcome> {
+  let position = plan.range.start;
+  while (position <= plan.range.end) {
+    // A fresh buffer each time: the socket may hold on to the last one until it is written.
+    const chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK_BYTES, plan.range.end - position + 1));
+    const bytesRead = await readAt(fd, chunk, position);
+    const intact = bytesRead > 0 && (await unchanged(fd, stats));
+    if (res.destroyed) return SERVED; // the client went away meanwhile
+    if (!res.headersSent) {
+      if (!intact) return CHANGED;
+      head(res, plan.status, plan.headers);
+    } else if (!intact) {
+      res.destroy();
+      return SERVED;
+    }
+    position += bytesRead;
+    if (!res.write(chunk.subarray(0, bytesRead))) await drained(res);
+  }
+  res.end();
+  return SERVED;
 }
 
-function openForReading(realPath: string): Promise<number | undefined> {
-  return new Promise((resolve) => fs.open(realPath, 'r', (error, fd) => resolve(error ? undefined : fd)));
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve) => fs.read(fd, buffer, 0, buffer.length, position, (error, bytesRead) => resolve(error ? -1 : bytesRead)));
+}
+
+function unchanged(fd: number, stats: Stats): Promise<boolean> {
+  return new Promise((resolve) => fs.fstat(fd, (error, now) => resolve(!error && sameFile(now, stats))));
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -62,43 +62,142 @@ export function frame(opcode: number, payload: Buffer, options: { fin?: boolean;
   return Buffer.concat([header, mask, body]);
 }
 
-/** Reads server frames from a raw socket until a close frame, returning its code. */
-export function readCloseCode(socket: Socket, initial: Buffer = Buffer.alloc(0), timeoutMs = 5000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let data = initial;
-    const timer = setTimeout(() => reject(new Error('no close frame from the server')), timeoutMs);
-    const scan = (): void => {
-      while (data.length >= 2) {
-        let length = data[1] & 0x7f;
-        let offset = 2;
-        if (length === 126) {
-          if (data.length < 4) return;
-          length = data.readUInt16BE(2);
-          offset = 4;
-        } else if (length === 127) {
-          if (data.length < 10) return;
-          length = Number(data.readBigUInt64BE(2));
-          offset = 10;
-        }
-        if (data.length < offset + length) return;
-        if ((data[0] & 0x0f) === 0x8) {
-          clearTimeout(timer);
-          resolve(length >= 2 ? data.readUInt16BE(offset) : 1005);
-          return;
-        }
-        data = data.subarray(offset + length);
-      }
-    };
+/**
+ * One message as masked client frames of `size` payload bytes each, built in one buffer (a
+ * Buffer per frame would cost the test more memory than the server under test). The first
+ * frame carries `opcode`, the rest are continuations, the last has FIN. `lastFrameAt` is where
+ * the last frame starts, to send all but it first. With `compressed`, `payload` is the
+ * permessage-deflate data and the first frame has RSV1 set.
+ */
+export function fragmentedMessage(opcode: number, payload: Buffer, size: number, options: { compressed?: boolean } = {}): { wire: Buffer; lastFrameAt: number } {
+  const count = Math.max(1, Math.ceil(payload.length / size));
+  const headerFor = (length: number): number => (length < 126 ? 2 : length < 65536 ? 4 : 10) + 4;
+  const full = headerFor(size) + size;
+  const lastLength = payload.length - (count - 1) * size;
+  const wire = Buffer.allocUnsafe((count - 1) * full + headerFor(lastLength) + lastLength);
+  const mask = Buffer.from([0x5a, 0xa5, 0x3c, 0xc3]);
+  let at = 0;
+  let lastFrameAt = 0;
+  for (let i = 0; i < count; i++) {
+    const part = payload.subarray(i * size, Math.min(payload.length, (i + 1) * size));
+    if (i === count - 1) lastFrameAt = at;
+    wire[at++] = (i === count - 1 ? 0x80 : 0) | (i === 0 ? opcode | (options.compressed ? 0x40 : 0) : 0);
+    if (part.length < 126) wire[at++] = 0x80 | part.length;
+    else if (part.length < 65536) {
+      wire[at++] = 0x80 | 126;
+      wire.writeUInt16BE(part.length, at);
+      at += 2;
+    } else {
+      wire[at++] = 0x80 | 127;
+      wire.writeBigUInt64BE(BigInt(part.length), at);
+      at += 8;
+    }
+    mask.copy(wire, at);
+    at += 4;
+    for (let j = 0; j < part.length; j++) wire[at + j] = part[j] ^ mask[j & 3];
+    at += part.length;
+  }
+  return { wire, lastFrameAt };
+}
+
+export interface ServerFrame {
+  opcode: number;
+  fin: boolean;
+  /** RSV1: the payload is compressed (permessage-deflate). */
+  compressed: boolean;
+  payload: Buffer;
+}
+
+/** Reads the server's (unmasked) frames from a raw socket, one at a time, in order. */
+export class FrameReader {
+  private data: Buffer;
+  private waiting: { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void } | undefined;
+  private ended = false;
+
+  constructor(socket: Socket, initial: Buffer = Buffer.alloc(0)) {
+    this.data = initial;
     socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      scan();
+      this.data = this.data.length === 0 ? chunk : Buffer.concat([this.data, chunk]);
+      this.deliver();
     });
     socket.on('close', () => {
-      clearTimeout(timer);
-      reject(new Error('socket closed without a close frame'));
+      this.ended = true;
+      this.deliver();
     });
-    scan();
-  });
+  }
+
+  /** The next frame; rejects when the socket closes first or nothing comes within `timeoutMs`. */
+  next(timeoutMs = 10_000): Promise<ServerFrame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`no frame from the server within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting = {
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.deliver();
+    });
+  }
+
+  /** The next frame that is not a ping or pong. */
+  async nextData(timeoutMs?: number): Promise<ServerFrame> {
+    for (;;) {
+      const frame = await this.next(timeoutMs);
+      if (frame.opcode !== 0x9 && frame.opcode !== 0xa) return frame;
+    }
+  }
+
+  private deliver(): void {
+    if (this.waiting === undefined) return;
+    const frame = this.take();
+    if (frame !== undefined) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      resolve(frame);
+    } else if (this.ended) {
+      const { reject } = this.waiting;
+      this.waiting = undefined;
+      reject(new Error('socket closed without a frame'));
+    }
+  }
+
+  private take(): ServerFrame | undefined {
+    const data = this.data;
+    if (data.length < 2) return undefined;
+    let length = data[1] & 0x7f;
+    let offset = 2;
+    if (length === 126) {
+      if (data.length < 4) return undefined;
+      length = data.readUInt16BE(2);
+      offset = 4;
+    } else if (length === 127) {
+      if (data.length < 10) return undefined;
+      length = Number(data.readBigUInt64BE(2));
+      offset = 10;
+    }
+    if (data.length < offset + length) return undefined;
+    this.data = data.subarray(offset + length);
+    return { opcode: data[0] & 0x0f, fin: (data[0] & 0x80) !== 0, compressed: (data[0] & 0x40) !== 0, payload: data.subarray(offset, offset + length) };
+  }
+}
+
+/** Reads server frames from a raw socket until a close frame, returning its code. */
+export async function readCloseCode(socket: Socket, initial: Buffer = Buffer.alloc(0), timeoutMs = 5000): Promise<number> {
+  const reader = new FrameReader(socket, initial);
+  for (;;) {
+    const frame = await reader.next(timeoutMs).catch(() => {
+      throw new Error('no close frame from the server');
+    });
+    if (frame.opcode === 0x8) return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
+  }
 }
 
 /** Opens a ws client and waits for it to be open. */

@@ -1,14 +1,20 @@
 /** Static serving against the checklist, with raw TCP requests so hostile paths arrive as sent. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { MAX_LISTED_ENTRIES } from '../../src/core/listing';
 import { startServer, type RunningServer } from '../../src/core/server';
-import { get, rawRequest, tempDir } from '../support/http';
+import { get, rawRequest, tempDir, type RawResponse } from '../support/http';
+import { eagerCache, startStaticServer } from '../support/static';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-ROOT';
+
+const execFileAsync = promisify(execFile);
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
 const INDEX = '<!DOCTYPE html><title>home</title><p>hello</p>';
 
 /**
@@ -104,6 +110,9 @@ describe('static serving', () => {
       assert.equal(res.status, 405, method);
       assert.equal(res.headers.allow, 'GET, HEAD, OPTIONS', method);
     }
+    const connect = await rawRequest(port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(connect.status, 405, 'CONNECT');
+    assert.equal(connect.headers.allow, 'GET, HEAD, OPTIONS', 'CONNECT');
   });
 
   it('rejects malformed percent-encoding and NUL bytes with 400', async () => {
@@ -147,6 +156,35 @@ describe('static serving', () => {
     } finally {
       await withDotfiles.close();
     }
+  });
+
+  it('treats a file as no directory: a slash, "." or anything after its name is 404', async () => {
+    for (const target of [
+      '/app.js/',
+      '/app.js//',
+      '/app.js/.',
+      '/app.js/./',
+      '/app.js/%2e',
+      '/app.js%2f',
+      '/app.js%2F',
+      '/app.js%2f.',
+      '/app.js%5c',
+      '/app.js\\',
+      '/app.js/x',
+      '/app.js/index.html',
+      '/index.html/',
+      '/sub/index.html/',
+      '/link-in.txt/',
+      '/digits.txt/.',
+    ]) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await get(port, target, {}, method);
+        assert.equal(res.status, 404, `${method} ${target}`);
+      }
+    }
+    assert.equal((await get(port, '/app.js')).status, 200);
+    assert.equal((await get(port, '/sub/.')).headers.location, '/sub/', 'a directory with "." is still that directory');
+    assert.equal((await get(port, '/sub/')).status, 200);
   });
 
   it('follows symlinks that stay inside the root', async () => {
@@ -294,6 +332,77 @@ describe('static serving', () => {
     }
   });
 
+  it('refuses cross-site no-cors loads with 403 and serves every other Sec-Fetch combination', async () => {
+    const sites = ['cross-site', 'Cross-Site', ' CROSS-SITE ', 'same-site', 'same-origin', 'none', ''];
+    const modes = ['no-cors', 'No-CORS', 'cors', 'navigate', 'same-origin', 'websocket', ''];
+    const dests = ['script', 'image', 'style', 'document', 'iframe', 'empty', ''];
+    const events: string[] = [];
+    const watch = server.events.on((e) => e.type === 'refused' && events.push(e.detail));
+    try {
+      for (const site of sites) {
+        for (const mode of modes) {
+          for (const dest of dests) {
+            const headers = { 'Sec-Fetch-Site': site, 'Sec-Fetch-Mode': mode, 'Sec-Fetch-Dest': dest };
+            const refused = site.trim().toLowerCase() === 'cross-site' && mode.toLowerCase() === 'no-cors';
+            const res = await get(port, '/app.js', headers);
+            assert.equal(res.status, refused ? 403 : 200, JSON.stringify(headers));
+            if (refused) assert.ok(!res.body.toString().includes('console.log'), 'no byte of the file');
+          }
+        }
+      }
+      // Probing which files exist learns nothing: a missing file is refused the same way.
+      const probe = { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'image' };
+      for (const target of ['/missing.png', '/sub/', '/sub', '/.env', '/websocket']) {
+        for (const method of ['GET', 'HEAD']) assert.equal((await get(port, target, probe, method)).status, 403, `${method} ${target}`);
+      }
+      const refusal = await get(port, '/app.js', probe);
+      assert.match(refusal.body.toString(), /another site/);
+      assert.match(refusal.body.toString(), /allowCrossSite/, 'names how to open it up');
+      assert.ok(events.length > 0 && events.every((detail) => /another site/.test(detail)), 'each refusal is reported');
+    } finally {
+      watch.dispose();
+    }
+    const open = await startServer({ root, port: 0, allowCrossSite: true });
+    try {
+      const res = await get(open.port, '/app.js', { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'script' });
+      assert.equal(res.status, 200, 'allowCrossSite opens it up');
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('ignores an Upgrade it does not speak (h2c, TLS, unknown) and serves the request', async () => {
+    const file = (await get(port, '/app.js')).body;
+    for (const protocol of ['h2c', 'H2C', 'TLS/1.0', 'HTTP/2.0', 'foo', 'IRC/6.9, RTA/x11', 'websocketx', 'web-socket', 'websocket/13', 'h2c, foo']) {
+      const headers = { Connection: 'Upgrade, HTTP2-Settings', Upgrade: protocol, 'HTTP2-Settings': 'AAMAAABkAARAAAAAAAIAAAAA' };
+      const res = await get(port, '/app.js', headers);
+      assert.equal(res.status, 200, protocol);
+      assert.deepEqual(res.body, file, protocol);
+      assert.equal(res.headers.connection, 'close', protocol);
+      const head = await get(port, '/app.js', headers, 'HEAD');
+      assert.equal(head.status, 200, `HEAD ${protocol}`);
+      assert.equal(head.headers['content-length'], String(file.length));
+      assert.equal((await get(port, '/missing.txt', headers)).status, 404, protocol);
+      assert.equal((await get(port, '/websocket', headers)).status, 426, `${protocol} on the WebSocket path`);
+    }
+    // The guard still stands in front of it.
+    assert.equal((await get(port, '/app.js', { Connection: 'Upgrade', Upgrade: 'h2c', Host: 'evil.example' })).status, 403);
+    const crossSite = { Connection: 'Upgrade', Upgrade: 'h2c', 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors' };
+    assert.equal((await get(port, '/app.js', crossSite)).status, 403);
+    // A WebSocket handshake elsewhere than the WebSocket path is refused with 404 (RFC 6455 4.2.2).
+    assert.equal((await get(port, '/app.js', { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' })).status, 404);
+  });
+
+  it('serves files to curl --http2 (which asks to upgrade to h2c)', { skip: !hasCurl && 'curl is not installed' }, async () => {
+    // Run asynchronously: the server under test shares this process's event loop.
+    const curl = async (...args: string[]): Promise<string> => (await execFileAsync('curl', ['-sS', '--http2', '--max-time', '5', ...args])).stdout;
+    assert.equal(await curl(`http://127.0.0.1:${port}/digits.txt`), '0123456789');
+    const head = await curl('-I', `http://127.0.0.1:${port}/digits.txt`);
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.match(head, /content-length: 10/i);
+    assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/nope`), '404');
+  });
+
   it('answers a plain GET on the WebSocket path with 426', async () => {
     const res = await get(port, '/websocket');
     assert.equal(res.status, 426);
@@ -338,5 +447,179 @@ describe('static serving', () => {
     assert.equal(openOnBig(), 0, 'file descriptors of big.bin still open');
     const whole = await get(port, '/big.bin', { Range: 'bytes=-5' });
     assert.deepEqual([...whole.body], [7, 7, 7, 7, 7], 'server still serves after aborted downloads');
+  });
+});
+
+describe('directory listings', () => {
+  it(`lists at most ${MAX_LISTED_ENTRIES} entries, folders first, in natural order, and counts the rest`, async () => {
+    const { dir, cleanup } = tempDir();
+    const server = await startServer({ root: dir, port: 0 });
+    try {
+      const files = MAX_LISTED_ENTRIES + 7;
+      for (let i = 1; i <= files; i++) writeFileSync(path.join(dir, `file${i}.txt`), '');
+      for (const name of ['d10', 'd9', 'D1']) mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, '.hidden'), '');
+      const res = await get(server.port, '/');
+      assert.equal(res.status, 200);
+      const html = res.body.toString();
+      const names = [...html.matchAll(/<li><a href="\.\/([^"]*)">/g)].map((m) => decodeURIComponent(m[1]));
+      assert.equal(names.length, MAX_LISTED_ENTRIES);
+      assert.deepEqual(names.slice(0, 6), ['D1/', 'd9/', 'd10/', 'file1.txt', 'file2.txt', 'file3.txt']);
+      assert.equal(names[3 + 9], 'file10.txt', 'file10 after file9');
+      const more = files + 3 - MAX_LISTED_ENTRIES;
+      assert.match(html, new RegExp(`${more} more entries`));
+      assert.ok(!html.includes(`file${files}.txt`), 'the last files are counted, not listed');
+      assert.ok(!html.includes('.hidden'), 'hidden entries are neither listed nor counted');
+    } finally {
+      await server.close();
+      cleanup();
+    }
+  });
+});
+
+/**
+ * Check, then use the same file. A child process swaps entries as fast as it can while we
+ * request them: a name that is now a file of the root, now a symlink to a secret outside it; a
+ * folder symlink that now points inside, now outside; a real folder that is briefly a symlink
+ * out; a file rewritten in place with a new size each time. However the races fall, no response may carry a byte from outside the root,
+ * and every complete response must be one version of the file under headers made for it.
+ */
+describe('check, then use the same file', () => {
+  const BIG = 3 * 1024 * 1024; // streamed, not cached
+  const SWAPPER = `
+    const fs = require('node:fs');
+    const [root, outside] = process.argv.slice(1);
+    const swap = (name, makeTemp) => { const temp = root + '/.tmp-' + name; fs.rmSync(temp, { force: true }); makeTemp(temp); fs.renameSync(temp, root + '/' + name); };
+    for (let version = 1; ; version++) {
+      swap('swap', (t) => fs.symlinkSync(outside + '/secret.txt', t));
+      swap('swapbig', (t) => fs.symlinkSync(outside + '/big-secret.bin', t));
+      swap('dir', (t) => fs.symlinkSync(outside + '/dir', t));
+      swap('swap', (t) => fs.linkSync(root + '/inside.txt', t));
+      swap('swapbig', (t) => fs.linkSync(root + '/inside-big.bin', t));
+      swap('dir', (t) => fs.symlinkSync(root + '/realdir', t));
+      // A real folder on the checked path replaced by a symlink out, and back (two steps each).
+      fs.renameSync(root + '/held', root + '/.tmp-held');
+      fs.symlinkSync(outside + '/dir', root + '/held');
+      fs.unlinkSync(root + '/held');
+      fs.renameSync(root + '/.tmp-held', root + '/held');
+      // Rewritten in place (same inode) with a size never seen before.
+      fs.writeFileSync(root + '/grow.txt', String.fromCharCode(97 + (version % 26)).repeat(1000 + version));
+      if (version % 8 === 0) fs.writeFileSync(root + '/growbig.bin', String.fromCharCode(97 + (version % 26)).repeat(${BIG} + version));
+    }`;
+
+  let base: string;
+  let root: string;
+  let outside: string;
+  let cleanup: () => void;
+  let swapper: ChildProcess;
+  before(() => {
+    ({ dir: base, cleanup } = tempDir());
+    root = path.join(base, 'root');
+    outside = path.join(base, 'outside');
+    mkdirSync(path.join(root, 'realdir'), { recursive: true });
+    mkdirSync(path.join(outside, 'dir'), { recursive: true });
+    writeFileSync(path.join(outside, 'secret.txt'), SECRET);
+    writeFileSync(path.join(outside, 'big-secret.bin'), SECRET.repeat(BIG / SECRET.length + 1));
+    writeFileSync(path.join(outside, 'dir', 'f.txt'), SECRET);
+    writeFileSync(path.join(outside, 'dir', `${SECRET}.txt`), ''); // so a listing of it shows
+    writeFileSync(path.join(outside, 'dir', 'big.bin'), SECRET.repeat(BIG / SECRET.length + 1));
+    writeFileSync(path.join(root, 'inside.txt'), 'inside');
+    writeFileSync(path.join(root, 'inside-big.bin'), Buffer.alloc(BIG, 'i'));
+    writeFileSync(path.join(root, 'realdir', 'f.txt'), 'inside');
+    writeFileSync(path.join(root, 'realdir', 'big.bin'), Buffer.alloc(BIG, 'i'));
+    mkdirSync(path.join(root, 'held'));
+    writeFileSync(path.join(root, 'held', 'f.txt'), 'inside');
+    writeFileSync(path.join(root, 'held', 'big.bin'), Buffer.alloc(BIG, 'i'));
+    writeFileSync(path.join(root, 'grow.txt'), 'a'.repeat(1000));
+    writeFileSync(path.join(root, 'growbig.bin'), 'a'.repeat(BIG));
+    symlinkSync(path.join(root, 'inside.txt'), path.join(root, 'swap'));
+    symlinkSync(path.join(root, 'inside-big.bin'), path.join(root, 'swapbig'));
+    symlinkSync(path.join(root, 'realdir'), path.join(root, 'dir'));
+    swapper = spawn(process.execPath, ['-e', SWAPPER, root, outside], { stdio: 'ignore' });
+  });
+  after(() => {
+    swapper.kill('SIGKILL');
+    cleanup();
+  });
+
+  /**
+   * A complete 200/206 must be one whole version: `char` repeated, with length and ETag to
+   * match (or the empty file the writer leaves between truncating and writing).
+   */
+  function checkVersion(target: string, res: RawResponse, sizeOf: (char: string, etagSize: number) => boolean): void {
+    const length = Number(res.headers['content-length']);
+    assert.equal(res.body.length, length, `${target}: body of ${res.body.length} bytes under Content-Length ${length}`);
+    if (res.status === 200 && length === 0) return assert.match(res.headers.etag, /^W\/"0-/, 'caught between truncate and write: empty, and said so');
+    const char = String.fromCharCode(res.body[0]);
+    assert.ok(res.body.every((b) => b === res.body[0]), `${target}: one version, not a mix`);
+    const etagSize = parseInt(/^W\/"([0-9a-f]+)-/.exec(res.headers.etag)?.[1] ?? 'x', 16);
+    assert.ok(sizeOf(char, etagSize), `${target}: ${length} bytes of "${char}" under ETag ${res.headers.etag}`);
+  }
+
+  async function hammer(port: number, rounds: number): Promise<Record<string, number>> {
+    const targets: Array<[string, Record<string, string>]> = [
+      ['/swap', {}],
+      ['/dir/f.txt', {}],
+      ['/swapbig', { Range: 'bytes=0-99' }],
+      ['/dir/big.bin', { Range: 'bytes=1000-1099' }],
+      ['/dir/', {}],
+      ['/held/f.txt', {}],
+      ['/held/big.bin', { Range: 'bytes=0-99' }],
+      ['/held/', {}],
+      ['/grow.txt', {}],
+      ['/growbig.bin', { Range: 'bytes=0-4095' }],
+    ];
+    const statuses: Record<string, number> = {};
+    // Version v is String.fromCharCode(97 + v % 26) repeated base + v times. A size that is a
+    // whole number of pages may also be a write caught half way (the kernel grows a file page
+    // by page): any one letter is then the truth of that moment.
+    const versionOf = (base: number) => (char: string, size: number) => size % 4096 === 0 || (size - base) % 26 === char.charCodeAt(0) - 97;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < rounds; i++) {
+          for (const [target, headers] of targets) {
+            const res = await get(port, target, headers);
+            const text = res.raw.toString('latin1');
+            assert.ok(!text.includes(SECRET) && !text.includes(SECRET.slice(6, 20)), `${target} leaked bytes from outside the root`);
+            // 416: a range asked of a file caught empty between truncating and writing.
+            assert.ok([200, 206, 403, 404, 416, 503].includes(res.status), `${target} -> ${res.status}`);
+            statuses[`${target} ${res.status}`] = (statuses[`${target} ${res.status}`] ?? 0) + 1;
+            if (res.status !== 200 && res.status !== 206) continue;
+            if (target.endsWith('/')) continue; // a listing: the check above covers its names
+            if (target === '/grow.txt') checkVersion(target, res, versionOf(1000));
+            else if (target === '/growbig.bin') {
+              // Streamed: a change mid-way cuts the response off instead of finishing it.
+              if (res.body.length === Number(res.headers['content-length'])) checkVersion(target, res, versionOf(BIG));
+            } else {
+              const inside = target.includes('big') ? 'i'.repeat(100) : 'inside';
+              assert.equal(res.body.toString('latin1'), inside, `${target}: the file inside, whole`);
+              assert.equal(res.headers['content-length'], String(inside.length));
+            }
+          }
+        }
+      }),
+    );
+    return statuses;
+  }
+
+  it('never serves outside bytes or stale headers from the server', { timeout: 120_000 }, async () => {
+    const server = await startServer({ root, port: 0 });
+    try {
+      const statuses = await hammer(server.port, 60);
+      assert.ok((statuses['/swap 200'] ?? 0) > 0 && (statuses['/grow.txt 200'] ?? 0) > 0, `the files were served too: ${JSON.stringify(statuses)}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('never lets the file cache keep or serve what it should not', { timeout: 120_000 }, async () => {
+    const cache = eagerCache(1024 * 1024, 8 * 1024 * 1024);
+    const server = await startStaticServer(root, cache);
+    try {
+      await hammer(server.port, 60);
+      assert.ok(cache.hits + cache.misses > 0);
+    } finally {
+      await server.close();
+    }
   });
 });

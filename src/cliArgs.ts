@@ -24,6 +24,7 @@ Options:
       --allow-origin <origin>
                            also accept WebSocket connections from this origin (repeatable)
       --dotfiles           serve dotfiles and dot-directories (hidden by default)
+      --allow-cross-site   let pages of other sites load files (<script src>, <img>); refused by default
   -o, --open               open the page in the default browser
   -q, --quiet              print only the ready line and errors
   -h, --help               show this help
@@ -37,6 +38,7 @@ Output: one line per request, connection and message. Above ten messages per cli
 export const ADVICE: RefusalAdvice = {
   host: 'Start echo-preview with --allow-host <name> to accept it.',
   origin: 'Start echo-preview with --allow-origin <origin> to accept it.',
+  crossSite: 'Start echo-preview with --allow-cross-site to let other sites load it.',
 };
 
 /** A mistake in the arguments, worded for the person: it names the flag. */
@@ -59,6 +61,7 @@ const FLAGS: Record<string, Flag> = {
   'allow-host': { value: 'a host name, e.g. myhost.local', multiple: true },
   'allow-origin': { value: 'an origin, e.g. http://localhost:3000', multiple: true },
   dotfiles: {},
+  'allow-cross-site': {},
   open: { short: 'o' },
   quiet: { short: 'q' },
   help: { short: 'h' },
@@ -203,6 +206,7 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       maxMessageSize: size === undefined ? DEFAULTS.maxMessageSize : wholeNumber('--max-message-size', size, 1, Number.MAX_SAFE_INTEGER, ' of bytes'),
       compression: values.has('compression'),
       dotfiles: values.has('dotfiles'),
+      allowCrossSite: values.has('allow-cross-site'),
       allowedHosts: (values.get('allow-host') ?? []).map(hostName),
       // Only what the person names: no webview or other origin is ever added here.
       allowedOrigins: (values.get('allow-origin') ?? []).map(origin),

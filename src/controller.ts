@@ -33,6 +33,13 @@ export interface StartResult {
 /** How many ports after a taken one are tried before asking the system for any free port. */
 const PORT_ATTEMPTS = 10;
 
+/** Our panel's webview origin for one folder, and what each server of that folder was granted. */
+interface OriginGrant {
+  folderKey: string;
+  origin: string;
+  held: Array<{ dispose(): void }>;
+}
+
 interface Running {
   entry: ServerEntry;
   /** The server's event listener, released once the server has closed. */
@@ -46,7 +53,7 @@ export class Controller implements vscode.Disposable {
   private pending = 0;
   private lastId = 0;
   /** Origins our own message panel reported, per folder it follows: given to every server it starts. */
-  private readonly webviewOrigins = new Set<{ folderKey: string; origin: string }>();
+  private readonly webviewOrigins = new Set<OriginGrant>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private shuttingDown: Promise<void> | undefined;
@@ -140,12 +147,16 @@ export class Controller implements vscode.Disposable {
    * server knows the panel before it listens).
    */
   allowWebviewOrigin(folder: vscode.WorkspaceFolder, origin: string): vscode.Disposable {
-    const grant = { folderKey: keyOf(folder), origin };
+    const grant: OriginGrant = { folderKey: keyOf(folder), origin, held: [] };
     this.webviewOrigins.add(grant);
-    this.entryFor(folder)?.server.allowOrigin(origin);
-    // The core cannot take an origin back from a running server: it stays accepted by that one
-    // server until it stops, and no later server is told of it.
-    return { dispose: () => this.webviewOrigins.delete(grant) };
+    const running = this.entryFor(folder)?.server;
+    if (running) grant.held.push(running.allowOrigin(origin));
+    return {
+      dispose: () => {
+        this.webviewOrigins.delete(grant);
+        for (const held of grant.held.splice(0)) held.dispose();
+      },
+    };
   }
 
   /** Asks which running server is meant when there are several; undefined when none runs. */
@@ -218,9 +229,13 @@ export class Controller implements vscode.Disposable {
       if (choice !== 'Start Anyway' || this.isShuttingDown) return undefined;
       allowLan = true;
     }
-    const webviewOrigins = [...this.webviewOrigins].filter((g) => g.folderKey === keyOf(folder)).map((g) => g.origin);
-    const server = await this.listen({ ...options, allowLan, allowedOrigins: [...options.allowedOrigins, ...webviewOrigins] });
+    const server = await this.listen({ ...options, allowLan });
     if (!server) return undefined;
+    // Granted before this continuation yields, so before the server handles any handshake: the
+    // panel of this folder may connect the moment the port opens.
+    for (const grant of this.webviewOrigins) {
+      if (grant.folderKey === keyOf(folder)) grant.held.push(server.allowOrigin(grant.origin));
+    }
     if (this.isShuttingDown) {
       await server.close();
       return undefined;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
+import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
 
@@ -15,25 +16,21 @@ export interface FolderSettings {
 export const EDITOR_ADVICE: RefusalAdvice = {
   host: 'Add it to the echoPreview.allowedHosts setting to accept it.',
   origin: 'Add it to the echoPreview.allowedOrigins setting to accept it.',
+  crossSite: 'Turn on the echoPreview.allowCrossSite setting to let other sites load it.',
 };
 
 /**
- * One absolute path whose every character is allowed raw in a URL path and in a CSP source
- * (RFC 3986 pchar without `;`, `,` and `'`) or is a non-ASCII letter or mark (sent UTF-8,
- * percent-encoded). The same pattern is package.json's, so the Settings editor flags it too.
+ * The Settings editor's check of echoPreview.websocketPath (package.json's `pattern` is this
+ * source): RFC 3986 path characters without `;`, `,` and `'`, or non-ASCII letters. The rule
+ * that counts is the core's (wsPathProblem), which this only mirrors for the editor's UI.
  */
 // eslint-disable-next-line no-control-regex -- ASCII is spelled out as \u0000-\u007f on purpose
 export const WS_PATH_PATTERN = /^\/(?:[A-Za-z0-9._~!$&()*+=:@/-]|[^\u0000-\u007f\s\p{Cc}\p{Cf}\p{Cs}])*$/u;
 
 /** Undefined when `wsPath` is usable; otherwise the message to show, naming the setting. */
 export function wsPathProblem(wsPath: string): string | undefined {
-  const dotSegment = wsPath.split('/').some((segment) => segment === '.' || segment === '..');
-  if (WS_PATH_PATTERN.test(wsPath) && !dotSegment) return undefined;
-  return (
-    `The setting echoPreview.websocketPath (${shown(wsPath)}) must be one absolute path such as /websocket: ` +
-    'it starts with "/", and holds no ";", ",", quotes, spaces, control characters, "?", "#", "%", "\\" or "." and ".." segments. ' +
-    'Letters of any script are fine.'
-  );
+  const problem = corePathProblem(wsPath);
+  return problem && `The setting echoPreview.websocketPath (${shown(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
 }
 
 export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | { error: string } {
@@ -57,6 +54,7 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
       maxMessageSize: config.get<number>('maxMessageSize', DEFAULTS.maxMessageSize),
       allowedHosts: config.get<string[]>('allowedHosts', []),
       allowedOrigins: config.get<string[]>('allowedOrigins', []),
+      allowCrossSite: config.get<boolean>('allowCrossSite', false),
       advice: EDITOR_ADVICE,
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),

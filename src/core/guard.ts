@@ -78,7 +78,10 @@ const ALLOWED: Verdict = { ok: true };
 
 export class Guard {
   private readonly hosts = new Set<string>();
+  /** Origins configured at start: allowed for the server's whole life. */
   private readonly origins = new Set<string>();
+  /** Origins granted at run time, with how many grants are still held. */
+  private readonly granted = new Map<string, number>();
   private port = 0;
   private readonly advice: RefusalAdvice;
   private readonly allowCrossSite: boolean;
@@ -87,7 +90,7 @@ export class Guard {
     this.advice = options.advice ?? DEFAULT_ADVICE;
     this.allowCrossSite = options.allowCrossSite ?? false;
     for (const name of options.allowedHosts ?? []) this.hosts.add(normaliseHostName(name));
-    for (const origin of options.allowedOrigins ?? []) this.allowOrigin(origin);
+    for (const origin of options.allowedOrigins ?? []) this.origins.add(normaliseOrigin(origin));
     const bound = options.host.toLowerCase();
     if (!isLoopbackHost(bound)) {
       // Listening beyond loopback was opted into: the bound address itself is a fine Host,
@@ -113,9 +116,21 @@ export class Guard {
     this.hosts.add(normaliseHostName(name));
   }
 
-  /** Allows one more exact origin for WebSocket upgrades, e.g. the editor's webview origin. */
-  allowOrigin(origin: string): void {
-    this.origins.add(origin.trim().toLowerCase().replace(/\/+$/, ''));
+  /**
+   * Allows one more exact origin for WebSocket upgrades, e.g. the editor's webview origin, until
+   * the returned function is called (an origin also configured, or granted again, stays allowed).
+   */
+  allowOrigin(origin: string): () => void {
+    const key = normaliseOrigin(origin);
+    this.granted.set(key, (this.granted.get(key) ?? 0) + 1);
+    let revoked = false;
+    return () => {
+      if (revoked) return;
+      revoked = true;
+      const left = (this.granted.get(key) ?? 1) - 1;
+      if (left > 0) this.granted.set(key, left);
+      else this.granted.delete(key);
+    };
   }
 
   checkHost(hostHeader: string | undefined): Verdict {
@@ -157,7 +172,7 @@ export class Guard {
     const value = origin.trim().toLowerCase();
     // Webviews (vscode-webview://<id>) are no exception: any extension's webview has such an
     // origin, so only the one our panel reports is accepted, through allowOrigin().
-    if (this.origins.has(value)) return ALLOWED;
+    if (this.origins.has(value) || this.granted.has(value)) return ALLOWED;
     if (this.isOwnOrigin(value)) return ALLOWED;
     return {
       ok: false,
@@ -182,6 +197,10 @@ export class Guard {
 /** A header value equal to `token`, ignoring case and surrounding spaces (exact values cost nothing). */
 function isToken(value: string | undefined, token: string): boolean {
   return value !== undefined && (value === token || value.trim().toLowerCase() === token);
+}
+
+function normaliseOrigin(origin: string): string {
+  return origin.trim().toLowerCase().replace(/\/+$/, '');
 }
 
 function normaliseHostName(name: string): string {

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { serveBuiltin } from './builtin';
-import { ServerEvents } from './events';
+import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { EchoEndpoint } from './socket';
@@ -95,7 +95,7 @@ export interface RunningServer {
   /** WebSocket clients connected now. */
   readonly clientCount: number;
   /** Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). */
-  allowOrigin(origin: string): void;
+  allowOrigin(origin: string): Disposable;
   /** Accepts one more name in the Host header (e.g. where the editor forwards the port). */
   allowHost(name: string): void;
   /** Closes every WebSocket with 1001, ends every connection and resolves once the port is free. */
@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const siteVerdict = guard.checkFetchSite(req.headers);
     if (!siteVerdict.ok) {
       // Reported as an origin refusal: what is refused is the site of the page that asked.
-      if (events.active) events.emit({ type: 'refused', what: 'origin', detail: siteVerdict.reason, remote: remoteOf(req) });
+      if (events.active) events.emit({ type: 'refused', what: 'cross-site', detail: siteVerdict.reason, remote: remoteOf(req) });
       return sendError(res, siteVerdict.status, siteVerdict.reason);
     }
     const method = req.method ?? '';
@@ -238,7 +238,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     get clientCount() {
       return echo.clientCount;
     },
-    allowOrigin: (origin: string) => guard.allowOrigin(origin),
+    allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
     close: () => {
       closing ??= shutdown(server, echo, sockets);

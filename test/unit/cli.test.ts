@@ -168,6 +168,27 @@ describe('CLI', () => {
     });
   });
 
+  it('refuses cross-site no-cors loads naming --allow-cross-site, and serves them with it', async () => {
+    const crossSite = { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'script' };
+    const strict = await startCli([DEMO, '--port', '0']);
+    try {
+      const refused = await get(strict.port, '/websocket.js', crossSite);
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.toString(), /--allow-cross-site/);
+      assert.equal((await get(strict.port, '/websocket.js', { ...crossSite, 'Sec-Fetch-Site': 'same-site' })).status, 200);
+    } finally {
+      strict.child.kill('SIGKILL');
+    }
+    const open = await startCli([DEMO, '--port', '0', '--allow-cross-site']);
+    try {
+      const served = await get(open.port, '/websocket.js', crossSite);
+      assert.equal(served.status, 200);
+      assert.equal(served.body.toString(), readFileSync(path.join(DEMO, 'websocket.js'), 'utf8'));
+    } finally {
+      open.child.kill('SIGKILL');
+    }
+  });
+
   describe('bad input: one line on stderr that names the flag, exit 1, nothing listening', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['a missing folder', [path.join(REPO_ROOT, 'no-such-folder'), '--port', '0'], /Folder not found: .*no-such-folder/],
@@ -179,7 +200,7 @@ describe('CLI', () => {
       ['an unknown flag', [DEMO, '--bogus'], /unknown option --bogus/],
       ['a misspelt flag, with the flag it resembles', [DEMO, '--prot', '0'], /unknown option --prot; did you mean --port\?/],
       ['a flag in the wrong case', [DEMO, '--Port', '0'], /unknown option --Port; did you mean --port\?/],
-      ['the start of several flags', [DEMO, '--allow', 'x'], /unknown option --allow; did you mean --allow-lan or --allow-host or --allow-origin\?/],
+      ['the start of several flags', [DEMO, '--allow', 'x'], /unknown option --allow; did you mean --allow-lan or --allow-host or --allow-origin or --allow-cross-site\?/],
       ['an unknown short flag', [DEMO, '-x'], /unknown option -x/],
       ['an unknown flag with terminal sequences in it', [DEMO, '--b\x1b]0;t\x07ogus'], /unknown option --b\\x1b\]0;t\\x07ogus/],
       ['a port with a control character', [DEMO, '--port', '80\r'], /--port must be a whole number from 0 to 65535, not "80\\x0d"/],

@@ -177,6 +177,19 @@ describe('WebSocket origin rule', () => {
     }
     assert.equal(await statusFor('vscode-webview://other'), 403, 'only the panel that was added');
   });
+
+  it('takes a run-time origin back when its grant is disposed, keeping configured and still-held ones', async () => {
+    const panel = 'vscode-webview://7a7a7a7a';
+    const first = server.allowOrigin(panel);
+    const second = server.allowOrigin(panel);
+    first.dispose();
+    first.dispose(); // a second dispose of the same grant takes nothing more
+    assert.equal(await statusFor(panel), 101, 'another grant of the same origin is still held');
+    second.dispose();
+    assert.equal(await statusFor(panel), 403, 'no grant left');
+    server.allowOrigin('vscode-webview://0panel0').dispose();
+    assert.equal(await statusFor('vscode-webview://0panel0'), 101, 'a configured origin is not taken back by a grant');
+  });
 });
 
 describe('WebSocket limits', () => {

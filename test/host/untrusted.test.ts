@@ -43,7 +43,7 @@ describe('Echo Preview in an untrusted workspace', function () {
   it('runs in restricted mode, with restricted settings present in the folder', async () => {
     assert.equal(vscode.workspace.isTrusted, false, 'the workspace is trusted: this run proves nothing');
     const text = await fs.readFile(path.join(site().uri.fsPath, '.vscode', 'settings.json'), 'utf8');
-    for (const key of ['"echoPreview.host": "0.0.0.0"', '"echoPreview.root": "inner"', '"echoPreview.allowedHosts"', '"echoPreview.allowedOrigins"']) {
+    for (const key of ['"echoPreview.host": "0.0.0.0"', '"echoPreview.root": "inner"', '"echoPreview.allowedHosts"', '"echoPreview.allowedOrigins"', '"echoPreview.allowCrossSite": true']) {
       assert.ok(text.includes(key), `the fixture sets ${key}`);
     }
   });
@@ -67,7 +67,7 @@ describe('Echo Preview in an untrusted workspace', function () {
     for (const address of outward) await refusesConnection(address!.address, info.port);
   });
 
-  it("ignores the workspace's allowedHosts and allowedOrigins, naming the settings in the refusals", async () => {
+  it("ignores the workspace's allowedHosts, allowedOrigins and allowCrossSite, naming the settings in the refusals", async () => {
     const info = serverFor(api, site());
     assert.ok(info);
     const host = await get(info.port, '/', { Host: 'evil.example' });
@@ -76,6 +76,9 @@ describe('Echo Preview in an untrusted workspace', function () {
     const origin = await upgradeFrom(info.wsUrl, 'http://evil.example');
     assert.equal(origin.status, 403, 'echoPreview.allowedOrigins applied');
     assert.match(origin.body, /echoPreview\.allowedOrigins/);
+    const crossSite = await get(info.port, '/index.html', { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'script' });
+    assert.equal(crossSite.status, 403, 'echoPreview.allowCrossSite applied');
+    assert.match(crossSite.body.toString(), /echoPreview\.allowCrossSite/);
   });
 
   it('still applies the settings that are not restricted: the WebSocket path echoes', async () => {

@@ -130,8 +130,10 @@ export class FrameRing {
       this.used += previewLength;
       chunk.live++;
     }
+    // A close frame's payload is whole in its code and reason; any other is cut if the preview is short.
+    const truncated = kind !== 'close' && previewLength < size;
     const frame = new CapturedFrame(
-      this.nextSeq++, client, dir, kind, time, size, previewLength < size, this.totalSize,
+      this.nextSeq++, client, dir, kind, time, size, truncated, this.totalSize,
       chunk, offset, previewLength, code, reason,
     );
     this.totalSize += size;

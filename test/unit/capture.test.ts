@@ -634,7 +634,7 @@ describe('capture: the tap on real ws traffic', () => {
     await new Promise((resolve) => wss.close(resolve));
   });
 
-  it('attributes every frame of two real clients, carries out push, ping and close, and exports it', async () => {
+  it('attributes every frame of two real clients, carries out push, ping and close, and exports it', { timeout: 20_000 }, async () => {
     const batches: CaptureBatch[] = [];
     let wake: () => void = () => undefined;
     const subscription = capture.subscribe((batch) => {

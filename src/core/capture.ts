@@ -48,19 +48,11 @@ export const CAPTURE_DEFAULTS = {
   maxClosedClients: 500,
 } as const;
 
-/** What the socket layer knows of a client when its handshake completes. */
-export interface ClientInfo {
-  /** The endpoint path it connected to. */
-  endpoint: string;
-  /** The handshake's request target (path and query). */
-  target: string;
-  host?: string;
-  origin?: string;
-  remote: string;
-  userAgent?: string;
-  /** The negotiated subprotocol. */
-  protocol?: string;
-}
+/**
+ * What the socket layer knows of a client when its handshake completes: the endpoint path, the
+ * request target, the Host, Origin and User-Agent headers, the remote address and the subprotocol.
+ */
+export type ClientInfo = Pick<ClientDTO, 'endpoint' | 'target' | 'host' | 'origin' | 'remote' | 'userAgent' | 'protocol'>;
 
 /**
  * What the inspector may do to clients. The socket layer implements it; frames it sends this way

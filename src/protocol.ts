@@ -1,0 +1,199 @@
+/**
+ * The messages between the inspector UI and whichever host runs it (the editor panel over
+ * postMessage, or the CLI's inspector socket). Plain data only: no Node, no vscode, so the UI
+ * bundle and both hosts share these types and the one request validator below.
+ */
+
+/** From the server's point of view: `in` is what a page sent us, `out` is what we sent it. */
+export type Direction = 'in' | 'out';
+
+export type FrameKind = 'text' | 'binary' | 'ping' | 'pong' | 'close';
+
+export type ClientState = 'open' | 'closing' | 'closed';
+
+/** One connected (or recently closed) WebSocket client. Times are epoch ms with a fraction. */
+export interface ClientDTO {
+  id: number;
+  /** The endpoint path the client connected to, e.g. `/websocket`. */
+  endpoint: string;
+  /** The request target of the handshake as received (path and query). */
+  target: string;
+  /** The Host header of the handshake, if any. */
+  host?: string;
+  origin?: string;
+  remote: string;
+  userAgent?: string;
+  /** The negotiated subprotocol, if any. */
+  protocol?: string;
+  connectedAt: number;
+  state: ClientState;
+  closedAt?: number;
+  closeCode?: number;
+  closeReason?: string;
+  /** Frames and message bytes captured in each direction (while capturing, since the last clear). */
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** One captured frame. */
+export interface FrameDTO {
+  /** Increases by one for every captured frame, across clients; survives `clear`. */
+  seq: number;
+  client: number;
+  dir: Direction;
+  /** Epoch ms with sub-millisecond fraction. */
+  time: number;
+  /** The full payload size in bytes, also when the preview is cut. */
+  size: number;
+  kind: FrameKind;
+  /** The preview: UTF-8 text for text frames, base64 for binary, ping and pong, empty for close. */
+  data: string;
+  /** True when `data` holds only the first bytes of the payload. */
+  truncated: boolean;
+  /** Close frames only. */
+  code?: number;
+  reason?: string;
+}
+
+export interface CaptureStatusDTO {
+  paused: boolean;
+  /** The ring's byte budget and what it accounts for now. */
+  budgetBytes: number;
+  usedBytes: number;
+  /** Frames in the ring now. */
+  frames: number;
+  /** Frames (and their message bytes) dropped from the ring since the last clear to stay in budget. */
+  droppedFrames: number;
+  droppedBytes: number;
+  /** The seq the next captured frame will get. */
+  nextSeq: number;
+}
+
+/** Everything the capture holds: what a UI that attaches late or reloads starts from. */
+export interface CaptureSnapshotDTO {
+  clients: ClientDTO[];
+  frames: FrameDTO[];
+  status: CaptureStatusDTO;
+}
+
+export interface CaptureBatchDTO {
+  /** Replace all state with this batch (first batch of a subscription, or after a clear). */
+  reset: boolean;
+  /** Clients that opened or changed since the previous batch (all of them when `reset`). */
+  clients: ClientDTO[];
+  /** New frames in seq order. A UI ignores frames whose seq it already holds. */
+  frames: FrameDTO[];
+  /** Frames this subscriber will never get: they left the ring before it could take them. */
+  missedFrames: number;
+  missedBytes: number;
+  status: CaptureStatusDTO;
+}
+
+/** Host to UI. */
+export type HostMessage =
+  | { type: 'snapshot'; snapshot: CaptureSnapshotDTO }
+  | { type: 'batch'; batch: CaptureBatchDTO }
+  | { type: 'result'; requestId: number; ok: true; sent?: number }
+  | { type: 'result'; requestId: number; ok: false; error: string };
+
+/** Where a push goes: one client, or every open client of an endpoint. */
+export type PushTarget = { client: number } | { endpoint: string };
+
+/** UI to host. Requests that act on clients carry a requestId, answered by a `result`. */
+export type InspectorRequest =
+  | { type: 'ready' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'clear' }
+  /** `data` is text, or base64 when `binary`. */
+  | { type: 'push'; requestId: number; target: PushTarget; data: string; binary: boolean }
+  | { type: 'close'; requestId: number; client: number; code: number; reason: string }
+  | { type: 'ping'; requestId: number; client: number };
+
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5: 125 minus the 2-byte code). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Codes an application may send (RFC 6455 §7.4): the defined ones that may be sent, and 3000–4999. */
+export function isSendableCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false;
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export type ParsedRequest = { ok: true; request: InspectorRequest } | { ok: false; error: string };
+
+/**
+ * Checks a message from the UI before the host acts on it. The UI is ours, but on the CLI its
+ * messages arrive over a socket, so the host treats them as input and answers with a precise error.
+ */
+export function parseInspectorRequest(value: unknown): ParsedRequest {
+  if (typeof value !== 'object' || value === null) return fail('a request must be an object');
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'ready':
+    case 'pause':
+    case 'resume':
+    case 'clear':
+      return { ok: true, request: { type: message.type } };
+    case 'push': {
+      const requestId = requestIdOf(message);
+      if (requestId === undefined) return fail('push: requestId must be a non-negative integer');
+      const target = targetOf(message.target);
+      if (!target) return fail('push: target must be {client: id} or {endpoint: "/path"}');
+      if (typeof message.data !== 'string') return fail('push: data must be a string');
+      if (typeof message.binary !== 'boolean') return fail('push: binary must be true or false');
+      if (message.binary && !BASE64.test(message.data)) return fail('push: binary data must be base64');
+      return { ok: true, request: { type: 'push', requestId, target, data: message.data, binary: message.binary } };
+    }
+    case 'close': {
+      const requestId = requestIdOf(message);
+      if (requestId === undefined) return fail('close: requestId must be a non-negative integer');
+      if (!isClientId(message.client)) return fail('close: client must be a client id');
+      if (typeof message.code !== 'number' || !isSendableCloseCode(message.code)) {
+        return fail('close: code must be 1000–1003, 1007–1014 or 3000–4999');
+      }
+      const reason = message.reason ?? '';
+      if (typeof reason !== 'string') return fail('close: reason must be a string');
+      if (new TextEncoder().encode(reason).length > MAX_CLOSE_REASON_BYTES) {
+        return fail(`close: reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`);
+      }
+      return { ok: true, request: { type: 'close', requestId, client: message.client, code: message.code, reason } };
+    }
+    case 'ping': {
+      const requestId = requestIdOf(message);
+      if (requestId === undefined) return fail('ping: requestId must be a non-negative integer');
+      if (!isClientId(message.client)) return fail('ping: client must be a client id');
+      return { ok: true, request: { type: 'ping', requestId, client: message.client } };
+    }
+    default:
+      return fail(`unknown request type ${JSON.stringify(String(message.type)).slice(0, 60)}`);
+  }
+}
+
+function fail(error: string): ParsedRequest {
+  return { ok: false, error };
+}
+
+function requestIdOf(message: Record<string, unknown>): number | undefined {
+  const id = message.requestId;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
+function isClientId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function targetOf(value: unknown): PushTarget | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const target = value as Record<string, unknown>;
+  if ('client' in target) return isClientId(target.client) ? { client: target.client } : undefined;
+  if ('endpoint' in target) {
+    const endpoint = target.endpoint;
+    return typeof endpoint === 'string' && endpoint.startsWith('/') ? { endpoint } : undefined;
+  }
+  return undefined;
+}

@@ -197,3 +197,20 @@ function targetOf(value: unknown): PushTarget | undefined {
   }
   return undefined;
 }
+
+/**
+ * What the page that hosts the UI tells it at load, as JSON in
+ * `<script type="application/json" id="echo-preview-config">` (data, never run).
+ * The editor panel and the CLI's inspector page both write it.
+ */
+export interface InspectorConfig {
+  /** Which host runs the UI: the editor panel (postMessage) or the CLI (the feed socket). */
+  host: 'vscode' | 'cli';
+  /** CLI only: the inspector's feed socket, with its per-run token. */
+  feedUrl?: string;
+  /** Each endpoint's WebSocket URL as this page reaches it, for the UI's own client. */
+  endpoints: Array<{ path: string; url: string }>;
+}
+
+/** The id of the element that carries the InspectorConfig JSON. */
+export const CONFIG_ELEMENT_ID = 'echo-preview-config';

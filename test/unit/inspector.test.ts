@@ -345,6 +345,17 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
           if (event.type === 'client-open') opened.push(event.id);
         });
         assert.equal(server.inspectorUrl, inspector && `${server.url}__echo-preview/inspector/${token}/`);
+        // The tap's contract: frame() and closeFrame() are called only `if (capture.active)`.
+        let tapped = 0;
+        const { frame: record, closeFrame: recordClose } = server.capture;
+        server.capture.frame = (...args) => {
+          tapped++;
+          record.apply(server.capture, args);
+        };
+        server.capture.closeFrame = (...args) => {
+          tapped++;
+          recordClose.apply(server.capture, args);
+        };
         const one = await openClient(server.wsUrl);
         const two = await openClient(server.wsUrl);
         await echoAll(one, ['a', Buffer.from('b')]);
@@ -361,9 +372,13 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
         assert.equal(server.capture.active, false);
         const { frames, clients, status } = server.capture.snapshot();
         assert.deepEqual([frames.length, status.nextSeq], [0, 1], 'nothing recorded');
+        assert.equal(tapped, 0, 'the echo path did not even call the capture');
         assert.deepEqual(clients.map((c) => [c.id, c.state]), opened.map((id) => [id, 'open']), 'the same ids as the events');
+        const closed = new Promise((resolve) => two.once('close', resolve));
         one.close();
-        two.close();
+        two.close(4000, 'done');
+        await closed;
+        assert.equal(tapped, 0, 'nor did closing');
       } finally {
         await server.close();
       }

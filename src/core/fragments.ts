@@ -15,7 +15,10 @@
  * one (no copy). If a ws upgrade changes those internals, `coalesceFragments` returns false,
  * the endpoint keeps ws's own fragment cap, and the fragment tests fail to say so.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+// The namespace, not the default export: bundled, `ws` resolves to its ESM wrapper, whose default
+// export (WebSocket) has no `.Receiver`; the namespace has it in both the bundle and plain Node.
+import * as wsModule from 'ws';
 
 /** First buffer for a fragmented message; it doubles as needed, up to the size limit. */
 const MIN_CAPACITY = 4096;
@@ -34,7 +37,7 @@ function receiverOf(ws: WebSocket): ReceiverInternals | undefined {
 
 /** True when this ws version's receiver has the internals that coalesceFragments relies on. */
 export const CAN_COALESCE: boolean = (() => {
-  const Receiver = (WebSocket as unknown as { Receiver?: new () => unknown }).Receiver;
+  const Receiver = (wsModule as unknown as { Receiver?: new () => unknown }).Receiver;
   if (typeof Receiver !== 'function') return false;
   return receiverOf({ _receiver: new Receiver() } as unknown as WebSocket) !== undefined;
 })();

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT, get, rawRequest } from '../support/http';
 import { runCli, startCli, unsafeCharsIn, upgradeRequest } from '../support/cli';
-import { closeCodeOf, echoAll, openClient, rawHandshake } from '../support/ws';
+import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, openClient, rawHandshake } from '../support/ws';
+import { randomBytes } from 'node:crypto';
 
 const DEMO = path.join(REPO_ROOT, 'media', 'demo');
 
@@ -166,6 +167,27 @@ describe('CLI', () => {
         run.child.kill('SIGKILL');
       }
     });
+  });
+
+  // The shipped bundle, not only the compiled core: esbuild resolves ws differently from Node.
+  it('echoes a 4 MiB message sent as 65,536 fragments, and one of one-byte fragments up to --max-message-size', async () => {
+    const run = await startCli([DEMO, '--port', '0', '--quiet', '--max-message-size', String(4 * 1024 * 1024)]);
+    try {
+      for (const [payload, fragment] of [
+        [randomBytes(4 * 1024 * 1024), 64],
+        [randomBytes(20_000), 1],
+      ] as const) {
+        const { socket, rest } = await rawHandshake(run.port);
+        const reader = new FrameReader(socket, rest);
+        socket.write(fragmentedMessage(0x2, payload, fragment).wire);
+        const echo = await reader.nextData();
+        assert.equal(echo.opcode, 0x2, echo.opcode === 0x8 ? `refused with close ${echo.payload.readUInt16BE(0)}` : `opcode ${echo.opcode}`);
+        assert.ok(echo.payload.equals(payload), `echo of ${payload.length} bytes in ${fragment}-byte fragments is exact`);
+        socket.destroy();
+      }
+    } finally {
+      run.child.kill('SIGKILL');
+    }
   });
 
   it('refuses cross-site no-cors loads naming --allow-cross-site, and serves them with it', async () => {

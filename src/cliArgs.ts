@@ -3,7 +3,7 @@
  * mistake becomes one UsageError that names the flag as the person typed it in --help.
  */
 import { CAPTURE_DEFAULTS, minBudgetBytes } from './core/capture';
-import { DEFAULTS, type ServerOptions } from './core/server';
+import { DEFAULTS, MAX_MESSAGE_SIZE, type ServerOptions } from './core/server';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
 import { newInspectorToken } from './core/inspectorServer';
 
@@ -213,7 +213,7 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       host: one('host') ?? DEFAULTS.host,
       allowLan: values.has('allow-lan'),
       wsPath: one('ws-path') ?? DEFAULTS.wsPath,
-      maxMessageSize: size === undefined ? DEFAULTS.maxMessageSize : wholeNumber('--max-message-size', size, 1, Number.MAX_SAFE_INTEGER, ' of bytes'),
+      maxMessageSize: size === undefined ? DEFAULTS.maxMessageSize : wholeNumber('--max-message-size', size, 1, MAX_MESSAGE_SIZE, ' of bytes'),
       compression: values.has('compression'),
       dotfiles: values.has('dotfiles'),
       allowCrossSite: values.has('allow-cross-site'),

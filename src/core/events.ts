@@ -20,7 +20,7 @@ export type ServerEvent =
   | { type: 'client-open'; id: number; origin: string | undefined; remote: string }
   | { type: 'client-close'; id: number; code: number; reason: string }
   | { type: 'frame'; id: number; direction: 'in' | 'out'; size: number; kind: FrameKind }
-  | { type: 'refused'; what: 'host' | 'origin' | 'cross-site' | 'path'; detail: string; remote: string }
+  | { type: 'refused'; what: 'host' | 'origin' | 'cross-site' | 'path' | 'handshake'; detail: string; remote: string }
   | { type: 'error'; message: string; error?: unknown };
 
 export type ServerEventListener = (event: ServerEvent) => void;

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
-import type { Duplex } from 'node:stream';
+import { finished, type Duplex } from 'node:stream';
 import { serveBuiltin, type BuiltinContext } from './builtin';
 import { Capture, type CaptureOptions, type ClientControl } from './capture';
 import { ServerEvents, type Disposable } from './events';
@@ -62,6 +62,9 @@ export interface ServerOptions {
    */
   inspector?: InspectorOptions;
 }
+
+/** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
+export const MAX_MESSAGE_SIZE = 2 ** 31 - 1;
 
 export const DEFAULTS = {
   port: 8080,
@@ -149,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const builtin: BuiltinContext = { files: staticOptions, wsPaths: [wsPath], inspector: undefined };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
     const started = events.active ? performance.now() : 0;
     if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
     handleRequest(req, res).catch((error: unknown) => {
@@ -196,6 +200,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
   const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
+    // taken its own listeners off the socket, so the earlier response is told of drain and close here.
+    const earlier = (socket as TrackedSocket)[LAST_RESPONSE];
+    if (earlier !== undefined && !earlier.writableFinished && !earlier.destroyed) {
+      const relayDrain = (): boolean => earlier.emit('drain');
+      const abandon = (): void => void earlier.destroy();
+      socket.on('drain', relayDrain);
+      socket.once('close', abandon);
+      finished(earlier, () => {
+        socket.off('drain', relayDrain);
+        socket.off('close', abandon);
+        if (!socket.destroyed) onUpgrade(endpoint, inspector, req, socket, head);
+      });
+      return;
+    }
     if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
     const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
       if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
@@ -204,6 +223,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = parseTarget(req.url ?? '');
     const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
     if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
+    const handshakeProblem = checkHandshake(req);
+    if (handshakeProblem !== undefined) {
+      if (events.active) events.emit({ type: 'refused', what: 'handshake', detail: handshakeProblem.reason, remote: remoteOf(req) });
+      return abortUpgrade(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headerLines);
+    }
     if (inspector !== undefined && target !== undefined && inspector.isFeed(target.pathname)) {
       const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
       if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
@@ -298,8 +322,11 @@ function validateOptions(port: number, host: string, wsPath: string, maxMessageS
   }
   const wsPathIssue = wsPathProblem(wsPath);
   if (wsPathIssue !== undefined) throw new StartError('INVALID_OPTION', wsPathError(wsPath, wsPathIssue));
-  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
-    throw new StartError('INVALID_OPTION', `The maximum message size must be a positive number of bytes, not ${String(maxMessageSize)}.`);
+  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1 || maxMessageSize > MAX_MESSAGE_SIZE) {
+    throw new StartError(
+      'INVALID_OPTION',
+      `The maximum message size must be a whole number of bytes from 1 to ${MAX_MESSAGE_SIZE}, not ${String(maxMessageSize)}.`,
+    );
   }
   if (!isLoopbackHost(host) && !allowLan) {
     throw new StartError(
@@ -392,6 +419,29 @@ function parseTarget(url: string): RequestTarget | undefined {
   if (end === -1) return { authority, pathname: rest, search: '' };
   return { authority, pathname: rest.slice(0, end), search: rest[end] === '?' ? rest.slice(end).split('#')[0] : '' };
 }
+
+/**
+ * What RFC 6455 4.2.1 asks of a handshake, checked here so every refusal is ours (with nosniff
+ * and Allow) rather than ws's bare one: GET, version 13 (ws would also take the draft's 8), and
+ * a key of 16 bytes in base64.
+ */
+function checkHandshake(req: IncomingMessage): { status: number; reason: string; headerLines: string } | undefined {
+  if (req.method !== 'GET') {
+    return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headerLines: 'Allow: GET\r\n' };
+  }
+  if (req.headers['sec-websocket-version'] !== '13') {
+    return { status: 426, reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.', headerLines: 'Sec-WebSocket-Version: 13\r\n' };
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (key === undefined || !/^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key)) {
+    return { status: 400, reason: 'The Sec-WebSocket-Key header must be 16 bytes in base64.', headerLines: '' };
+  }
+  return undefined;
+}
+
+/** Each connection's latest response, so an upgrade pipelined behind it waits its turn. */
+const LAST_RESPONSE = Symbol('lastResponse');
+type TrackedSocket = Duplex & { [LAST_RESPONSE]?: ServerResponse };
 
 /**
  * True when the Upgrade header offers websocket among its protocols (a comma-separated list,

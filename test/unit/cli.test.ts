@@ -234,8 +234,9 @@ describe('CLI', () => {
     for (const value of ['eighty', '70000', '65536', '-1', '0x50', '1e3', '80.0', '+80', ' 80', '８０']) {
       cases.push([`--port ${JSON.stringify(value)}`, [DEMO, '--port', value], new RegExp(`--port must be a whole number from 0 to 65535, not "${value.replace(/[+.]/g, '\\$&')}"`)]);
     }
-    for (const value of ['0', '-5', '1.5', '0x10', '1e6', '16MiB', '99999999999999999999']) {
-      cases.push([`--max-message-size ${JSON.stringify(value)}`, [DEMO, '--max-message-size', value], new RegExp(`--max-message-size must be a whole number of bytes, at least 1, not "${value.replace(/[.]/g, '\\.')}"`)]);
+    // 2147483648 and beyond would wrap inside ws (a 32-bit limit): 2^32 to 0 (no limit), 2^32 + 1 to 1.
+    for (const value of ['0', '-5', '1.5', '0x10', '1e6', '16MiB', '2147483648', '4294967296', '4294967297', '99999999999999999999']) {
+      cases.push([`--max-message-size ${JSON.stringify(value)}`, [DEMO, '--max-message-size', value], new RegExp(`--max-message-size must be a whole number of bytes from 1 to 2147483647, not "${value.replace(/[.]/g, '\\.')}"`)]);
     }
     // Every flag that takes a value, left without one in each way it can be.
     const needs: Array<[string, string, RegExp]> = [

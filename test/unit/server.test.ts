@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ENDPOINTS_PATH } from '../../src/core/builtin';
@@ -191,5 +191,73 @@ describe('a failed start', () => {
     } finally {
       hook.disable();
     }
+  });
+});
+
+/** Writes `request` in one go and collects what comes back until `done(received)` or the server closes. */
+function pipelined(port: number, request: string, done: (received: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete answer; got: ${received.slice(0, 400)}`));
+    }, 5000);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(received);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (done(received)) finish();
+    });
+    socket.on('end', finish);
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
+
+describe('requests pipelined before an upgrade', () => {
+  let server: RunningServer;
+  let big: string;
+  const work = tempDir();
+  before(async () => {
+    // Big enough to be streamed in several chunks, so its response is still going when the upgrade arrives.
+    big = 'x'.repeat(3 * 1024 * 1024);
+    writeFileSync(path.join(work.dir, 'big.txt'), big);
+    writeFileSync(path.join(work.dir, 'small.txt'), 'small');
+    server = await startServer({ root: work.dir, port: 0 });
+  });
+  after(async () => {
+    await server.close();
+    work.cleanup();
+  });
+  const host = (): string => `Host: 127.0.0.1:${server.port}\r\n`;
+  const handshake = (target: string): string =>
+    `GET ${target} HTTP/1.1\r\n${host()}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+  const statusLines = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+
+  it('answers each earlier request in order, then the ignored Upgrade, and keeps serving', async () => {
+    for (const first of ['/small.txt', '/big.txt', '/missing.txt']) {
+      for (const protocol of ['h2c', 'foo', 'TLS/1.0']) {
+        const text = await pipelined(
+          server.port,
+          `GET ${first} HTTP/1.1\r\n${host()}\r\nGET /small.txt HTTP/1.1\r\n${host()}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
+          (received) => received.endsWith('\r\n\r\nsmall') && statusLines(received).length === 2,
+        );
+        assert.deepEqual(statusLines(text), [first === '/missing.txt' ? '404' : '200', '200'], `${first} then Upgrade: ${protocol}`);
+        if (first === '/big.txt') assert.ok(text.includes(big), 'the first body is whole, before the second response');
+      }
+    }
+    assert.equal((await get(server.port, '/small.txt')).status, 200, 'the server is still up');
+  });
+
+  it('answers earlier requests before the 101 of a WebSocket handshake, and before a refused one', async () => {
+    const accepted = await pipelined(server.port, `GET /big.txt HTTP/1.1\r\n${host()}\r\n${handshake('/websocket')}`, (r) => r.includes('101 Switching Protocols'));
+    assert.deepEqual(statusLines(accepted), ['200', '101']);
+    assert.ok(accepted.indexOf(big) < accepted.indexOf('101 Switching'), 'the file comes first, whole');
+    const refused = await pipelined(server.port, `GET /small.txt HTTP/1.1\r\n${host()}\r\n${handshake('/small.txt')}`, (r) => statusLines(r).length === 2);
+    assert.deepEqual(statusLines(refused), ['200', '404']);
   });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerEvent } from '../../src/core/events';
 import { startServer, type RunningServer } from '../../src/core/server';
-import { REPO_ROOT } from '../support/http';
+import { REPO_ROOT, rawRequest } from '../support/http';
 import { liveBytes } from '../support/memory';
 import { pollUntil } from '../support/poll';
 import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, frame, openClient, rawHandshake, readCloseCode } from '../support/ws';
@@ -106,6 +106,38 @@ describe('WebSocket echo', () => {
     const host = await rawHandshake(server.port, { Host: 'evil.example' });
     assert.equal(host.status, 403);
     host.socket.destroy();
+  });
+
+  it('refuses handshakes RFC 6455 does not allow with its own answer: method, version and key', async () => {
+    const handshake = (method: string, version: string | undefined, key: string | undefined): string =>
+      `${method} /websocket HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      (version === undefined ? '' : `Sec-WebSocket-Version: ${version}\r\n`) +
+      (key === undefined ? '' : `Sec-WebSocket-Key: ${key}\r\n`) +
+      '\r\n';
+    const good = 'dGhlIHNhbXBsZSBub25jZQ==';
+    const cases: Array<[string, string | undefined, string | undefined, number, Record<string, string>]> = [
+      ['HEAD', '13', good, 405, { allow: 'GET' }],
+      ['POST', '13', good, 405, { allow: 'GET' }],
+      ['PUT', '13', good, 405, { allow: 'GET' }],
+      ['GET', '8', good, 426, { 'sec-websocket-version': '13' }],
+      ['GET', '7', good, 426, { 'sec-websocket-version': '13' }],
+      ['GET', undefined, good, 426, { 'sec-websocket-version': '13' }],
+      ['GET', '13', undefined, 400, {}],
+      ['GET', '13', 'short==', 400, {}],
+      ['GET', '13', 'dGhlIHNhbXBsZSBub25jZQ', 400, {}],
+      ['GET', '13', 'dGhlIHNhbXBsZSBub25jZR==', 400, {}],
+      ['GET', '13', 'dGhlIHNhbXBsZSBub25jZQ==x', 400, {}],
+    ];
+    for (const [method, version, key, status, headers] of cases) {
+      const what = `${method} version ${String(version)} key ${String(key)}`;
+      const res = await rawRequest(server.port, handshake(method, version, key));
+      assert.equal(res.status, status, what);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+      for (const [name, value] of Object.entries(headers)) assert.equal(res.headers[name], value, `${what}: ${name}`);
+    }
+    const ok = await rawHandshake(server.port);
+    assert.equal(ok.status, 101, 'a proper handshake still works');
+    ok.socket.destroy();
   });
 
   it('negotiates no compression by default', async () => {

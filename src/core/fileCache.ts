@@ -40,6 +40,17 @@ export function sameFile(a: Identity, b: Identity): boolean {
   return a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.dev === b.dev;
 }
 
+/**
+ * True when an open descriptor's bytes are unchanged: the same file (device and inode, which
+ * never change for a descriptor) with the same size and mtime. Every write moves mtime, so this
+ * is what streaming re-checks. ctime is left out on purpose: it also moves when the file is
+ * renamed over or unlinked (its link count), chmod-ed or linked, none of which touch its bytes.
+ * (A write whose mtime is then put back is not seen, but it would leave the ETag as it was too.)
+ */
+export function sameContent(a: Identity, b: Identity): boolean {
+  return a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.size === b.size && a.dev === b.dev;
+}
+
 export class FileCache {
   private readonly entries = new Map<string, CachedFile>();
   private bytes = 0;

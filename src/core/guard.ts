@@ -46,7 +46,7 @@ export interface GuardOptions {
   allowedHosts?: readonly string[];
   /** Extra origins the user allowed for WebSocket upgrades, exactly as browsers send them. */
   allowedOrigins?: readonly string[];
-  /** Serve cross-site `no-cors` loads too (another site's `<script src>`, `<img>`). Default off. */
+  /** Serve cross-site `no-cors` loads too (another site's `<script src>`, `<img>`, `<object>`). Default off. */
   allowCrossSite?: boolean;
   /** How the person opens each check up, in the words of the front door they use (flag or setting). */
   advice?: RefusalAdvice;
@@ -70,6 +70,7 @@ export const DEFAULT_ADVICE: RefusalAdvice = {
 export interface FetchMetadata {
   'sec-fetch-site'?: string;
   'sec-fetch-mode'?: string;
+  'sec-fetch-dest'?: string;
 }
 
 export type Verdict = { ok: true } | { ok: false; status: number; reason: string };
@@ -133,7 +134,15 @@ export class Guard {
     };
   }
 
-  checkHost(hostHeader: string | undefined): Verdict {
+  /**
+   * `hostHeader` is the request's Host (or the authority of an absolute-form target); pass the
+   * request's `rawHeaders` too, because Node keeps only the first of several Host lines in
+   * `req.headers.host`, and a request with more than one is malformed (RFC 9112 section 3.2).
+   */
+  checkHost(hostHeader: string | undefined, rawHeaders?: readonly string[]): Verdict {
+    if (rawHeaders !== undefined && countHostHeaders(rawHeaders) > 1) {
+      return { ok: false, status: 400, reason: 'The request has more than one Host header.' };
+    }
     if (hostHeader === undefined || hostHeader === '') {
       return { ok: false, status: 400, reason: 'The request has no Host header.' };
     }
@@ -148,17 +157,22 @@ export class Guard {
   }
 
   /**
-   * Refuses what lets another site read our files: a cross-site `no-cors` load, i.e. a page on
-   * any website using `<script src>` (then reading the globals it defines), `<img>` or `<link>`
-   * on this server, or probing which files exist through their load and error events.
-   * Everything else is served: navigations (`navigate` mode, top level or in a frame, so links
+   * Refuses what lets another site read our files or learn which exist:
+   * - a cross-site `no-cors` load: a page on any website using `<script src>` (then reading the
+   *   globals it defines), `<img>` or `<link>` on this server, or probing which files exist
+   *   through their load and error events;
+   * - a cross-site `<object>` or `<embed>` (destination `object` or `embed`, in whatever mode:
+   *   Chromium loads them as navigations), whose load and error events tell the same.
+   * The refusal is the same whether or not the file exists. Everything else is served:
+   * navigations of documents and frames (`navigate` mode, top level or in an iframe, so links
    * from anywhere and previews in an iframe work), typed-in URLs and bookmarks (`none`),
    * same-site and same-origin loads, and `cors` mode loads (fetch, module scripts), which the
    * browser lets no other site read because we send no CORS headers. Requests without these
    * headers (non-browser clients, old browsers) are not a page of another site reading: served.
    */
   checkFetchSite(headers: FetchMetadata): Verdict {
-    if (this.allowCrossSite || !isToken(headers['sec-fetch-site'], 'cross-site') || !isToken(headers['sec-fetch-mode'], 'no-cors')) return ALLOWED;
+    if (this.allowCrossSite || !isToken(headers['sec-fetch-site'], 'cross-site')) return ALLOWED;
+    if (!isToken(headers['sec-fetch-mode'], 'no-cors') && !isPluginDestination(headers['sec-fetch-dest'])) return ALLOWED;
     return {
       ok: false,
       status: 403,
@@ -206,6 +220,24 @@ export class Guard {
     if (port !== this.port) return false;
     return isLoopbackHost(authority.name) || this.hosts.has(authority.name);
   }
+}
+
+/**
+ * How many Host lines a request had, from Node's `rawHeaders` (name, value, name, value, ...).
+ * Allocates nothing for the usual names ('Host', 'host'); any other spelling is lower-cased.
+ */
+export function countHostHeaders(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) count++;
+  }
+  return count;
+}
+
+/** `<object>` and `<embed>` destinations, ignoring case and surrounding spaces. */
+function isPluginDestination(dest: string | undefined): boolean {
+  return isToken(dest, 'object') || isToken(dest, 'embed');
 }
 
 /** A header value equal to `token`, ignoring case and surrounding spaces (exact values cost nothing). */

@@ -1,5 +1,6 @@
-/** Directory listings: names HTML-escaped, links URL-encoded, hidden entries left out, a bounded length. */
+/** Directory listings: names HTML-escaped with invisible characters shown, links URL-encoded, hidden entries left out, a bounded length. */
 import { promises as fs } from 'node:fs';
+import { escapeControls } from './format';
 import { escapeHtml, page } from './html';
 import { isHiddenSegment } from './resolve';
 
@@ -32,7 +33,9 @@ export async function renderListing(dirPath: string, urlPath: string, showHidden
     .sort(compareEntries);
   const items = visible.slice(0, MAX_LISTED_ENTRIES).map(({ name, isDir }) => {
     const href = encodeURIComponent(name) + (isDir ? '/' : '');
-    const label = escapeHtml(name) + (isDir ? '/' : '');
+    // Shown with invisible and reordering characters (bidi overrides, zero-width, controls)
+    // made visible as escapes, so no name can pose as another on screen; the link is exact.
+    const label = escapeHtml(escapeControls(name)) + (isDir ? '/' : '');
     return `<li><a href="./${href}">${label}</a></li>`;
   });
   if (urlPath !== '/') items.unshift('<li><a href="../">../</a></li>');

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { sameFile, type FileCache } from './fileCache';
+import { sameContent, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
@@ -208,13 +208,18 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
   return { start, end };
 }
 
-/** If-Range: the range applies only when the validator still matches (strong date or tag). */
-function ifRangeAllows(req: IncomingMessage, etag: string, stats: Stats): boolean {
+/**
+ * If-Range (RFC 9110 section 13.1.5): the range applies only while the validator matches by
+ * the strong comparison. Our entity tags are weak, and a weak tag never matches strongly, so an
+ * entity-tag If-Range (weak, or with the W/ stripped) always gets the whole file. A date
+ * matches when it is exactly the file's Last-Modified.
+ */
+function ifRangeAllows(req: IncomingMessage, stats: Stats): boolean {
   const header = req.headers['if-range'];
   if (header === undefined) return true;
   const value = String(header);
-  if (value.includes('"')) return value.trim() === etag.replace(/^W\//, '') || value.trim() === etag;
-  return notModifiedSince(value, stats) && Date.parse(value) === Math.floor(stats.mtimeMs / 1000) * 1000;
+  if (value.includes('"')) return false;
+  return Date.parse(value) === Math.floor(stats.mtimeMs / 1000) * 1000;
 }
 
 /** The status, headers and byte range of a response with a body, once preconditions passed. */
@@ -278,7 +283,7 @@ function planResponse(req: IncomingMessage, res: ServerResponse, realPath: strin
   let status = 200;
   let range: ByteRange = { start: 0, end: stats.size - 1 };
   const rangeHeader = req.headers.range;
-  if (rangeHeader !== undefined && ifRangeAllows(req, etag, stats)) {
+  if (rangeHeader !== undefined && ifRangeAllows(req, stats)) {
     const parsed = parseRange(rangeHeader, stats.size);
     if (parsed === 'unsatisfiable') {
       return void sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${stats.size}` });
@@ -307,8 +312,10 @@ function sendBody(res: ServerResponse, plan: BodyPlan, body: Buffer): void {
 
 /**
  * Streams the planned range from the verified descriptor, checking after each read that the
- * file is still the one the headers describe (its fstat unchanged), so no byte written after
- * the headers were made is sent under them. A change before the first chunk goes out starts
+ * descriptor's content is still the one the headers describe (its fstat size and mtime
+ * unchanged), so no byte written after the headers were made is sent under them. A save that
+ * renames a new file over this one leaves the descriptor's bytes as they were: that download
+ * completes with the old content, as its headers say. A change before the first chunk goes out starts
  * the request over; a change or a shrink after that cuts the response off rather than ending
  * it, so the client sees it is incomplete. The caller closes `fd`.
  */
@@ -338,8 +345,9 @@ function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
   return new Promise((resolve) => fs.read(fd, buffer, 0, buffer.length, position, (error, bytesRead) => resolve(error ? -1 : bytesRead)));
 }
 
+/** True while the descriptor's bytes are still those `stats` describe (see sameContent). */
 function unchanged(fd: number, stats: Stats): Promise<boolean> {
-  return new Promise((resolve) => fs.fstat(fd, (error, now) => resolve(!error && sameFile(now, stats))));
+  return new Promise((resolve) => fs.fstat(fd, (error, now) => resolve(!error && sameContent(now, stats))));
 }
 
 /** Resolves when the response can take more, or is gone. */

@@ -213,7 +213,7 @@ describe('demo page in Chromium', { timeout: 120_000 }, () => {
       ours = await startServer({ root: ourDir, port: 0 });
       const base = `http://localhost:${ours.port}`;
       const sameSite = `http://127.0.0.1:${ours.port}`;
-      const probe = (tag: string, url: string, key: string): string => `<${tag} src="${url}" onload="results.${key}='load'" onerror="results.${key}='error'"></${tag}>`;
+      const probe = (tag: string, url: string, key: string, attribute = 'src'): string => `<${tag} ${attribute}="${url}" onload="results.${key}='load'" onerror="results.${key}='error'"></${tag}>`;
       writeFileSync(
         path.join(theirDir, 'attack.html'),
         `<!DOCTYPE html><title>another site</title><script>window.results = {};</script>
@@ -221,6 +221,19 @@ ${probe('script', `${base}/app.js`, 'script')}
 ${probe('img', `${base}/pic.png`, 'image')}
 ${probe('img', `${base}/missing.png`, 'missing')}
 <a id="link" href="${base}/page.html">our page</a>`,
+      );
+      // <object> and <embed> load as navigations (Sec-Fetch-Mode: navigate), with load and error events.
+      writeFileSync(
+        path.join(theirDir, 'plugins.html'),
+        `<!DOCTYPE html><title>another site</title><script>window.results = {};</script>
+${probe('object', `${base}/page.html?object`, 'objectPage', 'data')}
+${probe('object', `${base}/missing.html?object`, 'objectMissingPage', 'data')}
+${probe('object', `${base}/pic.png?object`, 'objectImage', 'data')}
+${probe('object', `${base}/missing.png?object`, 'objectMissingImage', 'data')}
+${probe('embed', `${base}/page.html?embed`, 'embedPage')}
+${probe('embed', `${base}/missing.html?embed`, 'embedMissingPage')}
+${probe('embed', `${base}/pic.png?embed`, 'embedImage')}
+${probe('embed', `${base}/missing.png?embed`, 'embedMissingImage')}`,
       );
       writeFileSync(path.join(theirDir, 'frame.html'), `<!DOCTYPE html><iframe id="frame" src="${base}/page.html"></iframe>`);
       writeFileSync(
@@ -248,6 +261,27 @@ ${probe('img', `${base}/missing.png`, 'missing')}
         const results = await page.evaluate(() => ({ ...(window as unknown as { results: object }).results, leaked: (window as unknown as { leaked?: string }).leaked ?? null }));
         assert.deepEqual(results, { script: 'error', image: 'error', missing: 'error', leaked: null });
         assert.equal(refusals.length, 3, 'the script and both images were refused by our server');
+        assert.ok(refusals.every((detail) => /another site/.test(detail)));
+      } finally {
+        watch.dispose();
+        await page.close();
+      }
+    });
+
+    it('cannot tell which files exist with <object> or <embed>', TIMEOUT, async () => {
+      const refusals: string[] = [];
+      const watch = ours.events.on((e) => e.type === 'refused' && refusals.push(e.detail));
+      const page = await browser.newPage();
+      try {
+        await page.goto(`http://127.0.0.1:${theirs.port}/plugins.html`);
+        const keys = ['objectPage', 'objectMissingPage', 'objectImage', 'objectMissingImage', 'embedPage', 'embedMissingPage', 'embedImage', 'embedMissingImage'];
+        await loaded(page, keys);
+        const results = await page.evaluate(() => (window as unknown as { results: Record<string, string> }).results);
+        assert.equal(results.objectPage, results.objectMissingPage, `<object>: a page and a missing page look alike (${JSON.stringify(results)})`);
+        assert.equal(results.objectImage, results.objectMissingImage, '<object>: an image and a missing image look alike');
+        assert.equal(results.embedPage, results.embedMissingPage, '<embed>: a page and a missing page look alike');
+        assert.equal(results.embedImage, results.embedMissingImage, '<embed>: an image and a missing image look alike');
+        assert.equal(refusals.length, keys.length, `every <object> and <embed> was refused by our server: ${JSON.stringify(refusals)}`);
         assert.ok(refusals.every((detail) => /another site/.test(detail)));
       } finally {
         watch.dispose();

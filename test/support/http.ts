@@ -65,7 +65,7 @@ function isComplete(data: Buffer): boolean {
   return data.length >= end + 4 + Number(length[1]);
 }
 
-function parseResponse(raw: Buffer): RawResponse {
+export function parseResponse(raw: Buffer): RawResponse {
   const end = raw.indexOf('\r\n\r\n');
   if (end === -1) throw new Error(`incomplete response: ${JSON.stringify(raw.toString('latin1').slice(0, 300))}`);
   const [statusLine, ...headerLines] = raw.subarray(0, end).toString('latin1').split('\r\n');

@@ -165,7 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
+    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
     if (!hostVerdict.ok) {
       if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
       return sendError(res, hostVerdict.status, hostVerdict.reason);
@@ -221,7 +221,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       abortUpgrade(socket, status, reason);
     };
     const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
+    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
     if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
     const handshakeProblem = checkHandshake(req);
     if (handshakeProblem !== undefined) {

@@ -359,7 +359,7 @@ describe('static serving', () => {
   });
 
   // Needs server.ts to pass req.rawHeaders to guard.checkHost (the lead's branch does; remove this skip on merge).
-  it('refuses a request or upgrade with two Host headers with 400', { skip: 'server.ts does not pass rawHeaders to checkHost yet' }, async () => {
+  it('refuses a request or upgrade with two Host headers with 400', async () => {
     for (const hosts of [['127.0.0.1', 'evil.example'], ['127.0.0.1', '127.0.0.1'], ['evil.example', '127.0.0.1']]) {
       const lines = hosts.map((h) => `Host: ${h}\r\n`).join('');
       assert.equal((await rawRequest(port, `GET /app.js HTTP/1.1\r\n${lines}Connection: close\r\n\r\n`)).status, 400, JSON.stringify(hosts));

@@ -1,6 +1,7 @@
 /**
- * Short names people recognise for clients: the inspector itself, a browser and its version
- * with the page's origin, or a tool by its user agent.
+ * Short names people recognise for clients: the inspector itself, a browser and its version,
+ * or a tool by its user agent. Origins and targets go beside the name (clientDetail): the tabs
+ * of one server share its origin, so the id (#3) is what tells them apart.
  */
 import { OWN_CLIENT_PARAM, type ClientDTO } from '../protocol';
 
@@ -9,7 +10,7 @@ const BROWSERS: Array<[RegExp, string]> = [
   [/\bEdg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
   [/\bOPR\/(\d+)/, 'Opera'],
   [/\bFirefox\/(\d+)/, 'Firefox'],
-  [/\bHeadlessChrome\/(\d+)/, 'Chrome (headless)'],
+  [/\bHeadlessChrome\/(\d+)/, 'Headless Chrome'],
   [/\b(?:Chrome|Chromium|CriOS)\/(\d+)/, 'Chrome'],
   [/\bVersion\/(\d+)[^ ]* (?:Mobile\/\S+ )?Safari\//, 'Safari'],
 ];
@@ -41,22 +42,22 @@ function hostOf(origin: string | undefined): string | undefined {
 }
 
 /**
- * The name shown for a client: `This inspector`, another `Inspector`, `Chrome 140 · 127.0.0.1:8080`
- * for a page, or the tool's user agent (cut to 40 characters).
+ * The name shown for a client: `This inspector`, another `Inspector`, `Chrome 140 tab` for a
+ * page, or the tool's user agent (cut to 32 characters).
  */
 export function clientName(client: ClientDTO, ownMarker: string | undefined): string {
   const marker = ownMarkerOf(client.target);
   if (marker !== undefined) return marker === ownMarker ? 'This inspector' : 'Inspector';
   const browser = browserOf(client.userAgent);
-  const host = hostOf(client.origin);
-  if (browser) return host ? `${browser} · ${host}` : browser;
-  if (client.userAgent) return client.userAgent.length > 40 ? `${client.userAgent.slice(0, 39)}…` : client.userAgent;
-  return host ? `No user agent · ${host}` : 'No user agent';
+  if (browser) return `${browser} tab`;
+  if (client.userAgent) return client.userAgent.length > 32 ? `${client.userAgent.slice(0, 31)}…` : client.userAgent;
+  return 'No user agent';
 }
 
-/** What else tells clients apart: the handshake target (with its query) and the remote address. */
+/** What else tells clients apart: the page's origin, the handshake target (with its query), the remote address. */
 export function clientDetail(client: ClientDTO): string {
   const marker = ownMarkerOf(client.target);
   const target = marker === undefined ? client.target : client.endpoint;
-  return `${target} from ${client.remote || 'unknown address'}`;
+  const host = hostOf(client.origin);
+  return `${host ? `${host} ` : ''}${target} from ${client.remote || 'unknown address'}`;
 }

@@ -1,7 +1,7 @@
 /**
- * The command-line front door: arguments -> startServer(), one ready line with the URL, then
- * what happens (requests, connections, messages; summed up when heavy, see core/summary) unless
- * --quiet, and a clean stop on SIGINT/SIGTERM.
+ * The command-line front door: arguments -> startServer(), one ready line with the URL (and the
+ * inspector's, with --inspect), then what happens (requests, connections, messages; summed up
+ * when heavy, see core/summary) unless --quiet, and a clean stop on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { StartError, startServer, type RunningServer } from './core/server';
@@ -72,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const out = new LineWriter(process.stdout);
-  out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (WebSocket echo: ${server.wsUrl})`));
+  const inspector = server.inspectorUrl === undefined ? '' : ` (inspector: ${server.inspectorUrl})`;
+  out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (WebSocket echo: ${server.wsUrl})${inspector}`));
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
@@ -93,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
 const OPTION_FLAGS: Array<[RegExp, string]> = [
   [/websocket path/i, '--ws-path'],
   [/message size/i, '--max-message-size'],
+  [/capture budget/i, '--capture-budget'],
   [/origin/i, '--allow-origin'],
   [/port/i, '--port'],
   [/host/i, '--host'],

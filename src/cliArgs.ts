@@ -2,8 +2,10 @@
  * The CLI's arguments: the flag table, the help text, and parsing into ServerOptions. Every
  * mistake becomes one UsageError that names the flag as the person typed it in --help.
  */
+import { CAPTURE_DEFAULTS, minBudgetBytes } from './core/capture';
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
+import { newInspectorToken } from './core/inspectorServer';
 
 export const USAGE = `Usage: echo-preview [folder] [options]
 
@@ -25,6 +27,11 @@ Options:
                            also accept WebSocket connections from this origin (repeatable)
       --dotfiles           serve dotfiles and dot-directories (hidden by default)
       --allow-cross-site   let pages of other sites load files (<script src>, <img>); refused by default
+      --inspect            serve the traffic inspector: every client and frame, push, close, ping;
+                           its URL, with a new secret token each run, is on the ready line
+      --capture-budget <bytes>
+                           memory the inspector's frame log may use (default: ${CAPTURE_DEFAULTS.budgetBytes}, 32 MiB;
+                           the oldest frames are dropped and counted beyond it)
   -o, --open               open the page in the default browser
   -q, --quiet              print only the ready line and errors
   -h, --help               show this help
@@ -62,6 +69,8 @@ const FLAGS: Record<string, Flag> = {
   'allow-origin': { value: 'an origin, e.g. http://localhost:3000', multiple: true },
   dotfiles: {},
   'allow-cross-site': {},
+  inspect: {},
+  'capture-budget': { value: 'a number of bytes, e.g. 67108864 for 64 MiB' },
   open: { short: 'o' },
   quiet: { short: 'q' },
   help: { short: 'h' },
@@ -196,6 +205,7 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
   }
   const port = one('port');
   const size = one('max-message-size');
+  const budget = one('capture-budget');
   return {
     options: {
       root: positionals[0] ?? process.cwd(),
@@ -211,6 +221,8 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       // Only what the person names: no webview or other origin is ever added here.
       allowedOrigins: (values.get('allow-origin') ?? []).map(origin),
       advice: ADVICE,
+      inspector: values.has('inspect') ? { token: newInspectorToken() } : undefined,
+      capture: budget === undefined ? undefined : { budgetBytes: wholeNumber('--capture-budget', budget, minBudgetBytes(), Number.MAX_SAFE_INTEGER, ' of bytes') },
     },
     open: values.has('open'),
     quiet: values.has('quiet'),

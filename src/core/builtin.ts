@@ -1,14 +1,18 @@
 /**
- * What the server itself answers under the reserved prefix /__echo-preview/. Today that is the
- * list of WebSocket endpoints, so our demo page connects to whatever path was configured.
+ * What the server itself answers under the reserved prefix /__echo-preview/: the list of
+ * WebSocket endpoints (so our demo page connects to whatever path was configured) and, with
+ * `--inspect`, the inspector at `inspector/<token>/` (inspectorServer.ts).
  *
  * A file of the user's at the same path always wins: nothing in the served folder is ever
  * shadowed. (A folder that really has `__echo-preview/endpoints.json` gets that file served;
  * our demo then uses what that file says, or falls back to the path written in its own
- * websocket.js, which Create Demo Files sets to the configured path.)
+ * websocket.js, which Create Demo Files sets to the configured path. A folder with an
+ * `__echo-preview/inspector/` of its own has it served as usual: only this run's token path is
+ * the inspector's, and a folder can hold that only if it has a directory named after the token.)
  */
 import type { ServerResponse } from 'node:http';
-import { decodePathSegments, resolveInsideRoot } from './resolve';
+import type { InspectorServer } from './inspectorServer';
+import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
 import { sendGenerated, type StaticOptions } from './static';
 
 export const RESERVED_PREFIX = '/__echo-preview/';
@@ -18,16 +22,38 @@ export const ENDPOINTS_PATH = `${RESERVED_PREFIX}endpoints.json`;
 
 const ENDPOINTS_SEGMENTS = ENDPOINTS_PATH.split('/').filter((s) => s !== '');
 
+/** Answers one request at a reserved path; `authority` is its host as the Host guard accepted it. */
+export type BuiltinAnswer = (res: ServerResponse, authority: string) => Promise<void>;
+
+/** What the reserved paths answer with, for one running server. */
+export interface BuiltinContext {
+  readonly files: StaticOptions;
+  readonly wsPaths: readonly string[];
+  /** Only with `--inspect` (ServerOptions.inspector); otherwise nothing is served at its paths. */
+  inspector: InspectorServer | undefined;
+}
+
 /**
- * Answers a GET or HEAD of ENDPOINTS_PATH (however it is percent-encoded) unless the served
- * folder has a file there. False when the request is not the server's to answer.
+ * Answers a GET or HEAD of a reserved path (however it is percent-encoded) unless the served
+ * folder has a file there. False when the request is not the server's to answer. `authority`
+ * is the request's host as the Host guard accepted it.
  */
-export async function serveBuiltin(res: ServerResponse, pathname: string, options: StaticOptions, wsPaths: readonly string[]): Promise<boolean> {
+export async function serveBuiltin(res: ServerResponse, pathname: string, authority: string, context: BuiltinContext): Promise<boolean> {
   if (!pathname.includes('__echo-preview') && !pathname.includes('%')) return false; // the usual case, at no cost
   const decoded = decodePathSegments(pathname);
-  if (!decoded.ok || decoded.directoryForm || decoded.segments.join('/') !== ENDPOINTS_SEGMENTS.join('/')) return false;
-  const usersFile = await resolveInsideRoot(options.realRoot, decoded.segments, options);
+  if (!decoded.ok) return false;
+  const answer = answerFor(decoded, context);
+  if (answer === undefined) return false;
+  const usersFile = await resolveInsideRoot(context.files.realRoot, decoded.segments, context.files, decoded.directoryForm);
   if (usersFile.ok) return false;
-  sendGenerated(res, 'application/json; charset=utf-8', JSON.stringify({ endpoints: wsPaths.map((path) => ({ path })) }) + '\n');
+  await answer(res, authority);
   return true;
+}
+
+function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinContext): BuiltinAnswer | undefined {
+  if (!directoryForm && segments.length === ENDPOINTS_SEGMENTS.length && segments.every((s, i) => s === ENDPOINTS_SEGMENTS[i])) {
+    const body = JSON.stringify({ endpoints: context.wsPaths.map((path) => ({ path })) }) + '\n';
+    return async (res) => sendGenerated(res, 'application/json; charset=utf-8', body);
+  }
+  return context.inspector?.route(segments, directoryForm);
 }

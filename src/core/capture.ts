@@ -48,6 +48,11 @@ export const CAPTURE_DEFAULTS = {
   maxClosedClients: 500,
 } as const;
 
+/** The smallest budget a capture with these previews takes: room for four full previews. */
+export function minBudgetBytes(previewBytes: number = CAPTURE_DEFAULTS.previewBytes): number {
+  return 4 * (previewBytes + ENTRY_OVERHEAD_BYTES);
+}
+
 /**
  * What the socket layer knows of a client when its handshake completes: the endpoint path, the
  * request target, the Host, Origin and User-Agent headers, the remote address and the subprotocol.
@@ -92,7 +97,11 @@ export interface CaptureSnapshot {
 export type CaptureListener = (batch: CaptureBatch) => void | PromiseLike<unknown>;
 
 export interface SubscribeOptions {
-  /** Start with what the ring holds (default), or only with what comes next. */
+  /**
+   * Start with what the ring holds (default; the first batch is a `reset`), or only with what
+   * comes next, for a UI that has just been sent `snapshot()`: then the first batch is no reset
+   * (it holds every client, and only frames after the snapshot).
+   */
   replay?: boolean;
 }
 
@@ -147,8 +156,8 @@ export class Capture {
       if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`capture option ${name} must be a whole number ≥ 0, not ${value}`);
     }
     if (this.options.maxBatchFrames < 1) throw new RangeError('capture option maxBatchFrames must be at least 1');
-    if (budgetBytes < 4 * (previewBytes + ENTRY_OVERHEAD_BYTES)) {
-      throw new RangeError(`capture budgetBytes (${budgetBytes}) must be at least 4 × (previewBytes + ${ENTRY_OVERHEAD_BYTES}) = ${4 * (previewBytes + ENTRY_OVERHEAD_BYTES)}`);
+    if (budgetBytes < minBudgetBytes(previewBytes)) {
+      throw new RangeError(`capture budgetBytes (${budgetBytes}) must be at least 4 × (previewBytes + ${ENTRY_OVERHEAD_BYTES}) = ${minBudgetBytes(previewBytes)}`);
     }
     this.ring = new FrameRing(budgetBytes, previewBytes);
   }
@@ -227,7 +236,7 @@ export class Capture {
       cursor,
       cursorSize: this.ring.sizeBefore(cursor),
       seenClock: -1,
-      epoch: -1,
+      epoch: replay ? -1 : this.epoch,
       busy: false,
       disposed: false,
     };

@@ -182,6 +182,20 @@ export class Guard {
     };
   }
 
+  /**
+   * For the server's own sockets (the inspector's feed): only a page this server served may
+   * connect, so no configured or granted origin counts, and a request without Origin (which no
+   * browser sends on a WebSocket handshake) is refused too.
+   */
+  checkOwnOrigin(origin: string | undefined): Verdict {
+    if (origin !== undefined && this.isOwnOrigin(origin.trim().toLowerCase())) return ALLOWED;
+    return {
+      ok: false,
+      status: 403,
+      reason: origin === undefined ? 'This socket needs an Origin header: only pages served by this server may connect.' : `Origin "${origin.slice(0, 200)}" is not allowed: only pages served by this server may connect.`,
+    };
+  }
+
   /** An origin of a page this server itself served: http://<loopback or allowed host>:<our port>. */
   private isOwnOrigin(origin: string): boolean {
     const match = /^http:\/\/(.+)$/.exec(origin);

@@ -1,17 +1,21 @@
 /**
- * startServer(options): one port, HTTP for the folder's files and a WebSocket echo on one path.
+ * startServer(options): one port, HTTP for the folder's files and a WebSocket echo on one path,
+ * with a capture of its traffic for the inspector (and, with `inspector`, the inspector itself).
  * Every request passes the Host guard and the cross-site rule; a WebSocket handshake on the
- * WebSocket path also passes the Origin guard. Any other request is an ordinary one.
+ * WebSocket path also passes the Origin guard, one on the inspector's feed the own-origin rule.
+ * Any other request is an ordinary one.
  */
 import { promises as fs } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { serveBuiltin } from './builtin';
+import { serveBuiltin, type BuiltinContext } from './builtin';
+import { Capture, type CaptureOptions, type ClientControl } from './capture';
 import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
+import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
 import { EchoEndpoint } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
 import { isWsPath, wsPathError, wsPathProblem } from './wsPath';
@@ -50,6 +54,13 @@ export interface ServerOptions {
   allowCrossSite?: boolean;
   /** How refusals tell the person to open each check up (the flag or setting of their front door). */
   advice?: RefusalAdvice;
+  /** The capture's limits (CAPTURE_DEFAULTS in capture.ts: 32 MiB of frames, 4 KiB previews). */
+  capture?: CaptureOptions;
+  /**
+   * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
+   * `…/<token>/feed` (the CLI's `--inspect`). Off by default: nothing is served at those paths.
+   */
+  inspector?: InspectorOptions;
 }
 
 export const DEFAULTS = {
@@ -92,6 +103,16 @@ export interface RunningServer {
   readonly root: string;
   readonly wsPath: string;
   readonly events: ServerEvents;
+  /**
+   * Every client and, while someone subscribes, every frame in and out (the tap in socket.ts).
+   * Inactive until a subscriber attaches: then the echo path records nothing and allocates nothing.
+   * Client ids here are the ids of the events and the CLI's lines.
+   */
+  readonly capture: Capture;
+  /** Push, close and ping clients by capture id; what is sent shows as 'out' frames in the capture. */
+  readonly clients: ClientControl;
+  /** `http://<host>:<port>/__echo-preview/inspector/<token>/` with `inspector`; undefined without. */
+  readonly inspectorUrl: string | undefined;
   /** WebSocket clients connected now. */
   readonly clientCount: number;
   /** Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). */
@@ -110,6 +131,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wsPath = options.wsPath ?? DEFAULTS.wsPath;
   const maxMessageSize = options.maxMessageSize ?? DEFAULTS.maxMessageSize;
   validateOptions(port, host, wsPath, maxMessageSize, options.allowLan ?? false);
+  if (options.inspector !== undefined && !isInspectorToken(options.inspector.token)) {
+    throw new StartError('INVALID_OPTION', 'The inspector token must be at least 22 base64url characters (make one with newInspectorToken()).');
+  }
+  const capture = newCapture(options.capture);
   const realRoot = await resolveRoot(options.root);
 
   const events = new ServerEvents();
@@ -121,6 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     advice: options.advice,
   });
   const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
+  const builtin: BuiltinContext = { files: staticOptions, wsPaths: [wsPath], inspector: undefined };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = events.active ? performance.now() : 0;
@@ -162,12 +188,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         Connection: 'Upgrade',
       });
     }
-    if (await serveBuiltin(res, target.pathname, staticOptions, [wsPath])) return;
+    // The Host guard passed this authority (absolute-form) or Host header above.
+    if (await serveBuiltin(res, target.pathname, target.authority ?? req.headers.host ?? '', builtin)) return;
     await serveStatic(req, res, target.pathname, target.search, staticOptions);
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EchoEndpoint, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
     const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
@@ -177,6 +204,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = parseTarget(req.url ?? '');
     const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host);
     if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
+    if (inspector !== undefined && target !== undefined && inspector.isFeed(target.pathname)) {
+      const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
+      if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
+      req.headers.upgrade = 'websocket';
+      return inspector.handleUpgrade(req, socket, head);
+    }
     // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
     // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
     if (!target || !isWsPath(target.pathname, wsPath)) {
@@ -187,7 +220,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(req, socket, head, origin);
+    endpoint.handleUpgrade(req, socket, head);
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
@@ -216,11 +249,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await listen(server, port, host);
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
-  const echo = new EchoEndpoint(
-    { maxMessageSize, compression: options.compression ?? false, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs },
-    events,
-  );
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, req, socket, head));
+  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+  const echo = new EchoEndpoint({ path: wsPath, maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  const inspector = options.inspector && new InspectorServer(options.inspector, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
+  builtin.inspector = inspector;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
@@ -235,16 +268,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     root: realRoot,
     wsPath,
     events,
+    capture,
+    clients: echo,
+    inspectorUrl: inspector && `http://${shownHost}:${boundPort}${inspector.path}`,
     get clientCount() {
       return echo.clientCount;
     },
     allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
     close: () => {
-      closing ??= shutdown(server, echo, sockets);
+      closing ??= shutdown(server, echo, inspector, capture, sockets);
       return closing;
     },
   };
+}
+
+/** The capture, or a StartError naming what is wrong with its options. */
+function newCapture(options: CaptureOptions | undefined): Capture {
+  try {
+    return new Capture(options);
+  } catch (error) {
+    throw new StartError('INVALID_OPTION', `The ${(error as Error).message}.`);
+  }
 }
 
 function validateOptions(port: number, host: string, wsPath: string, maxMessageSize: number, allowLan: boolean): void {
@@ -397,9 +442,10 @@ function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResp
   });
 }
 
-async function shutdown(server: Server, endpoint: EchoEndpoint, sockets: Set<Socket>): Promise<void> {
+async function shutdown(server: Server, endpoint: EchoEndpoint, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  await endpoint.close();
+  await Promise.all([endpoint.shutdown(), inspector?.close()]);
+  capture.dispose();
   server.closeIdleConnections();
   // Give in-flight responses a moment, then cut whatever is left so the port really frees.
   const cut = setTimeout(() => {

@@ -133,7 +133,7 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
  * A page or document the server made (listings, its own JSON): never cached by the browser as
  * a file would be, and with a CSP when it is HTML.
  */
-export function sendGenerated(res: ServerResponse, contentType: string, body: string, csp?: string): void {
+export function sendGenerated(res: ServerResponse, contentType: string, body: string, csp?: string, extra?: OutgoingHttpHeaders): void {
   const headers: OutgoingHttpHeaders = {
     'X-Content-Type-Options': NOSNIFF,
     'Content-Type': contentType,
@@ -141,7 +141,7 @@ export function sendGenerated(res: ServerResponse, contentType: string, body: st
     'Cache-Control': 'no-cache',
   };
   if (csp !== undefined) headers['Content-Security-Policy'] = csp;
-  head(res, 200, headers);
+  head(res, 200, extra === undefined ? headers : Object.assign(headers, extra));
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 

@@ -218,15 +218,17 @@ export function closeCodeOf(ws: WebSocket): Promise<number> {
 export function echoAll(ws: WebSocket, messages: Array<string | Buffer>): Promise<Array<{ data: Buffer; binary: boolean }>> {
   return new Promise((resolve, reject) => {
     const replies: Array<{ data: Buffer; binary: boolean }> = [];
+    const onClose = (code: number): void => reject(new Error(`closed with ${code} after ${replies.length} replies`));
     const onMessage = (data: Buffer, binary: boolean): void => {
       replies.push({ data, binary });
       if (replies.length === messages.length) {
         ws.off('message', onMessage);
+        ws.off('close', onClose);
         resolve(replies);
       }
     };
     ws.on('message', onMessage);
-    ws.once('close', (code: number) => reject(new Error(`closed with ${code} after ${replies.length} replies`)));
+    ws.once('close', onClose);
     for (const message of messages) ws.send(message, { binary: Buffer.isBuffer(message) });
   });
 }

@@ -303,6 +303,7 @@ describe('capture: subscribers, batches and snapshots', () => {
     capture.flush();
     assert.deepEqual(live.flatMap((l) => l.frames.map((f) => f.preview.toString())), ['new'], 'replay: false starts now');
     assert.deepEqual(live[0].clients.map((c) => c.id), [a, b], 'but still with every client');
+    assert.equal(live[0].reset, false, 'and no reset: it follows a snapshot, which it must not wipe');
     reloaded.dispose();
     onlyNew.dispose();
     capture.dispose();

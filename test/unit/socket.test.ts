@@ -9,19 +9,11 @@ import type { ServerEvent } from '../../src/core/events';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { REPO_ROOT } from '../support/http';
 import { liveBytes } from '../support/memory';
+import { pollUntil } from '../support/poll';
 import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, frame, openClient, rawHandshake, readCloseCode } from '../support/ws';
 import * as path from 'node:path';
 
 const DEMO = path.join(REPO_ROOT, 'media', 'demo');
-
-/** Polls `settled` every 20 ms until it says true; fails after `timeoutMs`. For what no event tells. */
-async function pollUntil(settled: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!settled()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('WebSocket echo', () => {
   let server: RunningServer;

@@ -52,7 +52,7 @@ export class InspectorApp {
       render: (row, index) => this.renderTimelineRow(row, index),
       onOpen: (index) => this.openRow(index),
       onActive: (index) => {
-        if (this.shown) this.openRow(index, false);
+        if (this.shown) this.openRow(index);
       },
       onFollow: (following) => {
         byId('jump').hidden = following;
@@ -189,7 +189,7 @@ export class InspectorApp {
       this.list.setCount(this.model.view.length);
       this.renderClients();
       this.renderStats();
-      if (this.shown && 'client' in this.shown) this.showClient(this.shown.client, false);
+      if (this.shown && 'client' in this.shown) this.showClient(this.shown.client);
     });
   }
 
@@ -256,18 +256,19 @@ export class InspectorApp {
     element.classList.toggle('own', row.client === this.ownId);
   }
 
-  private openRow(index: number, focus = true): void {
+  /** Shows a row's details; focus stays in the list, so the arrows go on and the details follow. */
+  private openRow(index: number): void {
     const row = this.rowAt(index);
     if (!row) return;
-    if (isFrame(row)) this.showFrame(row, focus);
-    else this.showClient(row.client, focus);
+    if (isFrame(row)) this.showFrame(row);
+    else this.showClient(row.client);
   }
 
   private label(id: number): string {
     return `#${id} ${this.names.get(id) ?? ''}`;
   }
 
-  private showFrame(frame: FrameDTO, focus = true): void {
+  private showFrame(frame: FrameDTO): void {
     this.shown = { frame: frame.seq };
     byId('details-title').textContent = `Frame ${frame.seq}: ${frame.kind} ${frame.dir}`;
     byId('details-body').replaceChildren(frameDetails(frame, this.label(frame.client), this.model.roundTrip(frame.seq), {
@@ -275,10 +276,10 @@ export class InspectorApp {
       resend: (f) => this.resend(f),
       edit: (f) => this.compose.load(f.kind === 'binary' ? 'base64' : looksLikeJson(f.data) ? 'json' : 'text', f.data, f.dir === 'out' ? { client: f.client } : 'own'),
     }));
-    this.openDetails(focus);
+    this.openDetails();
   }
 
-  private showClient(id: number, focus = true): void {
+  private showClient(id: number): void {
     const client = this.model.clients.get(id);
     if (!client) return;
     this.shown = { client: id };
@@ -288,22 +289,21 @@ export class InspectorApp {
       close: (c, code, reason) => this.request({ type: 'close', requestId: this.nextRequestId++, client: c.id, code, reason }),
       filterTo: (c) => this.clientsView.setSelection(new Set([c.id])),
     }));
-    this.openDetails(focus);
+    this.openDetails();
   }
 
-  private openDetails(focus: boolean): void {
-    const details = this.el.details;
-    const wasHidden = details.hidden;
-    details.hidden = false;
+  private openDetails(): void {
+    this.el.details.hidden = false;
     document.body.classList.add('with-details');
-    if (focus && wasHidden) details.focus();
   }
 
+  /** Hides the details; focus that was in them goes back to the timeline. */
   private closeDetails(): void {
+    const hadFocus = this.el.details.contains(document.activeElement);
     this.shown = undefined;
     this.el.details.hidden = true;
     document.body.classList.remove('with-details');
-    this.list.element.focus();
+    if (hadFocus) this.list.element.focus();
   }
 
   // ---- Filters and state -----------------------------------------------------------------------

@@ -131,6 +131,7 @@ function jsonView(value: unknown): HTMLElement {
   let budget = MAX_TREE_NODES;
   const build = (item: unknown, depth: number, suffix: string): Node => {
     budget--;
+    const pad = '  '.repeat(depth);
     if (item === null || typeof item !== 'object') {
       const type = item === null ? 'null' : typeof item;
       return h('span', {}, h('span', { class: `json-${type}` }, JSON.stringify(item)), suffix);
@@ -140,8 +141,10 @@ function jsonView(value: unknown): HTMLElement {
     const [open, close] = array ? ['[', ']'] : ['{', '}'];
     if (entries.length === 0) return h('span', {}, open + close + suffix);
     const count = `${entries.length} ${array ? (entries.length === 1 ? 'item' : 'items') : entries.length === 1 ? 'key' : 'keys'}`;
+    // Indented with spaces, not padding, so copying the text keeps the formatting.
     const lines = entries.map(([key, child], i) =>
       h('div', { class: 'json-line' },
+        `${pad}  `,
         key !== undefined && h('span', { class: 'json-key' }, JSON.stringify(key)),
         key !== undefined && ': ',
         build(child, depth + 1, i < entries.length - 1 ? ',' : '')),
@@ -149,7 +152,7 @@ function jsonView(value: unknown): HTMLElement {
     return h('details', { open: depth < 3 },
       h('summary', { 'aria-label': `${array ? 'array' : 'object'}, ${count}` }, open, h('span', { class: 'json-fold' }, ` … ${count} ${close}${suffix}`)),
       h('div', { class: 'json-indent' }, ...lines),
-      h('span', {}, close + suffix),
+      h('span', {}, pad + close + suffix),
     );
   };
   const tree = build(value, 0, '');

@@ -49,10 +49,10 @@ export function contrastFailures(): ContrastFailure[] {
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
   };
   const failures: ContrastFailure[] = [];
-  for (const element of document.body.querySelectorAll('*')) {
+  for (const element of Array.from(document.body.querySelectorAll("*"))) {
     if (element.closest('option, script, style, [hidden], [aria-hidden="true"]')) continue;
     if ((element as HTMLButtonElement).disabled || element.closest(':disabled')) continue; // WCAG 1.4.3 exempts inactive controls
-    const ownText = [...element.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
+    const ownText = Array.from(element.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
     const isField = element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement;
     if (!ownText && !(isField && (element as HTMLInputElement).value)) continue;
     if (element.getClientRects().length === 0) continue;

@@ -5,7 +5,7 @@
  * HAR export. A screenshot after each step.
  */
 import assert from 'node:assert/strict';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 
 /** The inspector's document: a Page (CLI) or the webview's content frame (editor). */
 export type InspectorUi = Pick<Page, 'locator'> | FrameLocator;
@@ -35,7 +35,7 @@ export async function openClientIds(ui: InspectorUi): Promise<number[]> {
 }
 
 /** Opens the demo page in a fresh tab, waits for "WebSocket connected." and for the inspector to list the tab. */
-export async function openDemoTab(browser: Browser, url: string, ui: InspectorUi): Promise<DemoTab> {
+export async function openDemoTab(browser: { newPage(): Promise<Page> }, url: string, ui: InspectorUi): Promise<DemoTab> {
   const before = new Set(await openClientIds(ui));
   const page = await browser.newPage();
   page.on('dialog', (dialog) => void dialog.accept());
@@ -47,10 +47,10 @@ export async function openDemoTab(browser: Browser, url: string, ui: InspectorUi
     (window as unknown as { received: string[] }).received = got;
     (window as unknown as { Websock: WebSocket }).Websock.addEventListener('message', (event) => got.push(String(event.data)));
   });
-  // One more open client than before: the tab.
-  await ui.locator('#clients .client[data-state="open"]').nth(before.size).waitFor({ timeout: 15_000 });
-  const id = (await openClientIds(ui)).find((candidate) => !before.has(candidate));
-  assert.ok(id !== undefined, `the inspector never listed the tab at ${url}`);
+  // An open client that was not there before: the tab (others may close meanwhile).
+  const fresh = `#clients .client[data-state="open"]${[...before].map((id) => `:not(#client-${id})`).join('')}`;
+  await ui.locator(fresh).first().waitFor({ timeout: 15_000 });
+  const id = Number(await ui.locator(fresh).first().getAttribute('data-id'));
   await ui.locator(`#client-${id}`, { hasText: 'tab' }).waitFor();
   return {
     page,

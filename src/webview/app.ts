@@ -125,7 +125,7 @@ export class InspectorApp {
     const timeline = h('section', { id: 'timeline-pane', class: 'pane', 'aria-label': 'Timeline' },
       filters,
       h('div', { class: 'timeline-head', 'aria-hidden': 'true' },
-        ...['Time', 'Client', 'Dir', 'Kind', 'Size', 'Data', 'RTT'].map((t, i) => h('span', { class: ['c-time', 'c-client', 'c-dir', 'c-kind', 'c-size', 'c-data', 'c-rtt'][i] }, t))),
+        ...['Time', 'Client', 'Frame', 'Size', 'Data', 'RTT'].map((t, i) => h('span', { class: ['c-time', 'c-client', 'c-dir', 'c-size', 'c-data', 'c-rtt'][i] }, t))),
       this.list.element,
       h('div', { class: 'timeline-foot' }, h('span', { id: 'stats', class: 'muted', 'aria-live': 'off' }), jump));
     const details = h('section', { id: 'details', class: 'pane', hidden: true, 'aria-labelledby': 'details-title', tabindex: -1 },

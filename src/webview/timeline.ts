@@ -1,4 +1,4 @@
-/** One timeline row's cells: time, client, direction, kind, size, a preview and the round trip. */
+/** One timeline row's cells: time, client, direction and kind, size, a preview and the round trip. */
 import type { ClientDTO, FrameDTO } from '../protocol';
 import { base64ToBytes, formatDuration, formatSize, formatTime, hexPreview } from './format';
 import { isFrame, type RoundTrip, type Row } from './model';
@@ -41,17 +41,16 @@ export function renderRow(row: HTMLElement, item: Row, client: ClientDTO | undef
     row.className = `vlist-row frame dir-${item.dir} kind-${item.kind}`;
     cell(row, 0, 'c-time', formatTime(item.time));
     cell(row, 1, 'c-client', who);
-    cell(row, 2, 'c-dir', item.dir === 'in' ? '→ in' : '← out');
-    cell(row, 3, 'c-kind', item.kind);
-    cell(row, 4, 'c-size', formatSize(item.size));
-    cell(row, 5, 'c-data', previewOf(item));
-    cell(row, 6, 'c-rtt', roundTrip ? `${item.dir === 'out' ? '↩' : '↪'} ${formatDuration(roundTrip.ms)}` : '');
+    cell(row, 2, 'c-dir', `${item.dir} ${item.kind}`);
+    cell(row, 3, 'c-size', formatSize(item.size));
+    cell(row, 4, 'c-data', previewOf(item));
+    cell(row, 5, 'c-rtt', roundTrip ? formatDuration(roundTrip.ms) : '');
     row.title = roundTrip ? `${item.dir === 'out' ? 'Echo of' : 'Echoed by'} frame ${roundTrip.peer} after ${formatDuration(roundTrip.ms)}` : '';
   } else {
     row.className = `vlist-row event event-${item.event}`;
     cell(row, 0, 'c-time', formatTime(item.time));
     cell(row, 1, 'c-client', who);
-    cell(row, 2, 'c-dir', item.event === 'open' ? '● open' : '○ closed');
+    cell(row, 2, 'c-dir', item.event === 'open' ? 'opened' : 'closed');
     const text = item.event === 'open'
       ? `connected to ${client?.target ?? ''} from ${client?.origin ?? 'no origin'}`
       : `code ${item.code ?? '—'}${item.reason ? `, ${oneLine(item.reason)}` : ''}`;

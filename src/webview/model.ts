@@ -113,7 +113,6 @@ export class InspectorModel {
   private readonly roundTrips = new Map<number, RoundTrip>();
   private readonly pending = new Map<number, FrameDTO[]>();
   private lastSeq = 0;
-  private filters: Filters = NO_FILTERS;
   private filter = compileFilters(NO_FILTERS);
   /** Connection events before this time are not shown (the person cleared the timeline after them). */
   private hideEventsBefore: number;
@@ -126,39 +125,13 @@ export class InspectorModel {
     return this.filter.error;
   }
 
-  get currentFilters(): Filters {
-    return this.filters;
-  }
-
   setFilters(filters: Filters): void {
-    this.filters = filters;
     this.filter = compileFilters(filters);
     this.rebuildView();
   }
 
   roundTrip(seq: number): RoundTrip | undefined {
     return this.roundTrips.get(seq);
-  }
-
-  /** The frame with this seq, if held (binary search: rows of frames are in seq order). */
-  frameBySeq(seq: number): FrameDTO | undefined {
-    let lo = 0;
-    let hi = this.rows.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      let probe = mid;
-      // Events carry no seq: step to the nearest frame at or after mid within [lo, hi].
-      while (probe <= hi && !isFrame(this.rows[probe])) probe++;
-      if (probe > hi) {
-        hi = mid - 1;
-        continue;
-      }
-      const frame = this.rows[probe] as FrameDTO;
-      if (frame.seq === seq) return frame;
-      if (frame.seq < seq) lo = probe + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
   }
 
   /** Forgets everything (a clear, or a new server); events before `hideEventsBefore` stay hidden. */

@@ -55,14 +55,6 @@ export class VirtualList {
     new ResizeObserver(() => this.schedule()).observe(this.element);
   }
 
-  get activeIndex(): number {
-    return this.active;
-  }
-
-  get isFollowing(): boolean {
-    return this.following;
-  }
-
   /** The number of items changed (or their content): re-renders, and stays at the end if following. */
   setCount(count: number, keepActive = true): void {
     this.count = count;
@@ -86,11 +78,6 @@ export class VirtualList {
     if (reveal) this.reveal(this.active);
     this.renderNow();
     this.options.onActive?.(this.active);
-  }
-
-  /** Re-renders the rows in sight (after a change that kept the count). */
-  refresh(): void {
-    this.schedule();
   }
 
   private setFollowing(following: boolean): void {

@@ -95,14 +95,6 @@ describe('inspector model', () => {
     model.applySnapshot({ clients: [client(1, 50), client(2, 150)], frames: [frame(1, 'in', 160, 'x')], status: STATUS });
     assert.deepEqual(describeRow(model), ['2 open', '1 in x']);
   });
-
-  it('finds a frame by seq among events and frames', () => {
-    const model = new InspectorModel();
-    const frames = [frame(1, 'in', 10, 'a'), frame(1, 'out', 11, 'a'), frame(2, 'in', 30, 'b')];
-    model.applyBatch(batch([client(1, 5), client(2, 20)], frames, true));
-    for (const f of frames) assert.equal(model.frameBySeq(f.seq), f);
-    assert.equal(model.frameBySeq(frames[2].seq + 1), undefined);
-  });
 });
 
 describe('inspector formats', () => {

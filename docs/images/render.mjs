@@ -1,7 +1,7 @@
 // Makes the pictures the README and the .vsix use, in headless Chromium: media/icon.png from
 // docs/images/icon.svg, docs/images/demo.png from the real CLI serving media/demo, and
-// docs/images/editor.png cropped from the editor e2e's screenshot (run test/e2e/editor.test.ts
-// first). Usage: npm run build && node docs/images/render.mjs
+// docs/images/editor.png and inspector.png from the e2e screenshots (run test/e2e/editor.test.ts
+// and test/e2e/inspector.test.ts first). Usage: npm run build && node docs/images/render.mjs
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -49,23 +49,28 @@ async function renderDemo(browser) {
   }
 }
 
-/** The top of the e2e's window shot (explorer, and the panel after one echo), cropped 1:1 so text stays sharp. */
-async function renderEditor(browser) {
-  const source = at('test-results/e2e/02-panel-echo.png');
-  if (!existsSync(source)) return console.log(`skipped docs/images/editor.png: no ${source} (run test/e2e/editor.test.ts)`);
-  const crop = { width: 1104, height: 332 };
-  const page = await browser.newPage({ viewport: crop });
+/** Part of an e2e screenshot at 1:1, so text stays sharp: `crop` is the region, from its top left. */
+async function cropShot(browser, shot, target, crop) {
+  const source = at(`test-results/e2e/${shot}`);
+  if (!existsSync(source)) return console.log(`skipped ${target}: no ${source} (run the e2e tests first)`);
+  const page = await browser.newPage({ viewport: { width: crop.width, height: crop.height } });
   const data = readFileSync(source).toString('base64');
-  await page.setContent(`<style>body{margin:0;overflow:hidden}img{display:block}</style><img src="data:image/png;base64,${data}">`);
-  await page.screenshot({ path: at('docs/images/editor.png') });
+  await page.setContent(`<style>body{margin:0;overflow:hidden}img{display:block;margin:${-crop.y}px 0 0 ${-crop.x}px}</style><img src="data:image/png;base64,${data}">`);
+  await page.screenshot({ path: at(target) });
   await page.close();
 }
+
+/** The inspector panel in the editor (test/e2e/editor.test.ts), with the explorer beside it. */
+const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 0, y: 0, width: 1100, height: 900 });
+/** The CLI's inspector page (test/e2e/inspector.test.ts). */
+const renderInspector = (browser) => cropShot(browser, 'inspector-04-json-formatted.png', 'docs/images/inspector.png', { x: 0, y: 0, width: 1280, height: 800 });
 
 const browser = await launchChromium();
 try {
   await renderIcon(browser);
   await renderDemo(browser);
   await renderEditor(browser);
+  await renderInspector(browser);
 } finally {
   await browser.close();
 }

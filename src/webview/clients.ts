@@ -54,6 +54,8 @@ export class ClientsView {
   private clients: ClientDTO[] = [];
   private names = new Map<number, string>();
   private ownId: number | undefined;
+  /** One row element per listed client, reused across renders. */
+  private readonly rows = new Map<number, HTMLElement>();
 
   render(clients: ClientDTO[], names: Map<number, string>, ownId: number | undefined): void {
     this.clients = clients;
@@ -64,26 +66,36 @@ export class ClientsView {
     this.count.textContent = `${open} open, ${clients.length - open} closed`;
     this.showAll.disabled = this.selected.size === 0;
     if (this.active >= this.order.length) this.active = this.order.length - 1;
-    this.list.replaceChildren(...clients.map((client, i) => {
-      const state = client.state === 'closed' ? `closed ${client.closeCode ?? ''}`.trim() : client.state;
-      return h('div', {
-        role: 'option',
-        id: `client-${client.id}`,
-        class: `client${i === this.active ? ' active' : ''}${client.id === ownId ? ' own' : ''}`,
-        'data-id': client.id,
-        'data-state': client.state,
-        'aria-selected': String(this.selected.has(client.id)),
-      },
-        h('div', { class: 'client-line' },
-          h('span', { class: `pill state-${client.state}` }, state),
-          h('span', { class: 'client-name' }, `#${client.id} ${names.get(client.id) ?? ''}`)),
-        h('div', { class: 'client-line muted' },
-          h('span', { class: 'client-detail' }, clientDetail(client)),
-          h('span', { class: 'client-counts' }, `in ${client.framesIn} · out ${client.framesOut}`)),
-      );
-    }));
-    if (clients.length === 0) this.list.append(h('div', { class: 'muted empty' }, 'No client has connected yet.'));
+    // Rows are kept per client and updated in place: a click that re-renders must not replace
+    // the element under the pointer (its double click would land on a detached row).
+    const rows = clients.map((client, i) => this.rowFor(client, i === this.active, client.id === ownId, names.get(client.id) ?? ''));
+    const listed = new Set(this.order);
+    for (const id of this.rows.keys()) if (!listed.has(id)) this.rows.delete(id);
+    const current = Array.from(this.list.children);
+    if (current.length !== rows.length || rows.some((row, i) => current[i] !== row)) this.list.replaceChildren(...rows);
+    if (clients.length === 0) this.list.replaceChildren(h('div', { class: 'muted empty' }, 'No client has connected yet.'));
     this.updateActiveDescendant();
+  }
+
+  private rowFor(client: ClientDTO, active: boolean, own: boolean, name: string): HTMLElement {
+    let row = this.rows.get(client.id);
+    if (!row) {
+      row = h('div', { role: 'option', id: `client-${client.id}`, 'data-id': client.id },
+        h('div', { class: 'client-line' }, h('span', {}), h('span', { class: 'client-name' })),
+        h('div', { class: 'client-line muted' }, h('span', { class: 'client-detail' }), h('span', { class: 'client-counts' })));
+      this.rows.set(client.id, row);
+    }
+    row.className = `client${active ? ' active' : ''}${own ? ' own' : ''}`;
+    row.dataset.state = client.state;
+    row.setAttribute('aria-selected', String(this.selected.has(client.id)));
+    const [pill, label] = row.children[0].children as unknown as HTMLElement[];
+    const [detail, counts] = row.children[1].children as unknown as HTMLElement[];
+    pill.className = `pill state-${client.state}`;
+    pill.textContent = client.state === 'closed' ? `closed ${client.closeCode ?? ''}`.trim() : client.state;
+    label.textContent = `#${client.id} ${name}`;
+    detail.textContent = clientDetail(client);
+    counts.textContent = `in ${client.framesIn} · out ${client.framesOut}`;
+    return row;
   }
 
   private toggle(id: number): void {

@@ -279,6 +279,13 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
   it('after a window reload the panel comes back with its filters and draft, and follows the new server on Start', async () => {
     const { page } = win;
     const before = panelPage(page);
+    // A saved message goes to the workspace's storage, through the extension.
+    await before.locator('#compose-pane > summary').click();
+    await before.locator('#compose-mode').selectOption('json');
+    await before.locator('#compose-body').fill('{"saved": "in the editor"}');
+    await before.locator('#save-name').fill('editor json');
+    await before.locator('#save').click();
+    await before.locator('#compose-pane > summary').click();
     await before.locator('#filter-text').fill('after reload');
     await before.locator('#msgbox').fill('a draft');
     // The state is saved once typing pauses: wait for that save before reloading.
@@ -292,6 +299,10 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     await restored.locator('#badge[data-state="stopped"]').waitFor({ timeout: 60_000 });
     assert.equal(await restored.locator('#filter-text').inputValue(), 'after reload');
     assert.equal(await restored.locator('#msgbox').inputValue(), 'a draft');
+    await restored.locator('#compose-pane > summary').click();
+    await restored.locator('#saved button', { hasText: 'editor json' }).click();
+    assert.equal(await restored.locator('#compose-body').inputValue(), '{"saved": "in the editor"}');
+    await restored.locator('#compose-pane > summary').click();
     await runCommand(page, 'Echo Preview: Start Server');
     const reconnected = panelPage(page);
     await reconnected.locator('#badge[data-state="open"]').waitFor({ timeout: 20_000 });

@@ -208,6 +208,49 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
     await page.context().close();
   });
 
+  it('pings and closes a client, resends a frame, pushes to every client, and exports JSON lines', async () => {
+    const page = await openInspector();
+    const tab = await openDemoTab(browser, cli.url, page);
+    const closed = tab.page.evaluate(
+      () => new Promise<string>((resolve) => (window as unknown as { Websock: WebSocket }).Websock.addEventListener('close', (e) => resolve(`${e.code} ${e.reason}`))),
+    );
+    await tab.echo('resend me');
+    // Resend an out frame: the server pushes the same message to that tab again.
+    await timelineRow(page, tab.id, 'out', 'resend me').first().dblclick();
+    await page.locator('#details-resend', { hasText: 'Resend to this client' }).click();
+    await page.locator('#toast', { hasText: 'Sent to 1 client.' }).waitFor();
+    await timelineRow(page, tab.id, 'out', 'resend me').nth(1).waitFor();
+    assert.deepEqual((await tab.received()).filter((m) => m === 'resend me').length, 2);
+    // Push to every client of the endpoint: the tab and the inspector's own client get it.
+    await page.locator('#compose-pane > summary').click();
+    await page.locator('#compose-target').selectOption('endpoint:/websocket');
+    await page.locator('#compose-body').fill('to everyone');
+    await page.locator('#compose-send').click();
+    await page.locator('#replytxt', { hasText: 'to everyone' }).waitFor();
+    await tab.page.waitForFunction(() => document.getElementById('replytxt')?.textContent === 'to everyone');
+    // The tab's details: Ping (a ping out, its pong in), then Close with a code and reason.
+    await page.locator(`#client-${tab.id}`).dblclick();
+    await page.locator('#details-title', { hasText: `Client #${tab.id}` }).waitFor();
+    await page.locator('#client-ping').click();
+    await page.locator(`#timeline .vlist-row.dir-in.kind-pong`, { has: page.locator('.c-client', { hasText: new RegExp(`^#${tab.id} `) }) }).waitFor();
+    await page.locator('#close-code').fill('4001');
+    await page.locator('#close-reason').fill('closed from the inspector');
+    await page.locator('#client-close').click();
+    assert.equal(await closed, '4001 closed from the inspector');
+    await page.locator(`#client-${tab.id}[data-state="closed"]`, { hasText: 'closed 4001' }).waitFor();
+    await page.locator('#timeline .vlist-row.event-closed', { hasText: 'code 4001, closed from the inspector' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'inspector-11-ping-close.png') });
+
+    const download = page.waitForEvent('download');
+    await page.locator('#export-jsonl').click();
+    const lines = readFileSync(await (await download).path(), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; id?: number; client?: number; kind?: string; data?: string });
+    assert.ok(lines.some((l) => l.type === 'client' && l.id === tab.id));
+    assert.ok(lines.some((l) => l.type === 'frame' && l.client === tab.id && l.kind === 'pong'));
+    assert.equal(lines.filter((l) => l.type === 'frame' && l.client === tab.id && l.data === 'resend me').length, 3, 'in, echo, resend');
+    await tab.page.close();
+    await page.context().close();
+  });
+
   it('refuses nothing it should not: the page works with its own strict CSP (no inline styles or scripts)', async () => {
     const page = await openInspector();
     const violations: string[] = [];

@@ -1,7 +1,7 @@
 // Makes the pictures the README and the .vsix use, in headless Chromium: media/icon.png from
 // docs/images/icon.svg, docs/images/demo.png from the real CLI serving media/demo, and
-// docs/images/editor.png and inspector.png from the e2e screenshots (run test/e2e/editor.test.ts
-// and test/e2e/inspector.test.ts first). Usage: npm run build && node docs/images/render.mjs
+// docs/images/editor.png cropped from the editor e2e's screenshot (run test/e2e/editor.test.ts
+// first). Usage: npm run build && node docs/images/render.mjs
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -60,17 +60,14 @@ async function cropShot(browser, shot, target, crop) {
   await page.close();
 }
 
-/** The inspector panel in the editor (test/e2e/editor.test.ts), with the explorer beside it. */
-const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 0, y: 0, width: 1100, height: 900 });
-/** The CLI's inspector page (test/e2e/inspector.test.ts). */
-const renderInspector = (browser) => cropShot(browser, 'inspector-04-json-formatted.png', 'docs/images/inspector.png', { x: 0, y: 0, width: 1280, height: 800 });
+/** The inspector panel in the editor (test/e2e/editor.test.ts): the panel's editor group. */
+const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 350, y: 34, width: 752, height: 836 });
 
 const browser = await launchChromium();
 try {
   await renderIcon(browser);
   await renderDemo(browser);
   await renderEditor(browser);
-  await renderInspector(browser);
 } finally {
   await browser.close();
 }

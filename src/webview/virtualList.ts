@@ -52,7 +52,12 @@ export class VirtualList {
       const index = this.indexOf(event.target);
       if (index !== undefined) options.onOpen(index);
     });
-    new ResizeObserver(() => this.schedule()).observe(this.element);
+    // When the list grows or shrinks (details opening, a resized panel), the end or the active row stays in sight.
+    new ResizeObserver(() => {
+      if (this.following) this.scrollToEnd();
+      else if (this.active >= 0) this.reveal(this.active);
+      this.schedule();
+    }).observe(this.element);
   }
 
   /** The number of items changed (or their content): re-renders, and stays at the end if following. */

@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Frame, FrameLocator, Page } from 'playwright-core';
 import { portIsFree } from '../host/ports';
 import { importEsm } from '../support/browser';
+import { contrastFailures } from '../support/contrast';
 import { REPO_ROOT } from '../support/http';
-import { openDemoTab, runInspectorFlow, timelineRow } from '../support/inspectorFlow';
+import { openDemoTab, runInspectorFlow, timelineRow, type DemoTab } from '../support/inspectorFlow';
 
 interface EditorWindow {
   page: Page;
@@ -149,6 +150,9 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     const id = Number(await own.getAttribute('data-id'));
     await timelineRow(frame, id, 'in', 'hello from the panel').waitFor();
     await timelineRow(frame, id, 'out', 'hello from the panel').waitFor();
+    // In the editor's theme colours, every text keeps AA contrast (the old "Connected" pill was about 2:1).
+    const failures = await frame.locator('body').evaluate(contrastFailures);
+    assert.deepEqual(failures, [], JSON.stringify(failures, null, 1));
     await shot(page, '02-panel-echo');
   });
 
@@ -221,30 +225,30 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     const { page, browser } = win;
     const ui = panelPage(page);
     const url = `http://127.0.0.1:${port}/`;
-    const tabs = [await openDemoTab(browser, url, ui), await openDemoTab(browser, url, ui)] as const;
-    await runInspectorFlow({
-      ui,
-      shot: (name) => shot(page, `inspector-editor-${name}`),
-      exportHar: async () => {
-        await ui.locator('#export-har').click();
-        // The editor's save dialog (code-server's simple dialog: a path in a quick input), in the served folder.
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor();
-        // The dialog fills in the proposed path a step at a time: wait for the file name.
-        await page.waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value.endsWith('.har'), undefined, { timeout: 10_000 })
-          .catch(async (error: unknown) => {
-            await shot(page, 'inspector-editor-save-dialog');
-            throw error;
-          });
-        const file = await input.inputValue();
-        assert.match(file, /echo-preview-\d{8}-\d{6}\.har$/);
-        assert.ok(file.startsWith(workspace), `the dialog proposes the served folder: ${file}`);
-        await page.keyboard.press('Enter');
-        await ui.locator('#toast', { hasText: 'Saved.' }).waitFor();
-        return readFileSync(file, 'utf8');
-      },
-    }, [tabs[0], tabs[1]]);
-    for (const tab of tabs) await tab.page.close();
+    const tabs: DemoTab[] = [];
+    try {
+      tabs.push(await openDemoTab(browser, url, ui), await openDemoTab(browser, url, ui));
+      await runInspectorFlow({
+        ui,
+        shot: (name) => shot(page, `inspector-editor-${name}`),
+        exportHar: async () => {
+          await ui.locator('#export-har').click();
+          // The editor's save dialog (code-server's simple dialog: a path in a quick input), in the served folder.
+          const input = page.locator('.quick-input-widget input');
+          await input.waitFor();
+          // The dialog fills in the proposed path a step at a time: wait for the file name.
+          await page.waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value.endsWith('.har'), undefined, { timeout: 10_000 });
+          const file = await input.inputValue();
+          assert.match(file, /echo-preview-\d{8}-\d{6}\.har$/);
+          assert.ok(file.startsWith(workspace), `the dialog proposes the served folder: ${file}`);
+          await page.keyboard.press('Enter');
+          await ui.locator('#toast', { hasText: 'Saved.' }).waitFor();
+          return readFileSync(file, 'utf8');
+        },
+      }, [tabs[0], tabs[1]]);
+    } finally {
+      for (const tab of tabs) await tab.page.close();
+    }
   });
 
   it('the panel keeps its timeline and connection while hidden behind another editor', async () => {

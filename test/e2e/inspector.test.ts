@@ -13,7 +13,7 @@ import { launchChromium } from '../support/browser';
 import { startCli, type CliRun } from '../support/cli';
 import { contrastFailures } from '../support/contrast';
 import { REPO_ROOT, tempDir } from '../support/http';
-import { openDemoTab, runInspectorFlow, timelineRow } from '../support/inspectorFlow';
+import { openDemoTab, runInspectorFlow, timelineRow, type DemoTab } from '../support/inspectorFlow';
 import { openClient } from '../support/ws';
 
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -61,22 +61,25 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
 
   it('shows two demo tabs apart, pushes to one, formats JSON and binary, filters and exports HAR', async () => {
     const page = await openInspector();
-    const tabs = [await openDemoTab(browser, cli.url, page), await openDemoTab(browser, cli.url, page)] as const;
-    await runInspectorFlow({
-      ui: page,
-      shot: async (name) => {
-        await page.bringToFront();
-        await page.screenshot({ path: path.join(SHOTS, `inspector-${name}.png`) });
-      },
-      exportHar: async () => {
-        const download = page.waitForEvent('download');
-        await page.locator('#export-har').click();
-        const file = await (await download).path();
-        return readFileSync(file, 'utf8');
-      },
-    }, [tabs[0], tabs[1]]);
-    for (const tab of tabs) await tab.page.close();
-    await page.context().close();
+    const tabs: DemoTab[] = [];
+    try {
+      tabs.push(await openDemoTab(browser, cli.url, page), await openDemoTab(browser, cli.url, page));
+      await runInspectorFlow({
+        ui: page,
+        shot: async (name) => {
+          await page.bringToFront();
+          await page.screenshot({ path: path.join(SHOTS, `inspector-${name}.png`) });
+        },
+        exportHar: async () => {
+          const download = page.waitForEvent('download');
+          await page.locator('#export-har').click();
+          return readFileSync(await (await download).path(), 'utf8');
+        },
+      }, [tabs[0], tabs[1]]);
+    } finally {
+      for (const tab of tabs) await tab.page.close();
+      await page.context().close();
+    }
   });
 
   it('works from the keyboard: tab order, arrows in both lists, Enter opens details, Escape closes them', async () => {

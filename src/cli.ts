@@ -4,9 +4,11 @@
  * when heavy, see core/summary) unless --quiet, and a clean stop on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { StartError, startServer, type RunningServer } from './core/server';
 import { escapeControls } from './core/format';
 import { isLoopbackHost } from './core/guard';
+import { INSTALLED_ASSETS } from './core/inspectorServer';
 import { EventSummary } from './core/summary';
 import { LineWriter } from './cliOutput';
 import { USAGE, parseArgs, type CliConfig } from './cliArgs';
@@ -76,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
   out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (WebSocket echo: ${server.wsUrl})${inspector}`));
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
+  }
+  if (server.inspectorUrl !== undefined && !existsSync(INSTALLED_ASSETS.script)) {
+    fail(`warning: the inspector UI is not built (no ${INSTALLED_ASSETS.script}): run npm run build; until then its page answers 503`);
   }
   const summary = config.quiet ? undefined : new EventSummary((line) => out.line(line));
   if (summary !== undefined) {

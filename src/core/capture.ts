@@ -68,7 +68,10 @@ export interface ClientControl {
   send(id: number, data: string | Buffer, binary: boolean): boolean;
   /** Sends one message to every open client of an endpoint path; returns how many got it. */
   sendToEndpoint(path: string, data: string | Buffer, binary: boolean): number;
-  /** Starts the closing handshake with this code and reason; false when no such client is open. */
+  /**
+   * Starts the closing handshake with this code and reason; false when no such client is open.
+   * Throws a RangeError for a code an application may not send or a reason over 123 bytes.
+   */
   close(id: number, code: number, reason: string): boolean;
   /** Pings one open client; false when no such client is open. */
   ping(id: number): boolean;

@@ -79,6 +79,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
   });
 
   it('serves the page with a strict CSP, its config and the UI files beside it', async () => {
+    assert.equal(run.stderr(), '', 'no warning: the UI is there');
     const response = await get(run.port, new URL(page.url).pathname);
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], 'text/html; charset=utf-8');
@@ -294,6 +295,7 @@ describe('echo-preview --inspect, bad input and missing parts', { timeout: 30_00
         assert.equal(response.status, 503, target);
         assert.match(response.body.toString(), /The inspector UI is not built: run npm run build\./);
       }
+      assert.match(run.stderr(), /^echo-preview: warning: the inspector UI is not built \(no .*inspector\.js\): run npm run build/m, 'said at start too');
     } finally {
       run.child.kill('SIGKILL');
       install.cleanup();
@@ -345,6 +347,17 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
           if (event.type === 'client-open') opened.push(event.id);
         });
         assert.equal(server.inspectorUrl, inspector && `${server.url}__echo-preview/inspector/${token}/`);
+        // The tap's contract: frame() and closeFrame() are called only `if (capture.active)`.
+        let tapped = 0;
+        const { frame: record, closeFrame: recordClose } = server.capture;
+        server.capture.frame = (...args) => {
+          tapped++;
+          record.apply(server.capture, args);
+        };
+        server.capture.closeFrame = (...args) => {
+          tapped++;
+          recordClose.apply(server.capture, args);
+        };
         const one = await openClient(server.wsUrl);
         const two = await openClient(server.wsUrl);
         await echoAll(one, ['a', Buffer.from('b')]);
@@ -361,9 +374,13 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
         assert.equal(server.capture.active, false);
         const { frames, clients, status } = server.capture.snapshot();
         assert.deepEqual([frames.length, status.nextSeq], [0, 1], 'nothing recorded');
+        assert.equal(tapped, 0, 'the echo path did not even call the capture');
         assert.deepEqual(clients.map((c) => [c.id, c.state]), opened.map((id) => [id, 'open']), 'the same ids as the events');
+        const closed = new Promise((resolve) => two.once('close', resolve));
         one.close();
-        two.close();
+        two.close(4000, 'done');
+        await closed;
+        assert.equal(tapped, 0, 'nor did closing');
       } finally {
         await server.close();
       }
@@ -405,6 +422,36 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
       await feed.until(() => feed.framesOf(id).join().includes('out ping,in pong,out ping,in pong'), 'two heartbeat rounds');
       ws.close();
       feed.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('RunningServer.clients: pushes by capture id, says when a client is not open, and refuses a close it may not send', async () => {
+    const server = await startServer({ root: DEMO, port: 0, wsPath: '/ws-ü' });
+    try {
+      const ws = await openClient(`ws://127.0.0.1:${server.port}/ws-%C3%BC`);
+      const [client] = server.capture.snapshot().clients;
+      assert.equal(client.endpoint, '/ws-ü', 'listed under the configured (decoded) path');
+      const got = nextMessage(ws);
+      assert.equal(server.clients.send(client.id, Buffer.from([7]), true), true);
+      assert.deepEqual(await got, Buffer.from([7]));
+      assert.equal(server.clients.sendToEndpoint('/ws-ü', 'all', false), 1);
+      assert.equal(server.clients.sendToEndpoint('/websocket', 'nobody', false), 0, 'another path has no clients');
+      for (const id of [client.id + 1, 0, -1]) {
+        assert.equal(server.clients.send(id, 'x', false), false);
+        assert.equal(server.clients.ping(id), false);
+        assert.equal(server.clients.close(id, 1000, ''), false);
+      }
+      for (const code of [999, 1004, 1005, 1006, 1015, 2999, 5000, 1000.5]) {
+        assert.throws(() => server.clients.close(client.id, code, ''), RangeError, String(code));
+      }
+      assert.throws(() => server.clients.close(client.id, 4000, 'é'.repeat(62)), /123 bytes/);
+      assert.equal(ws.readyState, WebSocket.OPEN, 'a refused close leaves the client open');
+      const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+      assert.equal(server.clients.close(client.id, 3000, 'é'.repeat(61)), true);
+      assert.equal(await closed, 3000);
+      assert.equal(server.clients.send(client.id, 'late', false), false, 'closed is not open');
     } finally {
       await server.close();
     }

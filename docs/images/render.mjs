@@ -61,7 +61,7 @@ async function cropShot(browser, shot, target, crop) {
 }
 
 /** The inspector panel in the editor (test/e2e/editor.test.ts): the panel's editor group. */
-const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 350, y: 34, width: 752, height: 836 });
+const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 350, y: 34, width: 752, height: 760 });
 
 const browser = await launchChromium();
 try {

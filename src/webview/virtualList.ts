@@ -60,13 +60,16 @@ export class VirtualList {
     }).observe(this.element);
   }
 
-  /** The number of items changed (or their content): re-renders, and stays at the end if following. */
+  /**
+   * The number of items changed (or their content): re-renders now, so the rows and whatever the
+   * caller shows beside them (the counts) change together; stays at the end if following.
+   */
   setCount(count: number, keepActive = true): void {
     this.count = count;
     if (!keepActive || this.active >= count) this.active = count > 0 ? Math.min(this.active, count - 1) : -1;
     this.spacer.style.height = `${count * this.options.rowHeight}px`;
     if (this.following) this.scrollToEnd();
-    this.schedule();
+    this.renderNow();
   }
 
   /** Jumps to the newest entry and follows from then on. */

@@ -2,7 +2,7 @@
  * The inspector UI in plain Chromium, as `echo-preview --inspect` serves it: the shared flow
  * (two demo tabs, push, JSON and binary details, filter, HAR), then the keyboard, contrast in
  * light and dark, a 100,000-frame capture, pause and clear, and saved messages. Screenshots go
- * to test-results/e2e/inspector-*.png.
+ * to test-results/e2e/inspector-*.png. (test/e2e/inspector.test.ts checks the feed's guards with a stand-in UI.)
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
@@ -219,7 +219,8 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
     );
     await tab.echo('resend me');
     // Resend an out frame: the server pushes the same message to that tab again.
-    await timelineRow(page, tab.id, 'out', 'resend me').first().dblclick();
+    await timelineRow(page, tab.id, 'out', 'resend me').first().click();
+    await page.locator('#timeline').press('Enter');
     await page.locator('#details-resend', { hasText: 'Resend to this client' }).click();
     await page.locator('#toast', { hasText: 'Sent to 1 client.' }).waitFor();
     await timelineRow(page, tab.id, 'out', 'resend me').nth(1).waitFor();
@@ -264,8 +265,11 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
     await page.locator('#msgbox').fill('csp');
     await page.locator('#msgbox').press('Enter');
     await page.locator('#replytxt', { hasText: 'csp' }).waitFor();
-    await page.locator('#timeline .vlist-row.dir-in').first().dblclick();
+    const own = Number(await page.locator('#clients .client.own').getAttribute('data-id'));
+    await timelineRow(page, own, 'in', 'csp').click();
+    await page.locator('#timeline').press('Enter');
     await page.locator('#details-copy').click();
+    await page.locator('#toast', { hasText: 'Copied.' }).waitFor();
     assert.deepEqual(violations, []);
     await page.context().close();
   });

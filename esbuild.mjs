@@ -1,4 +1,5 @@
-// Bundles the CLI (and the extension, once it exists) into dist/. `--watch` rebuilds on change.
+// Bundles the CLI, the extension and the inspector UI (a browser bundle) into dist/. `--watch`
+// rebuilds on change.
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -24,6 +25,20 @@ const builds = [{ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js'
 if (existsSync('src/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
 }
+
+// The inspector UI: one browser bundle for the editor panel and the CLI's page.
+builds.push({
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  minify: production,
+  sourcemap: !production,
+  legalComments: 'none',
+  logLevel: 'warning',
+  entryPoints: ['src/webview/main.ts'],
+  outfile: 'dist/inspector.js',
+});
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

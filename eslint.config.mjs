@@ -22,6 +22,19 @@ export default tseslint.config(
     },
   },
   {
+    // The inspector UI runs in a browser or a webview: neither vscode nor Node is there.
+    files: ['src/webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The inspector UI runs in a webview or a browser: talk to the host through host.ts.' }],
+          patterns: [{ group: ['node:*', '../core/*', '!../core/har'], message: 'The inspector UI runs in a browser: no Node modules (har.ts is the one core module made for it).' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', 'scripts/**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

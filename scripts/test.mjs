@@ -12,6 +12,8 @@ const bin = (name) => `node_modules/.bin/${name}`;
 const steps = [
   { name: 'lint', cmd: [bin('eslint'), '.'] },
   { name: 'type-check and compile tests', cmd: [bin('tsc'), '-p', 'tsconfig.test.json'] },
+  // The inspector UI again, with the browser's types only (no Node), as it runs.
+  { name: 'type-check the inspector UI (DOM, no Node)', cmd: [bin('tsc'), '-p', 'src/webview/tsconfig.json'] },
   { name: 'build', cmd: [node, 'esbuild.mjs'] },
   // Installed here, on first use, so the time it takes never counts against a test's timeout.
   { name: 'offline editor host (code-server, installed on first use)', cmd: [node, 'scripts/host/install-code-server.mjs'] },

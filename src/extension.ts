@@ -1,12 +1,12 @@
 /**
  * Wires the editor to the core: registers commands, the status bar, the log and the panel
- * serializer, and returns a small API. Activated only by its commands and the panel.
+ * serializer (the inspector), and returns a small API. Activated only by its commands and the panel.
  */
 import * as vscode from 'vscode';
 import { Controller, pickFolder, type ServerEntry } from './controller';
 import { createDemoFiles } from './demoFiles';
 import { Log } from './log';
-import { MessagePanel, PANEL_VIEW_TYPE } from './panel/messagePanel';
+import { InspectorPanel, PANEL_VIEW_TYPE } from './panel/inspectorPanel';
 import { readSettings } from './settings';
 import { QUICK_ACTIONS_COMMAND, StatusBar, showQuickActions } from './statusBar';
 import { DEFAULTS } from './core/server';
@@ -63,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
   }
 
   function openPanel(entry: ServerEntry): void {
-    MessagePanel.show(extensionUri, ctl, entry);
+    InspectorPanel.show(context, ctl, entry);
   }
 
   async function openInBrowser(entry: ServerEntry): Promise<void> {
@@ -136,10 +136,10 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
     statusBar,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: { folderUri?: string } | undefined) => {
-        MessagePanel.revive(panel, extensionUri, ctl, state);
+        InspectorPanel.revive(panel, context, ctl, state);
       },
     }),
-    { dispose: () => MessagePanel.instance?.dispose() },
+    { dispose: () => InspectorPanel.instance?.dispose() },
   );
 
   return {

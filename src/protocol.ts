@@ -198,6 +198,97 @@ function targetOf(value: unknown): PushTarget | undefined {
   return undefined;
 }
 
+// ---- The editor panel's own messages ------------------------------------------------------
+// The CLI page keeps saved messages in the browser and downloads exports itself, so only the
+// editor panel carries these; they never reach the CLI's feed socket.
+
+/** How a composed message's text is read: as text, as JSON (validated), or as bytes in hex or base64. */
+export type ComposeMode = 'text' | 'json' | 'hex' | 'base64';
+
+/** A message the person saved to send again. */
+export interface SavedMessage {
+  name: string;
+  mode: ComposeMode;
+  body: string;
+}
+
+/** At most this many saved messages, each body at most MAX_SAVED_BODY characters. */
+export const MAX_SAVED_MESSAGES = 200;
+export const MAX_SAVED_BODY = 64 * 1024;
+
+/** Where the UI's own client connects now (the editor says so once it accepts the panel's origin). */
+export interface TargetMessage {
+  type: 'target';
+  running: boolean;
+  endpoints: Array<{ path: string; url: string }>;
+  /** The served page as the user's browser reaches it. */
+  pageUrl?: string;
+  /** The served folder's name. */
+  folder?: string;
+  /** Editor only: the followed folder, which the panel keeps in its (small) state for a window reload. */
+  folderUri?: string;
+}
+
+/** Editor to panel, beside the HostMessages. */
+export type PanelHostMessage = TargetMessage | { type: 'saved'; messages: SavedMessage[] };
+
+/** Panel to editor, beside the InspectorRequests. */
+export type PanelRequest =
+  /** The page's origin (location.origin), which the editor lets its server accept. */
+  | { type: 'webviewOrigin'; origin: string }
+  | { type: 'saveMessages'; messages: SavedMessage[] }
+  /** Asks the editor to save an export: a save dialog, then the file. Answered by a `result`. */
+  | { type: 'export'; requestId: number; fileName: string; content: string }
+  | { type: 'openInBrowser' }
+  | { type: 'copyUrl' };
+
+/** An origin as `location.origin` gives it: scheme://host[:port], nothing else. */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]+$/i;
+const MODES: readonly string[] = ['text', 'json', 'hex', 'base64'];
+/** A file name for the save dialog's default: no path, no control characters. */
+// eslint-disable-next-line no-control-regex
+const FILE_NAME = /^[^\\/:*?"<>|\u0000-\u001f]{1,120}$/;
+
+/** Checks one of the panel's own messages; undefined when it is not one (or not well formed). */
+export function parsePanelRequest(value: unknown): PanelRequest | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'webviewOrigin':
+      return typeof message.origin === 'string' && ORIGIN.test(message.origin) ? { type: 'webviewOrigin', origin: message.origin } : undefined;
+    case 'saveMessages': {
+      const messages = savedMessagesOf(message.messages);
+      return messages && { type: 'saveMessages', messages };
+    }
+    case 'export': {
+      const requestId = requestIdOf(message);
+      if (requestId === undefined || typeof message.content !== 'string') return undefined;
+      if (typeof message.fileName !== 'string' || !FILE_NAME.test(message.fileName)) return undefined;
+      return { type: 'export', requestId, fileName: message.fileName, content: message.content };
+    }
+    case 'openInBrowser':
+    case 'copyUrl':
+      return { type: message.type };
+    default:
+      return undefined;
+  }
+}
+
+/** The saved messages in `value` when it is a well-formed list within the limits; else undefined. */
+export function savedMessagesOf(value: unknown): SavedMessage[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_SAVED_MESSAGES) return undefined;
+  const messages: SavedMessage[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'object' || item === null) return undefined;
+    const { name, mode, body } = item as Record<string, unknown>;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) return undefined;
+    if (typeof mode !== 'string' || !MODES.includes(mode)) return undefined;
+    if (typeof body !== 'string' || body.length > MAX_SAVED_BODY) return undefined;
+    messages.push({ name, mode: mode as ComposeMode, body });
+  }
+  return messages;
+}
+
 /**
  * What the page that hosts the UI tells it at load, as JSON in
  * `<script type="application/json" id="echo-preview-config">` (data, never run).
@@ -208,9 +299,22 @@ export interface InspectorConfig {
   host: 'vscode' | 'cli';
   /** CLI only: the inspector's feed socket, with its per-run token. */
   feedUrl?: string;
-  /** Each endpoint's WebSocket URL as this page reaches it, for the UI's own client. */
+  /**
+   * Each endpoint's WebSocket URL as this page reaches it, for the UI's own client. In the editor
+   * the UI waits for a `target` message before it connects (the origin must be accepted first).
+   */
   endpoints: Array<{ path: string; url: string }>;
+  /** Echo Preview's version, for the HAR export's creator. */
+  version?: string;
+  /** The served folder's name: shown in the title; the CLI page keys its saved messages by it. */
+  folder?: string;
 }
+
+/**
+ * The query parameter the UI's own client adds to its endpoint URL, with a random value per
+ * page, so the UI can tell its own client in the capture (the server ignores the query).
+ */
+export const OWN_CLIENT_PARAM = 'echo-preview-inspector';
 
 /** The id of the element that carries the InspectorConfig JSON. */
 export const CONFIG_ELEMENT_ID = 'echo-preview-config';

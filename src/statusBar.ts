@@ -62,7 +62,7 @@ export async function showQuickActions(controller: Controller): Promise<void> {
     return;
   }
   const actions: Array<vscode.QuickPickItem & { command: string }> = [
-    { label: '$(comment-discussion) Open Message Panel', command: 'echoPreview.openPanel' },
+    { label: '$(comment-discussion) Open Inspector', command: 'echoPreview.openPanel' },
     { label: '$(globe) Open in Browser', command: 'echoPreview.openInBrowser' },
     { label: '$(copy) Copy URL', command: 'echoPreview.copyUrl' },
     { label: '$(debug-restart) Restart Server', command: 'echoPreview.restart' },

@@ -49,17 +49,19 @@ async function renderDemo(browser) {
   }
 }
 
-/** The top of the e2e's window shot (explorer, and the panel after one echo), cropped 1:1 so text stays sharp. */
-async function renderEditor(browser) {
-  const source = at('test-results/e2e/02-panel-echo.png');
-  if (!existsSync(source)) return console.log(`skipped docs/images/editor.png: no ${source} (run test/e2e/editor.test.ts)`);
-  const crop = { width: 1104, height: 332 };
-  const page = await browser.newPage({ viewport: crop });
+/** Part of an e2e screenshot at 1:1, so text stays sharp: `crop` is the region, from its top left. */
+async function cropShot(browser, shot, target, crop) {
+  const source = at(`test-results/e2e/${shot}`);
+  if (!existsSync(source)) return console.log(`skipped ${target}: no ${source} (run the e2e tests first)`);
+  const page = await browser.newPage({ viewport: { width: crop.width, height: crop.height } });
   const data = readFileSync(source).toString('base64');
-  await page.setContent(`<style>body{margin:0;overflow:hidden}img{display:block}</style><img src="data:image/png;base64,${data}">`);
-  await page.screenshot({ path: at('docs/images/editor.png') });
+  await page.setContent(`<style>body{margin:0;overflow:hidden}img{display:block;margin:${-crop.y}px 0 0 ${-crop.x}px}</style><img src="data:image/png;base64,${data}">`);
+  await page.screenshot({ path: at(target) });
   await page.close();
 }
+
+/** The inspector panel in the editor (test/e2e/editor.test.ts): the panel's editor group. */
+const renderEditor = (browser) => cropShot(browser, 'inspector-editor-04-json-formatted.png', 'docs/images/editor.png', { x: 350, y: 34, width: 752, height: 760 });
 
 const browser = await launchChromium();
 try {

@@ -110,13 +110,41 @@ describe('the packaged extension (.vsix)', { timeout: 120_000 }, () => {
     assert.match(text('extension/changelog.md'), new RegExp(`^## ${manifest.version.replace(/\./g, '\\.')}\\b`, 'm'));
   });
 
-  it('runs the command line it ships, on the demo it ships', async () => {
+  /** The .vsix's files written out, once: its extension/ folder. */
+  let unpackedDir: string | undefined;
+  const unpack = (): string => {
+    if (unpackedDir) return unpackedDir;
     const unpacked = path.join(work.dir, 'unpacked');
     for (const [name, data] of files) {
       if (!name.startsWith('extension/')) continue;
       mkdirSync(path.dirname(path.join(unpacked, name)), { recursive: true });
       writeFileSync(path.join(unpacked, name), data);
     }
+    return (unpackedDir = path.join(unpacked, 'extension'));
+  };
+
+  it('holds the inspector UI the panel loads, and its command line serves it with --inspect', async () => {
+    for (const file of ['dist/inspector.js', 'media/inspector/inspector.css', 'media/inspector/icon.svg']) {
+      assert.ok(files.has(`extension/${file}`), `${file} is not in the .vsix`);
+    }
+    const extension = unpack();
+    const run = await startCli([path.join(extension, 'media', 'demo'), '--port', '0', '--quiet', '--inspect'], { script: path.join(extension, 'dist', 'cli.js') });
+    try {
+      const page = /\(inspector: http:\/\/127\.0\.0\.1:\d+(\/\S+\/)\)/.exec(run.ready)?.[1];
+      assert.ok(page, `no inspector URL on the ready line: ${run.ready}`);
+      for (const [file, shipped] of [['inspector.js', 'dist/inspector.js'], ['inspector.css', 'media/inspector/inspector.css']]) {
+        const res = await get(run.port, `${page}${file}`);
+        assert.equal(res.status, 200, file);
+        assert.equal(res.body.toString(), files.get(`extension/${shipped}`)?.toString(), `${file} is the shipped ${shipped}`);
+      }
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+    }
+  });
+
+  it('runs the command line it ships, on the demo it ships', async () => {
+    const unpacked = path.dirname(unpack());
     const cli = path.join(unpacked, 'extension', 'dist', 'cli.js');
     assert.equal(execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).trim(), manifest.version);
     const run = await startCli([path.join(unpacked, 'extension', 'media', 'demo'), '--port', '0', '--quiet'], { script: cli });

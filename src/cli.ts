@@ -68,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = await startServer(config.options);
+    const { inspector } = config.options;
+    server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION } } : config.options);
   } catch (error) {
     fail(describeStartError(error));
     return 1;

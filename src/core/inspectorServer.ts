@@ -58,6 +58,10 @@ export interface InspectorOptions {
   token: string;
   /** Where the UI's files are read from. Default INSTALLED_ASSETS. */
   assets?: InspectorAssets;
+  /** Echo Preview's version, for the UI's HAR export. */
+  version?: string;
+  /** The served folder's name, for the UI's title and its saved messages. */
+  folder?: string;
 }
 
 /** Stop handing the feed batches while this much of what it was sent is still unwritten. */
@@ -77,7 +81,7 @@ export class InspectorServer {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
-    options: InspectorOptions,
+    private readonly options: InspectorOptions,
     private readonly capture: Capture,
     private readonly control: ClientControl,
     /** The endpoint paths (decoded), for the page's config and CSP. */
@@ -158,7 +162,7 @@ export class InspectorServer {
     const host = canonicalAuthority(authority);
     const feedUrl = `ws://${host}${this.path}feed`;
     const endpoints = this.endpoints.map((wsPath) => ({ path: wsPath, url: `ws://${host}${encodeURI(wsPath)}` }));
-    const config: InspectorConfig = { host: 'cli', feedUrl, endpoints };
+    const config: InspectorConfig = { host: 'cli', feedUrl, endpoints, version: this.options.version, folder: this.options.folder };
     const csp =
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
       `connect-src ${[feedUrl, ...endpoints.map((e) => e.url)].join(' ')}; ` +

@@ -275,7 +275,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
   const echo = new EchoEndpoint({ path: wsPath, maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
-  const inspector = options.inspector && new InspectorServer(options.inspector, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
+  const inspector = options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
   builtin.inspector = inspector;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;

@@ -26,11 +26,16 @@ const config = JSON.parse(document.getElementById('echo-preview-config').textCon
 window.feedMessages = [];
 const feed = new WebSocket(config.feedUrl);
 feed.onopen = () => feed.send(JSON.stringify({ type: 'ready' }));
-feed.onmessage = (event) => window.feedMessages.push(JSON.parse(event.data));
 feed.onerror = () => { document.body.dataset.feed = 'error'; };
-const echo = new WebSocket(config.endpoints[0].url);
-echo.onopen = () => echo.send('from the inspector page');
-echo.onmessage = (event) => { document.body.dataset.echo = event.data; };
+// The endpoint is used once the feed has answered, so the capture is subscribed before it sends.
+feed.onmessage = (event) => {
+  const message = JSON.parse(event.data);
+  window.feedMessages.push(message);
+  if (message.type !== 'snapshot') return;
+  const echo = new WebSocket(config.endpoints[0].url);
+  echo.onopen = () => echo.send('from the inspector page');
+  echo.onmessage = (event) => { document.body.dataset.echo = event.data; };
+};
 `;
 const STAND_IN_STYLE = '#app { color: rgb(1, 2, 3); }\n';
 

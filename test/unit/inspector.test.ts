@@ -4,7 +4,7 @@
  * beside the user's files, and capture that stays off while nobody looks.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -91,7 +91,8 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
       `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${feedUrl} ${wsEcho}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     );
     const html = response.body.toString();
-    assert.deepEqual(configOf(html), { host: 'cli', feedUrl, endpoints: [{ path: '/websocket', url: wsEcho }] });
+    const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.deepEqual(configOf(html), { host: 'cli', feedUrl, endpoints: [{ path: '/websocket', url: wsEcho }], version, folder: 'demo' });
     assert.match(html, /<div id="app"><\/div>/);
     assert.match(html, /<script src="inspector.js"><\/script>/);
     assert.match(html, /<link rel="stylesheet" href="inspector.css">/);

@@ -15,7 +15,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
-import { startBare, startCeiling, startLiveServer, startNginx, startOurs } from './lib/contenders.mjs';
+import { startBare, startCeiling, startLiveServer, startNginx, startOurs, startOursDefault, startOursInspecting } from './lib/contenders.mjs';
 import { updateBenchmarksDoc } from './lib/doc.mjs';
 import { measureEcho, measureStartup, measureStatic } from './lib/measure.mjs';
 import { PINNING, delay, run } from './lib/proc.mjs';
@@ -28,6 +28,8 @@ const ECHO_SCENARIOS = [
   { id: '50x32B', label: '50 connections × 32 B', connections: 50, size: 32 },
   { id: '4x64KiB', label: '4 connections × 64 KiB', connections: 4, size: 64 * 1024 },
 ];
+/** Echo contenders: Echo Preview --quiet, with the inspector closed and open (capturing), bare ws. */
+const ECHO_CONTENDERS = ['ours', 'closed', 'open', 'bare'];
 const STATIC_CONNECTIONS = 50;
 const STARTS_PER_ROUND = 2;
 const IDLE_MS = 1000;
@@ -88,7 +90,7 @@ function readConfig() {
     rounds: Number(values.rounds ?? (quick ? 1 : 5)),
     durationMs: Number(values.duration ?? (quick ? 1000 : 4000)),
     warmupMs: Number(values.warmup ?? (quick ? 500 : 1000)),
-    // Echo: twice as many runs of half the length (A-B-B-A), and a shorter warm-up since the
+    // Echo: twice as many runs of half the length (mirrored order), and a shorter warm-up since the
     // servers are already warm after the first run; only the new client process needs one.
     echoDurationMs: Number(values.duration ?? (quick ? 1000 : 4000)) / 2,
     echoWarmupMs: Math.min(500, Number(values.warmup ?? (quick ? 500 : 1000))),
@@ -143,7 +145,9 @@ async function sizesAndActivation() {
 async function startContenders(servers, tools, root) {
   const wanted = [];
   if (config.only.has('echo') || config.only.has('static')) wanted.push(['ours', () => startOurs(root)]);
-  if (config.only.has('echo')) wanted.push(['bare', () => startBare()]);
+  if (config.only.has('echo')) {
+    wanted.push(['closed', () => startOursDefault(root)], ['open', () => startOursInspecting(root)], ['bare', () => startBare()]);
+  }
   if (config.only.has('static')) {
     if (!tools.wrk) log('wrk is not installed: static benchmarks skipped');
     else {
@@ -187,22 +191,23 @@ async function measureInto(list, round, what, measure) {
 }
 
 /**
- * Echo runs are short and in A-B-B-A order within a round (A first in even rounds, B in odd
- * ones): drift during the round then weighs on both contenders alike. A round's figure is the
- * mean of its two runs.
+ * Echo runs are short and in mirrored order within a round (A-B-C-D-D-C-B-A, the order rotated
+ * by one each round): drift during the round then weighs on every contender alike. A round's
+ * figure is the mean of a contender's two runs.
  */
 async function echoRound(results, servers, round) {
-  const [first, second] = round % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
+  const names = ECHO_CONTENDERS.filter((name) => servers.has(name));
+  const order = rotate(names, round);
   for (const scenario of ECHO_SCENARIOS) {
-    const entry = (results.echo[scenario.id] ??= { label: scenario.label, connections: scenario.connections, size: scenario.size, samples: { ours: [], bare: [] } });
-    const runs = { ours: [], bare: [] };
-    for (const name of [first, second, second, first]) {
+    const entry = (results.echo[scenario.id] ??= { label: scenario.label, connections: scenario.connections, size: scenario.size, samples: Object.fromEntries(names.map((n) => [n, []])) });
+    const runs = Object.fromEntries(names.map((n) => [n, []]));
+    for (const name of [...order, ...[...order].reverse()]) {
       const server = await alive(servers, name);
       await measureInto(runs[name], runs[name].length, `echo ${scenario.id} ${name}`, () =>
         measureEcho(server, { connections: scenario.connections, size: scenario.size, warmupMs: config.echoWarmupMs, durationMs: config.echoDurationMs }),
       );
     }
-    for (const name of ['ours', 'bare']) entry.samples[name][round] = meanOfRuns(runs[name]);
+    for (const name of names) entry.samples[name][round] = meanOfRuns(runs[name]);
   }
 }
 

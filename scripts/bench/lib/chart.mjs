@@ -92,6 +92,7 @@ function bar(r, y, scale) {
 
 /** The row's label without what the section title and the bar's colour already say. */
 function chartLabel(r) {
+  if (r.chartLabel) return r.chartLabel;
   return r.label.replace(/ \(reference\)$/, '').replace(/: (throughput|server CPU per (message|request))$/, '');
 }
 

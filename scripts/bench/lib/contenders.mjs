@@ -1,8 +1,11 @@
 // The servers under test. Each start() resolves with a running server: { port, pid, startupMs, stop() }.
-// Echo Preview is always the real CLI from dist/, exactly as a user runs it (with --quiet).
+// Echo Preview is always the real CLI from dist/, exactly as a user runs it: with --quiet ("ours"),
+// with its default output ("closed": the inspector closed), and with its default output, --inspect
+// and one feed subscriber attached ("open": the inspector open and capturing).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { attachFeed, inspectorUrlOf } from './feed.mjs';
 import { freePort, onEarlyExit, startServer } from './proc.mjs';
 import { REPO } from './setup.mjs';
 
@@ -15,6 +18,35 @@ export const CEILING_SERVER = path.join(REPO, 'scripts', 'bench', 'ceiling-serve
 /** Echo Preview's CLI serving `root` on a port of its own choosing. */
 export function startOurs(root) {
   return startServer({ cmd: process.execPath, args: [CLI_JS, root, '--port', '0', '--quiet'], cwd: REPO, ready: READY_URL });
+}
+
+/** The same CLI with its default output (one line per frame at human rates, a summary when heavy). */
+export function startOursDefault(root) {
+  return startServer({ cmd: process.execPath, args: [CLI_JS, root, '--port', '0'], cwd: REPO, ready: READY_URL });
+}
+
+/**
+ * The CLI with its default output and `--inspect`, plus one feed subscriber like the inspector
+ * UI, so every frame is captured and batched out. The server's feedBytes() counts what the
+ * subscriber has read so far.
+ */
+export async function startOursInspecting(root) {
+  const server = await startServer({ cmd: process.execPath, args: [CLI_JS, root, '--port', '0', '--inspect'], cwd: REPO, ready: READY_URL });
+  let feed;
+  try {
+    feed = await attachFeed(inspectorUrlOf(server.readyLine));
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    ...server,
+    feedBytes: () => (feed.alive() ? feed.bytes() : NaN),
+    stop: async () => {
+      await feed.close();
+      await server.stop();
+    },
+  };
 }
 
 /** node:http + ws echoing, nothing else (scripts/bench/bare-server.cjs). */

@@ -9,22 +9,27 @@ const ECHO_CLIENT = path.join(REPO, 'scripts', 'bench', 'echo-client.mjs');
 /**
  * Closed-loop echo load from a separate process on the load core. Also reports the server's CPU
  * time per message: when the client, not the server, sets the pace, throughput hides how much
- * work each message costs the server.
+ * work each message costs the server. With an inspector feed attached (server.feedBytes), also
+ * what the feed carried per message, and a run whose feed died is a failed run.
  */
 export async function measureEcho(server, { connections, size, warmupMs, durationMs }) {
   const { port } = server;
   const cpuBefore = cpuSecondsOfTree(server.child.pid);
+  const feedBefore = server.feedBytes?.();
   const { stdout } = await run(
     process.execPath,
     [ECHO_CLIENT, '--url', `ws://127.0.0.1:${port}/websocket`, '--connections', String(connections), '--size', String(size), '--warmup', String(warmupMs), '--duration', String(durationMs)],
     { role: 'load', timeoutMs: warmupMs + durationMs + 30_000 },
   );
   const serverCpu = cpuSecondsOfTree(server.child.pid) - cpuBefore;
+  const feedBytes = server.feedBytes ? server.feedBytes() - feedBefore : undefined;
   const result = JSON.parse(stdout.trim().split('\n').pop());
   if (!result.ok) throw new Error(`echo run failed: ${result.error}`);
+  if (feedBytes !== undefined && !(feedBytes > 0)) throw new Error('the inspector feed carried nothing during the run (closed, or capture off)');
   // The warm-up runs at the measured pace, so messages over both phases estimate the total.
   const messages = result.messagesPerSec * ((warmupMs + durationMs) / 1000);
   return {
+    ...(feedBytes === undefined ? {} : { feedBytesPerMessage: feedBytes / messages }),
     messagesPerSec: result.messagesPerSec,
     mbPerSec: result.mbPerSec,
     p50us: result.p50us,

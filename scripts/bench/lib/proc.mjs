@@ -48,7 +48,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 /**
  * Starts a long-running server. `ready` is either a RegExp matched against stdout (its first
  * group is the port) or `{ port }`, polled over HTTP until it answers. Resolves with
- * `{ child, port, startupMs, stop() }`; startupMs runs from spawn to the ready signal.
+ * `{ child, port, readyLine, startupMs, stop() }`; startupMs runs from spawn to the ready signal,
+ * readyLine is the line the RegExp matched (undefined when polled).
  */
 export async function startServer({ cmd, args, cwd, env, ready, role = 'server', timeoutMs = 15_000 }) {
   const [command, argv] = pinned(role, cmd, args);
@@ -62,8 +63,8 @@ export async function startServer({ cmd, args, cwd, env, ready, role = 'server',
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
-  const port = await Promise.race([
-    ready instanceof RegExp ? readyLine(child, ready, (chunk) => (stdout += chunk)) : pollHttp(ready.port, timeoutMs).then(() => ready.port),
+  const { port, line } = await Promise.race([
+    ready instanceof RegExp ? readyLine(child, ready, (chunk) => (stdout += chunk)) : pollHttp(ready.port, timeoutMs).then(() => ({ port: ready.port })),
     exited.then(({ code, signal }) => Promise.reject(new Error(`${cmd} exited (${code ?? signal}) before it was ready: ${stderr || stdout}`))),
     delay(timeoutMs).then(() => Promise.reject(new Error(`${cmd} not ready within ${timeoutMs} ms: ${stderr || stdout}`))),
   ]).catch((error) => {
@@ -75,6 +76,7 @@ export async function startServer({ cmd, args, cwd, env, ready, role = 'server',
   return {
     child,
     port,
+    readyLine: line,
     startupMs,
     stderr: () => stderr,
     stop: async () => {
@@ -96,8 +98,9 @@ function readyLine(child, pattern, collect) {
       const newline = seen.indexOf('\n');
       if (newline === -1) return;
       child.stdout.off('data', onData);
-      const match = pattern.exec(seen.slice(0, newline));
-      if (match) resolve(Number(match[1]));
+      const line = seen.slice(0, newline);
+      const match = pattern.exec(line);
+      if (match) resolve({ port: Number(match[1]), line });
       else reject(new Error(`unexpected ready line: ${seen.slice(0, newline)}`));
     };
     child.stdout.on('data', onData);

@@ -48,6 +48,29 @@ export function summarize(results) {
     rows.push(row(group, `${what}: p99 latency (reference)`, 'us', medianOf(ours, 'p99us'), medianOf(bare, 'p99us'), 'bare ws', paired(ours, bare, 'p99us'), undefined, `echo-${id}-p99`));
     rows.push(row(group, `${what}: server CPU per message (reference)`, 'cpu-us', medianOf(ours, 'serverCpuUsPerMessage'), medianOf(bare, 'serverCpuUsPerMessage'), 'bare ws', paired(ours, bare, 'serverCpuUsPerMessage'), undefined, `echo-${id}-cpu`));
   }
+  // Issue 10: the inspector closed (the CLI's default output, no --inspect) and open (--inspect with
+  // one feed subscriber), each against bare ws in the same rounds. Reported, judged by no goal here.
+  for (const [id, scenario] of Object.entries(results.echo ?? {})) {
+    const { bare } = scenario.samples;
+    const group = 'WebSocket echo vs bare ws, with the traffic inspector';
+    for (const [name, tag] of [['closed', 'inspector closed'], ['open', 'inspector open (capturing)']]) {
+      const samples = scenario.samples[name];
+      if (!samples) continue;
+      const what = `${scenario.label}, ${tag}`;
+      const who = CONTENDER_NAMES[name];
+      // The chart's label column is narrow; its section titles already name the measure.
+      const chartLabel = `${scenario.label.replace(' connections', ' conn.').replace(' connection', ' conn.')}, ${tag}`;
+      const measures = [
+        ['throughput', 'msg/s', 'messagesPerSec', 'rate'],
+        ['p50 latency', 'us', 'p50us', 'p50'],
+        ['server CPU per message', 'cpu-us', 'serverCpuUsPerMessage', 'cpu'],
+      ];
+      for (const [measure, unit, key, suffix] of measures) {
+        const r = row(group, `${what}: ${measure}`, unit, medianOf(samples, key), medianOf(bare, key), 'bare ws', paired(samples, bare, key), undefined, `echo-${id}-${name}-${suffix}`, who);
+        rows.push({ ...r, chartLabel });
+      }
+    }
+  }
   for (const [file, scenario] of Object.entries(results.static ?? {})) {
     const { ours, nginx, live, ceiling } = scenario.samples;
     const group = 'Static files vs nginx';
@@ -198,7 +221,11 @@ export function figuresTable(results) {
   return lines.join('\n').trim();
 }
 
-export const CONTENDER_NAMES = { ours: 'Echo Preview', bare: 'bare http+ws', nginx: 'nginx', live: 'Live Server', ceiling: 'Node ceiling' };
+export const CONTENDER_NAMES = {
+  ours: 'Echo Preview',
+  closed: 'Echo Preview, inspector closed',
+  open: 'Echo Preview, inspector open (capturing)',
+  bare: 'bare http+ws', nginx: 'nginx', live: 'Live Server', ceiling: 'Node ceiling' };
 
 export function machineSection(machine, config, load = []) {
   const pin = machine.pinning ? `servers on CPU ${machine.pinning.server}, load generators on CPU ${machine.pinning.load} (taskset)` : 'not pinned (one core or no taskset)';
@@ -206,7 +233,7 @@ export function machineSection(machine, config, load = []) {
   const loadLine = loads.length ? `- Load average (1 min) at the start of each round: ${loads.map((l) => l.toFixed(2)).join(', ')} (other work on the machine shows up here)` : undefined;
   return [
     `- Run: ${machine.date}, ${config.rounds} round${config.rounds === 1 ? '' : 's'}; static runs ${config.durationMs / 1000} s after ${config.warmupMs / 1000} s of warm-up, ` +
-      `echo runs ${config.echoDurationMs / 1000} s after ${config.echoWarmupMs / 1000} s (four per scenario and round)`,
+      `echo runs ${config.echoDurationMs / 1000} s after ${config.echoWarmupMs / 1000} s (two per contender, scenario and round)`,
     `- CPU: ${machine.cpuModel}, ${machine.cores} cores; ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM; Linux ${machine.kernel}`,
     `- Pinning: ${pin}`,
     `- Node ${machine.node}, ws ${machine.ws}; ${machine.nginx ?? 'nginx: not installed'}; ${machine.wrk ?? 'wrk: not installed'}; live-server ${machine.liveServer ?? 'not installed'}`,

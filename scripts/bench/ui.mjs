@@ -78,7 +78,7 @@ function startCli() {
 }
 
 /** A fresh inspector page, connected, with the capture cleared; and a CDP session for heap figures. */
-async function openInspector(browser, url) {
+async function openInspector(browser, { inspector: url }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors = [];
@@ -144,16 +144,17 @@ async function load(ui, url, messages, frames) {
   const t0 = ui.pageNow();
   await sendAll(ws, messages);
   const echoedMs = ui.pageNow() - t0;
+  // Closed now, so its close frames are part of the load and the list is quiet once settled.
+  await new Promise((resolve) => {
+    ws.once('close', resolve);
+    ws.close();
+  });
   await ui.page.waitForFunction(() => window.__probe.shownAt > 0, null, { timeout: 180_000, polling: 250 });
   const shownAt = await ui.page.evaluate(() => window.__probe.shownAt);
   const settleEnd = shownAt + SETTLE_MS;
   await ui.page.waitForFunction((end) => performance.now() > end, settleEnd, { polling: 100 });
   const during = await ui.window(t0, shownAt);
   const afterwards = await ui.window(shownAt, settleEnd);
-  await new Promise((resolve) => {
-    ws.once('close', resolve);
-    ws.close();
-  });
   return { echoedMs, shownMs: shownAt - t0, during, afterwards, ...(await ui.memory()) };
 }
 
@@ -172,12 +173,12 @@ function scrollFigures(page) {
       await nextFrame(); // painted
       return performance.now() - t;
     };
-    const rowTexts = () => [...list.querySelectorAll('.vlist-row .c-data')].map((c) => c.textContent);
     const bottom = () => list.scrollHeight - list.clientHeight;
-    const lastText = () => rowTexts().at(-1);
-    const endText = lastText();
-    const topMs = await jump(0, () => rowTexts().includes(firstText));
-    const bottomMs = await jump(bottom(), () => lastText() === endText);
+    const count = Number(list.querySelector('.vlist-row')?.getAttribute('aria-setsize'));
+    const topMs = await jump(0, () => document.getElementById('timeline-row-0') !== null);
+    const topText = document.getElementById('timeline-row-1')?.querySelector('.c-data')?.textContent;
+    if (topText !== firstText) throw new Error(`the second row shows ${topText}, not ${firstText}: scrollTop ${list.scrollTop} of ${list.scrollHeight}, rows ${[...list.querySelectorAll('.vlist-row')].map((r) => r.id + '=' + r.textContent.slice(0, 40)).slice(0, 6).join(' | ')}`);
+    const bottomMs = await jump(bottom(), () => document.getElementById(`timeline-row-${count - 1}`) !== null);
     const times = [];
     let last = performance.now();
     for (const [from, to] of [[bottom(), 0], [0, bottom()]]) {
@@ -190,6 +191,7 @@ function scrollFigures(page) {
       }
     }
     times.sort((a, b) => a - b);
+    if (topMs > 1000 || bottomMs > 1000) throw new Error(`the jumps did not render the first or last row (${topMs} / ${bottomMs} ms)`);
     return { topMs, bottomMs, scrollFrames: times.length, scrollP95Ms: times[Math.floor(times.length * 0.95)], scrollMaxMs: times.at(-1) };
   }, [SCROLL_STEPS, 'message 0']);
 }
@@ -215,8 +217,9 @@ async function openDetails(page, kind) {
   return figures;
 }
 
-async function baseline(browser, url) {
-  const ui = await openInspector(browser, url);
+async function baseline(browser, cli) {
+  const ui = await openInspector(browser, cli);
+  const { url } = cli;
   const from = ui.pageNow();
   await ui.page.waitForFunction((end) => performance.now() > end, from + IDLE_MS, { polling: 100 });
   const result = { idle: await ui.window(from, from + IDLE_MS), ...(await ui.memory()) };
@@ -224,8 +227,9 @@ async function baseline(browser, url) {
   return result;
 }
 
-async function manyFrames(browser, url) {
-  const ui = await openInspector(browser, url);
+async function manyFrames(browser, cli) {
+  const ui = await openInspector(browser, cli);
+  const { url } = cli;
   const messages = Array.from({ length: SMALL_MESSAGES }, (_, i) => `message ${i}`);
   const result = await load(ui, url, messages, 2 * SMALL_MESSAGES);
   result.rowElements = await ui.page.locator('#timeline .vlist-row').count();
@@ -235,9 +239,10 @@ async function manyFrames(browser, url) {
   return result;
 }
 
-async function bigMessages(browser, url) {
-  const ui = await openInspector(browser, url);
-  const text = `{"big":"${'x'.repeat(BIG_BYTES - 11)}"}`;
+async function bigMessages(browser, cli) {
+  const ui = await openInspector(browser, cli);
+  const { url } = cli;
+  const text = `{"big":"${'x'.repeat(BIG_BYTES - 10)}"}`;
   const binary = Buffer.alloc(BIG_BYTES, 0xab);
   const messages = Array.from({ length: BIG_MESSAGES }, (_, i) => (i % 2 ? binary : text));
   const result = await load(ui, url, messages, 2 * BIG_MESSAGES);
@@ -356,17 +361,17 @@ async function main() {
     playwright: (await import('playwright-core/package.json', { with: { type: 'json' } })).default.version,
   };
   const cli = await startCli();
-  log(`CLI at ${cli.url}, inspector ${cli.inspector.replace(/token=[^&]+/, 'token=…')}`);
+  log(`CLI at ${cli.url} with the inspector`);
   const browser = await launchChromium();
   machine.chromium = `Chromium ${browser.version()}`;
   const raw = { baseline: [], manyFrames: [], bigMessages: [] };
   try {
     for (let i = 1; i <= REPEATS; i++) {
-      raw.baseline.push(await baseline(browser, cli.inspector));
+      raw.baseline.push(await baseline(browser, cli));
       log(`run ${i}: baseline ${JSON.stringify(raw.baseline.at(-1))}`);
-      raw.manyFrames.push(await manyFrames(browser, cli.inspector));
+      raw.manyFrames.push(await manyFrames(browser, cli));
       log(`run ${i}: 100,000 frames ${JSON.stringify(raw.manyFrames.at(-1))}`);
-      raw.bigMessages.push(await bigMessages(browser, cli.inspector));
+      raw.bigMessages.push(await bigMessages(browser, cli));
       log(`run ${i}: 16 MiB ${JSON.stringify({ ...raw.bigMessages.at(-1), notice: undefined })}`);
     }
   } finally {

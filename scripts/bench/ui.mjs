@@ -11,6 +11,7 @@
 //             text and one binary frame's details (which must show a preview and the full size).
 // Reports medians. Writes docs/bench-ui.md (and bench-results/ui.json) unless --no-docs.
 // Options: --repeats N (3), --no-docs.
+/* global window, document, requestAnimationFrame, MutationObserver, KeyboardEvent -- the functions handed to page.evaluate run in the page */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -219,7 +220,6 @@ async function openDetails(page, kind) {
 
 async function baseline(browser, cli) {
   const ui = await openInspector(browser, cli);
-  const { url } = cli;
   const from = ui.pageNow();
   await ui.page.waitForFunction((end) => performance.now() > end, from + IDLE_MS, { polling: 100 });
   const result = { idle: await ui.window(from, from + IDLE_MS), ...(await ui.memory()) };
@@ -310,7 +310,7 @@ asserted on timing; the figures are for reading against the baseline and the lim
   *after* the ${SETTLE_MS / 1000} s that follow.
 - Heap: CDP \`HeapProfiler.collectGarbage\`, then \`Performance.getMetrics\` (JSHeapUsedSize and Nodes):
   what the page keeps, after the capture is shown and settled.
-- Scroll (100,000 frames): set \`scrollTop\` to the top and time until the first row (\`message 0\`)
+- Scroll (100,000 frames): set \`scrollTop\` to the top and time until the first rows (the connection, then \`message 0\`)
   is rendered and painted, then the same back to the bottom; then a scripted scroll from the
   bottom to the top and back in ${SCROLL_STEPS} steps each, one step per animation frame, timing every frame.
 - Details (16 MiB): click the first text (then binary) in-frame and press Enter; time until the

@@ -32,6 +32,8 @@ export class VirtualList {
   private frame = 0;
   /** The scroll position we set ourselves, so our own scroll is not read as the person's. */
   private ownScrollTop = -1;
+  /** Where we last put the end in view: a different position since then is the person's scroll. */
+  private lastEndTop = -1;
 
   constructor(private readonly options: VirtualListOptions) {
     this.spacer = h('div', { class: 'vlist-spacer' });
@@ -54,6 +56,7 @@ export class VirtualList {
     });
     // When the list grows or shrinks (details opening, a resized panel), the end or the active row stays in sight.
     new ResizeObserver(() => {
+      this.noticeUnreportedScroll();
       if (this.following) this.scrollToEnd();
       else if (this.active >= 0) this.reveal(this.active);
       this.schedule();
@@ -67,6 +70,7 @@ export class VirtualList {
   setCount(count: number, keepActive = true): void {
     this.count = count;
     if (!keepActive || this.active >= count) this.active = count > 0 ? Math.min(this.active, count - 1) : -1;
+    this.noticeUnreportedScroll();
     this.spacer.style.height = `${count * this.options.rowHeight}px`;
     if (this.following) this.scrollToEnd();
     this.renderNow();
@@ -94,8 +98,20 @@ export class VirtualList {
     this.options.onFollow?.(following);
   }
 
+  /**
+   * A scroll event comes a frame after the scroll: a person who scrolled away from the end just
+   * before new rows arrive must not be pulled back to it, so the position is read here too.
+   */
+  private noticeUnreportedScroll(): void {
+    if (!this.following || this.lastEndTop < 0) return;
+    const view = this.element;
+    const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - this.options.rowHeight / 2;
+    if (!atEnd && Math.abs(view.scrollTop - this.lastEndTop) > 1) this.setFollowing(false);
+  }
+
   private scrollToEnd(): void {
     const top = Math.max(0, this.count * this.options.rowHeight - this.element.clientHeight);
+    this.lastEndTop = top;
     this.ownScrollTop = top;
     this.element.scrollTop = top;
   }

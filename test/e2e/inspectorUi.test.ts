@@ -179,6 +179,34 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
     await page.context().close();
   });
 
+  it('stops following the end when the person scrolls up, even if rows arrive before the scroll event', async () => {
+    const page = await openInspector();
+    await page.locator('#clear').click();
+    const ws = await openClient(cli.url.replace('http:', 'ws:') + 'websocket', { origin: cli.url.replace(/\/$/, '') });
+    const echoes = 300;
+    let received = 0;
+    const done = new Promise<void>((resolve) => ws.on('message', () => ++received === echoes && resolve()));
+    for (let i = 0; i < echoes; i++) ws.send(`message ${i}`);
+    await done;
+    await page.locator('#timeline .vlist-row .c-data', { hasText: `message ${echoes - 1}` }).first().waitFor();
+    assert.equal(await page.locator('#jump').isHidden(), true, 'following the end');
+    // In one task: the person scrolls to the top, then the rows change (as when a batch arrives)
+    // before the browser has fired the scroll event.
+    const top = await page.evaluate(() => {
+      const timeline = document.getElementById('timeline')!;
+      timeline.scrollTop = 0;
+      const filter = document.getElementById('filter-text') as HTMLInputElement;
+      filter.value = 'message';
+      filter.dispatchEvent(new Event('input'));
+      return timeline.scrollTop;
+    });
+    assert.equal(top, 0, 'the rows changing pulled the view back to the end');
+    await page.locator('#jump:not([hidden])').waitFor();
+    await page.locator('#timeline .vlist-row .c-data', { hasText: /^message 0$/ }).first().waitFor();
+    ws.close();
+    await page.context().close();
+  });
+
   it('pauses and resumes capture, clears it, and keeps saved messages in the browser', async () => {
     const page = await openInspector();
     await page.locator('#clear').click();

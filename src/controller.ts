@@ -33,11 +33,11 @@ export interface StartResult {
 /** How many ports after a taken one are tried before asking the system for any free port. */
 const PORT_ATTEMPTS = 10;
 
-/** Our panel's webview origin for one folder, and what each server of that folder was granted. */
+/** Our panel's webview origin for one folder, and its grant on the folder's server now running (one at a time). */
 interface OriginGrant {
   folderKey: string;
   origin: string;
-  held: Array<{ dispose(): void }>;
+  onServer?: { dispose(): void };
 }
 
 interface Running {
@@ -147,14 +147,12 @@ export class Controller implements vscode.Disposable {
    * server knows the panel before it listens).
    */
   allowWebviewOrigin(folder: vscode.WorkspaceFolder, origin: string): vscode.Disposable {
-    const grant: OriginGrant = { folderKey: keyOf(folder), origin, held: [] };
+    const grant: OriginGrant = { folderKey: keyOf(folder), origin, onServer: this.entryFor(folder)?.server.allowOrigin(origin) };
     this.webviewOrigins.add(grant);
-    const running = this.entryFor(folder)?.server;
-    if (running) grant.held.push(running.allowOrigin(origin));
     return {
       dispose: () => {
         this.webviewOrigins.delete(grant);
-        for (const held of grant.held.splice(0)) held.dispose();
+        grant.onServer?.dispose();
       },
     };
   }
@@ -234,7 +232,7 @@ export class Controller implements vscode.Disposable {
     // Granted before this continuation yields, so before the server handles any handshake: the
     // panel of this folder may connect the moment the port opens.
     for (const grant of this.webviewOrigins) {
-      if (grant.folderKey === keyOf(folder)) grant.held.push(server.allowOrigin(grant.origin));
+      if (grant.folderKey === keyOf(folder)) grant.onServer = server.allowOrigin(grant.origin);
     }
     if (this.isShuttingDown) {
       await server.close();

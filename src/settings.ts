@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
+import { quoted } from './core/format';
 import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
@@ -30,7 +31,7 @@ export const WS_PATH_PATTERN = /^\/(?:[A-Za-z0-9._~!$&()*+=:@/-]|[^\u0000-\u007f
 /** Undefined when `wsPath` is usable; otherwise the message to show, naming the setting. */
 export function wsPathProblem(wsPath: string): string | undefined {
   const problem = corePathProblem(wsPath);
-  return problem && `The setting echoPreview.websocketPath (${shown(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
+  return problem && `The setting echoPreview.websocketPath (${quoted(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
 }
 
 export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | { error: string } {
@@ -40,7 +41,7 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   const root = path.resolve(folderPath, rootSetting);
   const relative = path.relative(folderPath, root);
   if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    return { error: `The setting echoPreview.root (${shown(rootSetting)}) leads outside the workspace folder ${folder.name}.` };
+    return { error: `The setting echoPreview.root (${quoted(rootSetting)}) leads outside the workspace folder ${folder.name}.` };
   }
   const wsPath = config.get<string>('websocketPath', DEFAULTS.wsPath);
   const problem = wsPathProblem(wsPath);
@@ -59,10 +60,4 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),
   };
-}
-
-/** A setting's value as it can be shown in a message: quoted, with invisible characters escaped. */
-function shown(value: string): string {
-  const quoted = JSON.stringify(value.length > 200 ? value.slice(0, 200) + '…' : value);
-  return quoted.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

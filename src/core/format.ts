@@ -31,6 +31,11 @@ export function escapeControls(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeOne) : text;
 }
 
+/** A value someone typed, for a message: quoted as JSON, cut after `max` characters, with invisible characters escaped. */
+export function quoted(value: string, max = 200): string {
+  return escapeControls(JSON.stringify(value.length > max ? value.slice(0, max) + '…' : value));
+}
+
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;

@@ -2,6 +2,7 @@
  * The WebSocket path: what a valid one is (it ends up in URLs, a Content-Security-Policy and a
  * JSON answer, so it must be one plain absolute path) and how a request target matches it.
  */
+import { quoted } from './format';
 
 /** Characters a path may not hold, each with the words that name it in an error. */
 const NAMED: ReadonlyMap<string, string> = new Map([
@@ -64,9 +65,7 @@ export function wsPathProblem(path: string): string | undefined {
 
 /** The full sentence for a refused path: which path, what is wrong, what would do. */
 export function wsPathError(path: string, problem: string): string {
-  // JSON escapes C0 controls, quotes and backslashes; DEL, C1 controls and line separators too.
-  const shown = JSON.stringify(String(path).slice(0, 200)).replace(/[\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return `The WebSocket path ${shown} ${problem}. Use one absolute path such as /websocket.`;
+  return `The WebSocket path ${quoted(String(path))} ${problem}. Use one absolute path such as /websocket.`;
 }
 
 /**

@@ -104,9 +104,12 @@ export class VirtualList {
    */
   private noticeUnreportedScroll(): void {
     if (!this.following || this.lastEndTop < 0) return;
+    if (!this.isAtEnd() && Math.abs(this.element.scrollTop - this.lastEndTop) > 1) this.setFollowing(false);
+  }
+
+  private isAtEnd(): boolean {
     const view = this.element;
-    const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - this.options.rowHeight / 2;
-    if (!atEnd && Math.abs(view.scrollTop - this.lastEndTop) > 1) this.setFollowing(false);
+    return view.scrollTop + view.clientHeight >= view.scrollHeight - this.options.rowHeight / 2;
   }
 
   private scrollToEnd(): void {
@@ -125,9 +128,7 @@ export class VirtualList {
   }
 
   private onScroll(): void {
-    const view = this.element;
-    const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - this.options.rowHeight / 2;
-    if (Math.abs(view.scrollTop - this.ownScrollTop) > 1) this.setFollowing(atEnd);
+    if (Math.abs(this.element.scrollTop - this.ownScrollTop) > 1) this.setFollowing(this.isAtEnd());
     this.ownScrollTop = -1;
     this.schedule();
   }

@@ -1,4 +1,4 @@
-// Bundles the CLI, the extension and the inspector UI (a browser bundle) into dist/. `--watch`
+// Bundles the CLI, the extension, the inspector UI and the preview UI (browser bundles) into dist/. `--watch`
 // rebuilds on change.
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,8 +26,8 @@ if (existsSync('src/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
 }
 
-// The inspector UI: one browser bundle for the editor panel and the CLI's page.
-builds.push({
+// The browser bundles: the inspector UI (for the editor panel and the CLI's page) and the preview panel's UI.
+const browser = {
   bundle: true,
   platform: 'browser',
   target: 'es2022',
@@ -36,9 +36,9 @@ builds.push({
   sourcemap: !production,
   legalComments: 'none',
   logLevel: 'warning',
-  entryPoints: ['src/webview/main.ts'],
-  outfile: 'dist/inspector.js',
-});
+};
+builds.push({ ...browser, entryPoints: ['src/webview/main.ts'], outfile: 'dist/inspector.js' });
+builds.push({ ...browser, entryPoints: ['src/webview/preview.ts'], outfile: 'dist/preview.js' });
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

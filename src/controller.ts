@@ -300,6 +300,8 @@ export class Controller implements vscode.Disposable {
   /** One prompt per affected server, all at once; each is about the server instance it names. */
   private offerRestart(event: vscode.ConfigurationChangeEvent): void {
     for (const entry of this.entries) {
+      // echoPreview.preview.* are the preview panel's own and apply at once: no restart for them.
+      if (event.affectsConfiguration('echoPreview.preview', entry.folder.uri) && !affectsServer(event, entry.folder.uri)) continue;
       if (event.affectsConfiguration('echoPreview', entry.folder.uri)) void this.promptRestart(entry);
     }
   }
@@ -322,6 +324,15 @@ export class Controller implements vscode.Disposable {
       await this.doStart(folder);
     });
   }
+}
+
+/** Settings of the panels, not of the server (they apply without a restart). */
+const EDITOR_ONLY_SETTINGS = ['preview.followActiveFile'];
+
+/** Whether `event` touches an echoPreview setting other than the editor-only ones (best effort: the event lists no keys). */
+function affectsServer(event: vscode.ConfigurationChangeEvent, uri: vscode.Uri): boolean {
+  const keys = Object.keys(vscode.workspace.getConfiguration('echoPreview', uri)).filter((k) => !EDITOR_ONLY_SETTINGS.some((e) => k === e || e.startsWith(`${k}.`)));
+  return keys.some((k) => event.affectsConfiguration(`echoPreview.${k}`, uri));
 }
 
 function keyOf(folder: vscode.WorkspaceFolder): string {

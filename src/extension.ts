@@ -7,9 +7,11 @@ import { Controller, pickFolder, type ServerEntry } from './controller';
 import { createDemoFiles } from './demoFiles';
 import { Log } from './log';
 import { InspectorPanel, PANEL_VIEW_TYPE } from './panel/inspectorPanel';
+import { PreviewPanel, pagePathOf, type PreviewTestState } from './panel/previewPanel';
 import { readSettings } from './settings';
 import { QUICK_ACTIONS_COMMAND, StatusBar, showQuickActions } from './statusBar';
 import { DEFAULTS } from './core/server';
+import { frameUrlOf } from './webview/previewAddress';
 
 export interface ServerInfo {
   folder: string;
@@ -35,6 +37,8 @@ export interface EchoPreviewApi {
   readonly testing: {
     /** The status bar item's text, e.g. `$(radio-tower) Echo :8080` (the workbench DOM is out of reach). */
     statusBarText(): string;
+    /** The preview panel's frame as its UI last reported it; undefined while no preview is open. */
+    preview(): PreviewTestState | undefined;
   };
 }
 
@@ -66,8 +70,10 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
     InspectorPanel.show(context, ctl, entry);
   }
 
-  async function openInBrowser(entry: ServerEntry): Promise<void> {
-    const { url } = await ctl.externalAddress(entry);
+  /** Opens the served page (`pagePath` under the root, `/` by default) in the person's browser. */
+  async function openInBrowser(entry: ServerEntry, pagePath = '/'): Promise<void> {
+    const { url: root } = await ctl.externalAddress(entry);
+    const url = frameUrlOf(root, pagePath) ?? root;
     log.info(`Opening ${url} in the browser`);
     const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
     if (!opened) void vscode.window.showWarningMessage(`Could not open a browser. The page is at ${url}`);
@@ -89,6 +95,14 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
     'echoPreview.openPanel': async (uri) => {
       const entry = await ensureRunning(uri);
       if (entry) openPanel(entry);
+    },
+    'echoPreview.openPreview': async (uri) => {
+      const entry = await ensureRunning(uri);
+      if (!entry) return;
+      // The file asked for (a menu on an HTML file), else the HTML file being edited, else the root.
+      const editor = vscode.window.activeTextEditor?.document.uri;
+      const target = uri instanceof vscode.Uri ? uri : editor;
+      PreviewPanel.show(context, ctl, { openInBrowser }, entry, target && pagePathOf(entry, target));
     },
     'echoPreview.openInBrowser': async (uri) => {
       const entry = await ensureRunning(uri);
@@ -140,6 +154,8 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
       },
     }),
     { dispose: () => InspectorPanel.instance?.dispose() },
+    vscode.window.onDidChangeActiveTextEditor((editor) => PreviewPanel.instance?.followEditor(editor)),
+    { dispose: () => PreviewPanel.instance?.dispose() },
   );
 
   return {
@@ -153,7 +169,7 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
         clients: e.server.clientCount,
       })),
     onDidChangeServers: ctl.onDidChange,
-    testing: { statusBarText: () => statusBar.text },
+    testing: { statusBarText: () => statusBar.text, preview: () => PreviewPanel.instance?.testState },
   };
 }
 

@@ -6,9 +6,9 @@
 /** Characters a CSP source's path may hold raw (RFC 3986 pchar and "/", minus ";", "," and "'"). */
 const CSP_PATH_CHAR = /[A-Za-z0-9\-._~!$&()*+=:@/%]/;
 /** A host as URL serialises it: a name, IPv4 or a bracketed IPv6, with an optional port. */
-const CSP_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+export const CSP_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 /** What each source in a webview's cspSource looks like (`https://*.vscode-cdn.net`, `http://127.0.0.1:8080`). */
-const CSP_ORIGIN_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?$|^'self'$/i;
+export const CSP_ORIGIN_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?$|^'self'$/i;
 
 /**
  * The `connect-src` source that allows exactly this WebSocket URL. Throws on anything that is

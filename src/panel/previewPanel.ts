@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Controller, ExternalAddress, ServerEntry } from '../controller';
 import { frameUrlOf } from '../webview/previewAddress';
-import { PREVIEW_CONFIG_ID, parsePreviewRequest, type PreviewConfig, type PreviewHostMessage, type PreviewRequest } from '../webview/previewProtocol';
-import { CSP_HOST, CSP_ORIGIN_SOURCE } from './csp';
+import { parsePreviewRequest, type PreviewHostMessage, type PreviewRequest } from '../webview/previewProtocol';
+import { frameSource, previewHtml } from './previewHtml';
 
 export const PREVIEW_VIEW_TYPE = 'echoPreview.preview';
 export const FOLLOW_SETTING = 'preview.followActiveFile';
@@ -28,28 +28,6 @@ export interface PreviewTestState {
   frameUrl: string | undefined;
   path: string;
   frameSrc: string;
-}
-
-/** The `frame-src` source for exactly the origin of `url` (http or https, no credentials). */
-export function frameSource(url: string): string {
-  const parsed = new URL(url);
-  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password || !CSP_HOST.test(parsed.host)) {
-    throw new Error(`Not a page address the preview can frame: ${url}`);
-  }
-  return parsed.origin;
-}
-
-/** The panel's policy: its own script and style, and frames of the served origin only. */
-export function previewCsp(frameUrl: string | undefined, cspSource: string, nonce: string): string {
-  if (!cspSource.split(' ').every((source) => CSP_ORIGIN_SOURCE.test(source))) throw new Error(`Unexpected webview cspSource: ${cspSource}`);
-  if (!/^[A-Za-z0-9+/]+=*$/.test(nonce)) throw new Error('The nonce must be base64.');
-  return [
-    "default-src 'none'",
-    `style-src ${cspSource}`,
-    `img-src ${cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `frame-src ${frameUrl === undefined ? "'none'" : frameSource(frameUrl)}`,
-  ].join('; ');
 }
 
 /** The URL path of an HTML file under the server's root (`/docs/a%20b.html`), or undefined. */
@@ -205,28 +183,16 @@ export class PreviewPanel implements vscode.Disposable {
 
   private html(base: string | undefined, folderUri: vscode.Uri): string {
     const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
     const asset = (...parts: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...parts)).toString();
-    const csp = previewCsp(base, webview.cspSource, nonce);
-    this.renderedSource = /frame-src ([^;]+)/.exec(csp)![1];
+    this.renderedSource = base === undefined ? "'none'" : frameSource(base);
     const startPath = base !== undefined && frameUrlOf(base, this.path) !== undefined ? this.path : '/';
-    const config: PreviewConfig = { base, path: startPath, folder: vscode.workspace.getWorkspaceFolder(folderUri)?.name };
-    // JSON inside <script>: `<` escaped so no value can end the element. Data, never run.
-    const json = JSON.stringify(config).replace(/</g, '\\u003c');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('media', 'preview', 'preview.css')}">
-<title>Echo Preview</title>
-</head>
-<body>
-<script type="application/json" id="${PREVIEW_CONFIG_ID}">${json}</script>
-<script nonce="${nonce}" src="${asset('dist', 'preview.js')}"></script>
-</body>
-</html>`;
+    return previewHtml({
+      config: { base, path: startPath, folder: vscode.workspace.getWorkspaceFolder(folderUri)?.name },
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      styleUrl: asset('media', 'preview', 'preview.css'),
+      scriptUrl: asset('dist', 'preview.js'),
+    });
   }
 
   dispose(): void {

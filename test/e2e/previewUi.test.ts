@@ -1,0 +1,291 @@
+/**
+ * The preview panel's UI (dist/preview.js) in plain Chromium, in the page the panel renders
+ * (previewHtml, with its CSP) served from one origin, framing a real Echo Preview server on
+ * another, as the webview frames the forwarded port. acquireVsCodeApi is a recorder: the test
+ * reads what the UI would tell the editor, and speaks for the editor with postMessage. Checked:
+ * the address bar, back and forward, reload, the keyboard, what stays outside the frame, and
+ * contrast in light and dark. Screenshots go to test-results/e2e/preview-*.png.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/core/server';
+import type { ServerEvent } from '../../src/core/events';
+import { previewHtml } from '../../src/panel/previewHtml';
+import type { PreviewConfig, PreviewRequest } from '../../src/webview/previewProtocol';
+import { launchChromium } from '../support/browser';
+import { contrastFailures } from '../support/contrast';
+import { REPO_ROOT, tempDir } from '../support/http';
+
+const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
+const NONCE = 'cHJldmlld25vbmNlcHJldmlldw==';
+
+/** Runs in the page before its scripts: the editor's webview API, recording every post. */
+function recordPosts(): void {
+  const posts: unknown[] = [];
+  Object.assign(window, {
+    previewPosts: posts,
+    acquireVsCodeApi: () => ({ postMessage: (message: unknown) => posts.push(message), getState: () => undefined, setState: () => undefined }),
+  });
+}
+
+/** A stand-in for the webview's origin: the panel's page (config from the query) and its two assets. */
+async function startShell(): Promise<{ url: string; close(): Promise<void>; configs: PreviewConfig[] }> {
+  const configs: PreviewConfig[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+    if (url.pathname === '/') {
+      const config = JSON.parse(url.searchParams.get('config') ?? '{}') as PreviewConfig;
+      configs.push(config);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(previewHtml({ config, cspSource: origin, nonce: NONCE, styleUrl: `${origin}/preview.css`, scriptUrl: `${origin}/preview.js` }));
+      return;
+    }
+    const file = { '/preview.js': 'dist/preview.js', '/preview.css': 'media/preview/preview.css' }[url.pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
+    res.end(readFileSync(path.join(REPO_ROOT, file)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://localhost:${(server.address() as AddressInfo).port}/`,
+    configs,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const PAGES: Record<string, string> = {
+  'index.html': '<!DOCTYPE html><html><head><title>Home</title></head><body><h1>Home</h1><a id="to-b" href="b.html">B</a></body></html>',
+  'b.html': '<!DOCTYPE html><html><head><title>Page B</title></head><body><h1>Page B</h1><a id="to-c" href="docs/c%20d.html#part">C</a></body></html>',
+  'nest.html': '<!DOCTYPE html><html><head><title>Nest</title></head><body><h1>Nest</h1><iframe src="b.html"></iframe></body></html>',
+  'docs/c d.html': '<!DOCTYPE html><html><head><title>Page C</title></head><body><h1>Page C</h1><p id="part">part</p></body></html>',
+};
+
+describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
+  let browser: Browser;
+  let shell: Awaited<ReturnType<typeof startShell>>;
+  let site: { dir: string; cleanup: () => void };
+  let server: RunningServer;
+  /** GET targets the site served, in order. */
+  const requests: string[] = [];
+  const pageErrors = new WeakMap<Page, string[]>();
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    site = tempDir('echo-preview-ui-');
+    mkdirSync(path.join(site.dir, 'docs'));
+    for (const [name, html] of Object.entries(PAGES)) writeFileSync(path.join(site.dir, name), html);
+    server = await startServer({ root: site.dir, port: 0 });
+    server.events.on((event: ServerEvent) => {
+      if (event.type === 'request' && event.method === 'GET') requests.push(event.path);
+    });
+    shell = await startShell();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await shell?.close();
+    site?.cleanup();
+  });
+
+  async function openPreview(config: Partial<PreviewConfig> = {}, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const context = await browser.newContext({ colorScheme, viewport: { width: 900, height: 560 } });
+    await context.addInitScript(recordPosts);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    const full: PreviewConfig = { base: server.url, path: '/', folder: 'site', ...config };
+    await page.goto(`${shell.url}?config=${encodeURIComponent(JSON.stringify(full))}`);
+    await page.locator('#toolbar').waitFor();
+    pageErrors.set(page, errors);
+    return page;
+  }
+
+  /** Closes the page's context after checking it logged no error (a CSP refusal would be one). */
+  async function done(page: Page): Promise<void> {
+    assert.deepEqual(pageErrors.get(page)?.filter((e) => !/\b404\b/.test(e)), [], 'no errors in the page');
+    await page.context().close();
+  }
+
+  /** Resolves when the site serves a GET for `target`; set up before the action that causes it. */
+  function requested(target: string): Promise<void> {
+    return new Promise((resolve) => {
+      const subscription = server.events.on((event) => {
+        if (event.type !== 'request' || event.method !== 'GET' || event.path !== target) return;
+        subscription.dispose();
+        resolve();
+      });
+    });
+  }
+
+  /** The framed page, once it shows `heading` (the frame is replaced on reload: found afresh). */
+  async function framed(page: Page, heading: string): Promise<Frame> {
+    await page.frameLocator('#frame').locator('h1', { hasText: heading }).waitFor();
+    const frame = await (await page.locator('#frame').elementHandle())?.contentFrame();
+    assert.ok(frame, 'the frame');
+    return frame;
+  }
+
+  const posts = (page: Page): Promise<PreviewRequest[]> => page.evaluate(() => (window as unknown as { previewPosts: PreviewRequest[] }).previewPosts);
+  const address = (page: Page): Promise<string> => page.locator('#address').inputValue();
+
+  it('frames the served page at the configured path, and the address bar navigates it', async () => {
+    const page = await openPreview({ path: '/b.html' });
+    const frame = await framed(page, 'Page B');
+    assert.equal(frame.url(), `${server.url}b.html`);
+    assert.equal(await address(page), '/b.html');
+    assert.deepEqual((await posts(page))[0], { type: 'navigated', path: '/b.html', url: `${server.url}b.html` });
+    // Typed as a person reads it (a space, no leading slash): the frame goes there.
+    await page.locator('#address').fill('docs/c d.html#part');
+    await page.locator('#address').press('Enter');
+    const c = await framed(page, 'Page C');
+    assert.equal(c.url(), `${server.url}docs/c%20d.html#part`);
+    assert.equal(await address(page), '/docs/c d.html#part');
+    assert.ok(requests.includes('/docs/c%20d.html'), requests.join(' '));
+    assert.deepEqual((await posts(page)).at(-1), { type: 'navigated', path: '/docs/c%20d.html#part', url: `${server.url}docs/c%20d.html#part` });
+    await page.screenshot({ path: path.join(SHOTS, 'preview-01-address.png') });
+    await done(page);
+  });
+
+  it('goes back and forward through what it showed, by button and Alt+Left/Right, and reloads', async () => {
+    const page = await openPreview();
+    await framed(page, 'Home');
+    assert.equal(await page.locator('#back').isDisabled(), true);
+    assert.equal(await page.locator('#forward').isDisabled(), true);
+    await page.locator('#address').fill('/b.html');
+    await page.locator('#address').press('Enter');
+    await framed(page, 'Page B');
+    assert.equal(await page.locator('#back').isDisabled(), false);
+    await page.locator('#back').click();
+    await framed(page, 'Home');
+    assert.equal(await address(page), '/');
+    assert.equal(await page.locator('#forward').isDisabled(), false);
+    await page.locator('#forward').click();
+    await framed(page, 'Page B');
+    await page.locator('#reload').focus();
+    await page.keyboard.press('Alt+ArrowLeft');
+    await framed(page, 'Home');
+    await page.keyboard.press('Alt+ArrowRight');
+    await framed(page, 'Page B');
+    assert.equal(await address(page), '/b.html');
+    // Reload asks the server again for the page shown.
+    const reloaded = requested('/b.html');
+    await page.locator('#reload').click();
+    await reloaded;
+    await framed(page, 'Page B');
+    await done(page);
+  });
+
+  it('works from the keyboard: Tab reaches the enabled controls in order, Ctrl+L the address, Escape puts it back', async () => {
+    const page = await openPreview();
+    await framed(page, 'Home');
+    await page.locator('body').focus();
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => document.activeElement?.id ?? ''));
+    }
+    // Back and forward are disabled on the first page, so Tab passes them.
+    assert.deepEqual(order, ['reload', 'address', 'open-browser']);
+    for (const id of ['back', 'forward', 'reload', 'open-browser']) {
+      assert.ok(await page.locator(`#${id}`).getAttribute('aria-label'), `#${id} has a label`);
+    }
+    assert.equal(await page.locator('#frame').getAttribute('title'), 'Page preview');
+    const outline = await page.locator('#open-browser').evaluate((el) => getComputedStyle(el).outlineStyle);
+    assert.equal(outline, 'solid', 'the focused button shows its focus');
+    await page.keyboard.press('Control+l');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'address');
+    await page.keyboard.type('/nowhere');
+    await page.keyboard.press('Escape');
+    assert.equal(await address(page), '/');
+    // Open in Browser (Enter on the button) asks the editor for the page shown.
+    await page.locator('#open-browser').focus();
+    await page.keyboard.press('Enter');
+    assert.deepEqual((await posts(page)).at(-1), { type: 'openInBrowser', path: '/' });
+    await done(page);
+  });
+
+  it('keeps the frame on the server: another site is refused with a notice, "//host" stays a path', async () => {
+    const page = await openPreview();
+    await framed(page, 'Home');
+    for (const outside of ['http://example.com/', 'javascript:alert(1)', `${server.url.replace('127.0.0.1', 'localhost')}b.html`]) {
+      await page.locator('#address').fill(outside);
+      await page.locator('#address').press('Enter');
+      await page.locator('#notice', { hasText: /^Only pages of http:\/\/127\.0\.0\.1:\d+ open here/ }).waitFor();
+      assert.equal((await framed(page, 'Home')).url(), server.url, outside);
+    }
+    await page.locator('#address').fill(`${server.url}b.html`); // a full URL on the server is fine
+    await page.locator('#address').press('Enter');
+    await framed(page, 'Page B');
+    assert.equal(await page.locator('#notice').textContent(), '');
+    const asPath = requested('/example.com/x'); // asked of our server, as a path
+    await page.locator('#address').fill('//example.com/x');
+    await page.locator('#address').press('Enter');
+    assert.equal(await address(page), '/example.com/x');
+    assert.equal(await page.locator('#notice').textContent(), '');
+    await asPath;
+    await done(page);
+  });
+
+  it('follows the editor: a navigate message moves the frame; one from the framed page or a frame in it is ignored', async () => {
+    const page = await openPreview({ path: '/nest.html' });
+    const outer = await framed(page, 'Nest');
+    await page.frameLocator('#frame').frameLocator('iframe').locator('h1', { hasText: 'Page B' }).waitFor();
+    const inner = outer.childFrames()[0];
+    assert.ok(inner, 'the frame inside the framed page');
+    // Pages post to the preview as if they were the editor: not obeyed.
+    await outer.evaluate(() => window.parent.postMessage({ type: 'navigate', path: '/b.html' }, '*'));
+    await inner.evaluate(() => window.parent.parent.postMessage({ type: 'navigate', path: '/b.html' }, '*'));
+    await page.evaluate(() => window.postMessage({ type: 'navigate', path: '/docs/c%20d.html' }, '*'));
+    await framed(page, 'Page C');
+    assert.equal(await address(page), '/docs/c d.html');
+    await page.locator('#back').click();
+    await framed(page, 'Nest');
+    assert.equal(await page.locator('#back').isDisabled(), true, 'b.html was never visited');
+    await done(page);
+  });
+
+  it('with no server running, says so and offers to start it', async () => {
+    const page = await openPreview({ base: undefined, folder: 'site-a' });
+    await page.locator('#stopped', { hasText: 'No Echo Preview server is running for site-a.' }).waitFor();
+    assert.equal(await page.locator('#frame').count(), 0);
+    assert.equal(await page.locator('#address').isDisabled(), true);
+    await page.locator('#start').click();
+    assert.deepEqual((await posts(page)).at(-1), { type: 'start' });
+    await done(page);
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`keeps every text at WCAG AA contrast in the ${colorScheme} scheme`, async () => {
+      for (const base of [server.url, undefined]) {
+        const page = await openPreview({ base }, colorScheme);
+        if (base) {
+          await framed(page, 'Home');
+          await page.locator('#address').fill('http://example.com/');
+          await page.locator('#address').press('Enter'); // the notice is drawn too
+          await page.locator('#notice:not(:empty)').waitFor();
+          await page.locator('#reload').hover();
+        } else {
+          await page.locator('#start').hover();
+        }
+        await page.screenshot({ path: path.join(SHOTS, `preview-02-contrast-${colorScheme}${base ? '' : '-stopped'}.png`) });
+        const failures = await page.evaluate(contrastFailures);
+        assert.deepEqual(failures, [], JSON.stringify(failures, null, 2));
+        await done(page);
+      }
+    });
+  }
+});

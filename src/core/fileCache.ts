@@ -57,6 +57,8 @@ export class FileCache {
   /** Lookups answered from memory, and lookups that had to read the file (for tests and diagnostics). */
   hits = 0;
   misses = 0;
+  /** True while a watcher covers the root and is healthy (watch.ts sets it). */
+  watching = false;
 
   constructor(
     private readonly maxFileBytes = CACHE_MAX_FILE_BYTES,
@@ -99,6 +101,19 @@ export class FileCache {
     const body = await readWhole(fd, stats);
     if (body !== undefined && this.settled(stats)) this.store(realPath, body, stats);
     return body;
+  }
+
+  /** Forgets what is cached for these files (the watcher saw them change), or everything. */
+  invalidate(realPaths: readonly string[] | 'all'): void {
+    if (realPaths === 'all') {
+      this.entries.clear();
+      this.bytes = 0;
+      return;
+    }
+    for (const realPath of realPaths) {
+      const entry = this.entries.get(realPath);
+      if (entry !== undefined) this.delete(realPath, entry);
+    }
   }
 
   private settled(stats: fs.Stats): boolean {

@@ -79,6 +79,16 @@ export function reloadClient(): void {
     }
   };
 
+  // In a frame (the editor's preview panel): tell the parent where the page is now, so its
+  // address bar follows links clicked in the page. Only the page's own URL and title.
+  if (window.parent !== window) {
+    const tellParent = (): void => window.parent.postMessage({ type: 'echo-preview:location', href: location.href, title: document.title }, '*');
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tellParent, { once: true });
+    else tellParent();
+    window.addEventListener('hashchange', tellParent);
+    window.addEventListener('popstate', tellParent);
+  }
+
   // A page whose CSP forbids connecting to us: stop trying, the page works as it would without us.
   document.addEventListener('securitypolicyviolation', (event) => {
     if (event.blockedURI.startsWith(channel.replace(/^ws/, 'http')) || event.blockedURI.startsWith(channel)) blocked = true;

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/core/server';
@@ -141,6 +142,9 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
 
   const posts = (page: Page): Promise<PreviewRequest[]> => page.evaluate(() => (window as unknown as { previewPosts: PreviewRequest[] }).previewPosts);
   const address = (page: Page): Promise<string> => page.locator('#address').inputValue();
+  /** The address bar's value is a property no event announces: polled, with a deadline. */
+  const pollAddress = (page: Page, value: string): Promise<unknown> =>
+    page.waitForFunction((expected) => (document.getElementById('address') as HTMLInputElement).value === expected, value, { timeout: 10_000 });
 
   it('frames the served page at the configured path, and the address bar navigates it', async () => {
     const page = await openPreview({ path: '/b.html' });
@@ -155,7 +159,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     assert.equal(c.url(), `${server.url}docs/c%20d.html#part`);
     assert.equal(await address(page), '/docs/c d.html#part');
     assert.ok(requests.includes('/docs/c%20d.html'), requests.join(' '));
-    assert.deepEqual((await posts(page)).at(-1), { type: 'navigated', path: '/docs/c%20d.html#part', url: `${server.url}docs/c%20d.html#part` });
+    const told = { type: 'navigated', path: '/docs/c%20d.html#part', url: `${server.url}docs/c%20d.html#part` };
+    assert.ok((await posts(page)).some((post) => isDeepStrictEqual(post, told)), 'the editor is told where the frame went');
     await page.screenshot({ path: path.join(SHOTS, 'preview-01-address.png') });
     await done(page);
   });
@@ -186,6 +191,25 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await page.locator('#reload').click();
     await reloaded;
     await framed(page, 'Page B');
+    await done(page);
+  });
+
+  it('follows links clicked in the page (its reload client says where it went) and goes back from them', async () => {
+    const page = await openPreview();
+    const home = await framed(page, 'Home');
+    await home.locator('#to-b').click();
+    const b = await framed(page, 'Page B');
+    await pollAddress(page, '/b.html');
+    assert.deepEqual((await posts(page)).at(-1), { type: 'navigated', path: '/b.html', url: `${server.url}b.html`, title: 'Page B' });
+    await b.locator('#to-c').click();
+    await framed(page, 'Page C');
+    await pollAddress(page, '/docs/c d.html#part');
+    await page.locator('#back').click();
+    await framed(page, 'Page B');
+    await page.locator('#back').click();
+    await framed(page, 'Home');
+    assert.equal(await address(page), '/');
+    assert.equal(await page.locator('#back').isDisabled(), true);
     await done(page);
   });
 

@@ -8,6 +8,7 @@ import { isLoopbackHost } from './core/guard';
 import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
 import { readSettings, type OpenOnStart } from './settings';
+import { UnsavedBuffers } from './unsavedBuffers';
 
 export interface ServerEntry {
   readonly folder: vscode.WorkspaceFolder;
@@ -44,6 +45,8 @@ interface Running {
   entry: ServerEntry;
   /** The server's event listener, released once the server has closed. */
   listener: vscode.Disposable;
+  /** The unsaved documents it serves (echoPreview.reloadOnType), released with it. */
+  buffers?: UnsavedBuffers;
 }
 
 export class Controller implements vscode.Disposable {
@@ -227,8 +230,13 @@ export class Controller implements vscode.Disposable {
       if (choice !== 'Start Anyway' || this.isShuttingDown) return undefined;
       allowLan = true;
     }
-    const server = await this.listen({ ...options, allowLan });
-    if (!server) return undefined;
+    const buffers = settings.reloadOnType ? new UnsavedBuffers(options.root) : undefined;
+    const server = await this.listen({ ...options, allowLan, overlay: buffers });
+    if (!server) {
+      buffers?.dispose();
+      return undefined;
+    }
+    buffers?.attach(server);
     // Granted before this continuation yields, so before the server handles any handshake: the
     // panel of this folder may connect the moment the port opens.
     for (const grant of this.webviewOrigins) {
@@ -236,6 +244,7 @@ export class Controller implements vscode.Disposable {
     }
     if (this.isShuttingDown) {
       await server.close();
+      buffers?.dispose();
       return undefined;
     }
     if (server.port !== options.port && options.port !== 0) {
@@ -248,7 +257,7 @@ export class Controller implements vscode.Disposable {
       this.log.event(folder.name, event);
       if (event.type === 'client-open' || event.type === 'client-close') this.changed.fire();
     });
-    this.running.set(keyOf(folder), { entry, listener });
+    this.running.set(keyOf(folder), { entry, listener, buffers });
     this.lastError = undefined;
     // Asked once now so the forwarded address is set up and accepted; asked again whenever used.
     const external = await this.externalAddress(entry).catch(() => undefined);
@@ -280,6 +289,7 @@ export class Controller implements vscode.Disposable {
     if (!running) return false;
     await running.entry.server.close();
     running.listener.dispose();
+    running.buffers?.dispose();
     this.running.delete(keyOf(folder));
     this.log.info(`Stopped the server for ${folder.name} (port ${running.entry.server.port} is free).`);
     return true;

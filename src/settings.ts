@@ -11,6 +11,8 @@ export type OpenOnStart = 'panel' | 'browser' | 'none';
 export interface FolderSettings {
   options: ServerOptions & { port: number; host: string; wsPath: string; allowedOrigins: readonly string[] };
   openOnStart: OpenOnStart;
+  /** echoPreview.reloadOnType: serve unsaved editor buffers and reload as you type. */
+  reloadOnType: boolean;
 }
 
 /** How the server's refusals tell the person to open each check up: in the editor, the settings. */
@@ -57,7 +59,9 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
       allowedOrigins: config.get<string[]>('allowedOrigins', []),
       allowCrossSite: config.get<boolean>('allowCrossSite', false),
       advice: EDITOR_ADVICE,
+      liveReload: config.get<boolean>('liveReload', true),
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),
+    reloadOnType: config.get<boolean>('reloadOnType', false),
   };
 }

@@ -28,6 +28,8 @@ export interface PreviewTestState {
   frameUrl: string | undefined;
   path: string;
   frameSrc: string;
+  /** The title the framed page reported (its reload client), if any. */
+  pageTitle: string | undefined;
 }
 
 /** The URL path of an HTML file under the server's root (`/docs/a%20b.html`), or undefined. */
@@ -63,6 +65,7 @@ export class PreviewPanel implements vscode.Disposable {
   /** The page shown, as its UI last reported it (kept across renders). */
   private path = '/';
   private frameUrl: string | undefined;
+  private pageTitle: string | undefined;
   /** The server instance and address the HTML was rendered for (null: not rendered yet). */
   private rendered: string | null = null;
   private renderedSource = "'none'";
@@ -115,7 +118,7 @@ export class PreviewPanel implements vscode.Disposable {
   }
 
   get testState(): PreviewTestState {
-    return { folder: this.entry?.folder.uri.fsPath, frameUrl: this.frameUrl, path: this.path, frameSrc: this.renderedSource };
+    return { folder: this.entry?.folder.uri.fsPath, frameUrl: this.frameUrl, path: this.path, frameSrc: this.renderedSource, pageTitle: this.pageTitle };
   }
 
   private get entry(): ServerEntry | undefined {
@@ -156,7 +159,7 @@ export class PreviewPanel implements vscode.Disposable {
     if (key === this.rendered) return;
     this.rendered = key;
     this.panel.title = entry ? `Preview: ${entry.folder.name}` : 'Echo Preview';
-    this.frameUrl = undefined;
+    this.frameUrl = this.pageTitle = undefined;
     this.panel.webview.html = this.html(address?.url, vscode.Uri.parse(this.folderUri));
   }
 
@@ -168,7 +171,9 @@ export class PreviewPanel implements vscode.Disposable {
       case 'navigated':
         this.path = request.path;
         this.frameUrl = request.url;
-        this.panel.title = `Preview: ${request.title?.trim() || request.path}`;
+        // Not shown as the panel's title: in code-server, retitling the panel right after the
+        // framed page loads left the webview deaf to every later postMessage.
+        this.pageTitle = request.title;
         return;
       case 'openInBrowser':
         if (entry) await this.actions.openInBrowser(entry, request.path);

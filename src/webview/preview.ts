@@ -170,8 +170,10 @@ class PreviewApp {
       }
       return;
     }
+    // The editor's messages come from the webview's own origin (a page in the frame, or a frame
+    // in it, is another). Not `event.source === window.parent`: VS Code sets window.parent to window.
     const host = data as Partial<PreviewHostMessage>;
-    if (event.source === window.parent && host.type === 'navigate' && typeof host.path === 'string') {
+    if (event.origin === location.origin && host.type === 'navigate' && typeof host.path === 'string') {
       this.history.visit(host.path);
       this.load(host.path, false);
     }

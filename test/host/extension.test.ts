@@ -12,22 +12,11 @@ import type { EchoPreviewApi } from '../../src/extension';
 import { WS_PATH_PATTERN, wsPathProblem } from '../../src/settings';
 import { get } from '../support/http';
 import { closeCodeOf, openClient } from '../support/ws';
-import { EXTENSION_ID, STATUS, activateApi, echoOnce, upgradeFrom, extensionPath, folder, nextConfigurationChange, nextSettled, serverFor, whenServers } from './helpers';
+import { EXTENSION_ID, STATUS, activateApi, echoOnce, upgradeFrom, extensionPath, folder, nextConfigurationChange, nextSettled, serverFor, setFor, stopAll, whenServers } from './helpers';
 import { freePort, holdConsecutivePorts, portIsFree } from './ports';
 
 const siteA = (): vscode.WorkspaceFolder => folder('site-a');
 const siteB = (): vscode.WorkspaceFolder => folder('site-b');
-
-/** Sets one echoPreview setting for a folder until the returned function puts it back. */
-async function setFor(f: vscode.WorkspaceFolder, key: string, value: unknown): Promise<() => Promise<void>> {
-  const config = vscode.workspace.getConfiguration('echoPreview', f.uri);
-  await config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
-  return () => Promise.resolve(config.update(key, undefined, vscode.ConfigurationTarget.WorkspaceFolder));
-}
-
-async function stopAll(api: EchoPreviewApi): Promise<void> {
-  for (const info of api.servers()) await vscode.commands.executeCommand('echoPreview.stop', vscode.Uri.file(info.folder));
-}
 
 describe('Echo Preview extension', function () {
   this.timeout(30_000);

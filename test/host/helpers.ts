@@ -34,6 +34,17 @@ export function folder(name: string): vscode.WorkspaceFolder {
   return found;
 }
 
+/** Sets one echoPreview setting for a folder until the returned function puts it back. */
+export async function setFor(f: vscode.WorkspaceFolder, key: string, value: unknown): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration('echoPreview', f.uri);
+  await config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
+  return () => Promise.resolve(config.update(key, undefined, vscode.ConfigurationTarget.WorkspaceFolder));
+}
+
+export async function stopAll(api: EchoPreviewApi): Promise<void> {
+  for (const info of api.servers()) await vscode.commands.executeCommand('echoPreview.stop', vscode.Uri.file(info.folder));
+}
+
 export function serverFor(api: EchoPreviewApi, f: vscode.WorkspaceFolder): ServerInfo | undefined {
   return api.servers().find((s) => s.folder === f.uri.fsPath);
 }

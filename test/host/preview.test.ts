@@ -11,19 +11,9 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { EchoPreviewApi } from '../../src/extension';
 import { pollUntil } from '../support/poll';
-import { activateApi, folder, serverFor, whenServers } from './helpers';
+import { activateApi, folder, serverFor, setFor, stopAll, whenServers } from './helpers';
 
 const siteA = (): vscode.WorkspaceFolder => folder('site-a');
-
-async function setFor(f: vscode.WorkspaceFolder, key: string, value: unknown): Promise<() => Promise<void>> {
-  const config = vscode.workspace.getConfiguration('echoPreview', f.uri);
-  await config.update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
-  return () => Promise.resolve(config.update(key, undefined, vscode.ConfigurationTarget.WorkspaceFolder));
-}
-
-async function stopAll(api: EchoPreviewApi): Promise<void> {
-  for (const info of api.servers()) await vscode.commands.executeCommand('echoPreview.stop', vscode.Uri.file(info.folder));
-}
 
 /** The body of a GET of `url`. */
 async function bodyOf(url: string): Promise<string> {

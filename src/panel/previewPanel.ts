@@ -158,7 +158,8 @@ export class PreviewPanel implements vscode.Disposable {
     const key = `${entry?.id}|${address?.url}`;
     if (key === this.rendered) return;
     this.rendered = key;
-    this.panel.title = entry ? `Preview: ${entry.folder.name}` : 'Echo Preview';
+    const title = entry ? `Preview: ${entry.folder.name}` : 'Echo Preview';
+    if (this.panel.title !== title) this.panel.title = title;
     this.frameUrl = this.pageTitle = undefined;
     this.panel.webview.html = this.html(address?.url, vscode.Uri.parse(this.folderUri));
   }

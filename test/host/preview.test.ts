@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { EchoPreviewApi } from '../../src/extension';
+import { frameSource, previewCsp } from '../../src/panel/previewHtml';
 import { pollUntil } from '../support/poll';
 import { activateApi, folder, serverFor, setFor, stopAll, whenServers } from './helpers';
 
@@ -117,6 +118,19 @@ describe('Open Preview', function () {
       await restore();
     }
   });
+
+  it('shows the stopped state when the server stops, and the same page again when it starts on a new port', async () => {
+    const before = api.testing.preview();
+    assert.ok(before?.frameUrl?.endsWith('/second%20page.html'), JSON.stringify(before));
+    await vscode.commands.executeCommand('echoPreview.stop', siteA().uri);
+    await pollUntil(() => api.testing.preview()?.frameSrc === "'none'", 'the panel to frame nothing while stopped');
+    await vscode.commands.executeCommand('echoPreview.start', siteA().uri);
+    const info = serverFor(api, siteA());
+    assert.ok(info);
+    const external = (await vscode.env.asExternalUri(vscode.Uri.parse(info.url))).toString(true);
+    await pollUntil(() => api.testing.preview()?.frameUrl === `${external}second%20page.html`, `the new server's page (now ${JSON.stringify(api.testing.preview())})`, 20_000);
+    assert.equal(api.testing.preview()?.frameSrc, new URL(external).origin);
+  });
 });
 
 describe('Reload as you type (echoPreview.reloadOnType)', function () {
@@ -194,5 +208,46 @@ describe('Reload as you type (echoPreview.reloadOnType)', function () {
     } finally {
       channel.close();
     }
+  });
+});
+
+describe('echoPreview.liveReload', function () {
+  this.timeout(30_000);
+  let api: EchoPreviewApi;
+
+  before(async () => {
+    api = await activateApi();
+    await stopAll(api);
+  });
+
+  it('is on by default (pages get the reload script) and off when the setting says so', async () => {
+    for (const [value, injected] of [[undefined, true], [false, false]] as const) {
+      const restore = value === undefined ? undefined : await setFor(siteA(), 'liveReload', value);
+      try {
+        await vscode.commands.executeCommand('echoPreview.start', siteA().uri);
+        const info = serverFor(api, siteA());
+        assert.ok(info);
+        assert.equal((await bodyOf(info.url)).includes('<script src="/__echo-preview/reload.js"'), injected, `liveReload ${String(value)}`);
+      } finally {
+        await stopAll(api);
+        await restore?.();
+      }
+    }
+  });
+});
+
+describe('the preview panel CSP', () => {
+  it('frames exactly one http(s) origin, and refuses addresses or sources that would add directives', () => {
+    const nonce = 'bm9uY2Vub25jZW5vbmNlMQ==';
+    assert.equal(
+      previewCsp('http://8080.localhost:9000/proxy/x?y#z', 'https://*.vscode-cdn.net', nonce),
+      "default-src 'none'; style-src https://*.vscode-cdn.net; img-src https://*.vscode-cdn.net; script-src 'nonce-bm9uY2Vub25jZW5vbmNlMQ=='; frame-src http://8080.localhost:9000",
+    );
+    assert.match(previewCsp(undefined, "'self'", nonce), /frame-src 'none'$/);
+    for (const bad of ['javascript:alert(1)', 'ws://127.0.0.1:8080/', 'http://user:pw@127.0.0.1/', 'file:///etc/passwd', 'not a url']) {
+      assert.throws(() => frameSource(bad), bad);
+    }
+    assert.throws(() => previewCsp('http://127.0.0.1:8080/', "https://a.example; script-src 'unsafe-inline'", nonce));
+    assert.throws(() => previewCsp('http://127.0.0.1:8080/', "'self'", "x'; script-src *"));
   });
 });

@@ -23,6 +23,8 @@ export const INJECTED_ETAG_SUFFIX = '-r1';
 
 /** How long a channel client gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
+/** How far file times may lag behind Date.now() (Linux's coarse clock ticks every 1-10 ms). */
+const COARSE_CLOCK_MS = 20;
 /** How many entries the restart check looks at before it answers "changed" to be safe. */
 const MAX_SCANNED = 200_000;
 
@@ -112,7 +114,9 @@ export class ReloadChannel {
     const since = Number(query.get('since'));
     let stale = false;
     if (query.has('instance') && Number.isFinite(since)) {
-      stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since);
+      // File times come from the kernel's coarse clock, a few ms behind Date.now(): a margin,
+      // so a change just after the page's last news is not missed (at worst one extra reload).
+      stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since - COARSE_CLOCK_MS);
     }
     this.send(ws, { type: 'hello', instance: this.instance, now: Date.now(), stale });
   }

@@ -27,7 +27,10 @@ export class UnsavedBuffers implements ContentOverlay, vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((document) => this.drop(document, false)),
       vscode.workspace.onDidCloseTextDocument((document) => this.drop(document, true)),
     ];
-    for (const document of vscode.workspace.textDocuments) if (document.isDirty) this.update(document);
+    for (const document of vscode.workspace.textDocuments) {
+      const real = document.isDirty ? this.realPathOf(document) : undefined;
+      if (real !== undefined) this.texts.set(real, Buffer.from(document.getText(), 'utf8'));
+    }
   }
 
   /** The server these buffers are served by: told of each change from now on. */
@@ -39,18 +42,39 @@ export class UnsavedBuffers implements ContentOverlay, vscode.Disposable {
     return this.texts.get(realPath);
   }
 
+  /**
+   * An edit or a change of the dirty state (VS Code reports them apart, the edit first). The pages
+   * are told when what is served changes: a new unsaved text, or the saved text again after an
+   * undo or a revert; not for a save, whose file change the watcher reports.
+   */
   private update(document: vscode.TextDocument): void {
     const real = this.realPathOf(document);
     if (real === undefined) return;
-    if (document.isDirty) this.texts.set(real, Buffer.from(document.getText(), 'utf8'));
-    else if (!this.texts.delete(real)) return; // undone to the saved text: the file again
-    this.schedule(real);
+    const held = this.texts.get(real);
+    const text = Buffer.from(document.getText(), 'utf8');
+    if (document.isDirty) {
+      if (held?.equals(text)) return;
+      this.texts.set(real, text);
+      this.schedule(real);
+    } else if (held) {
+      this.texts.delete(real);
+      if (!held.equals(text)) this.schedule(real); // undone or reverted; equal: just saved
+    }
   }
 
-  /** Saved (the watcher sees the file change) or closed (the file on disk applies again). */
-  private drop(document: vscode.TextDocument, announce: boolean): void {
+  /**
+   * Saved: the watcher sees the file change and reloads the pages (a reload still pending from
+   * the typing would be a second one). Closed unsaved: the file on disk applies again.
+   */
+  private drop(document: vscode.TextDocument, closed: boolean): void {
     const real = this.realPathOf(document);
-    if (real !== undefined && this.texts.delete(real) && announce) this.schedule(real);
+    if (real === undefined) return;
+    const held = this.texts.delete(real);
+    if (closed && held) this.schedule(real);
+    else if (!closed) {
+      clearTimeout(this.timers.get(real));
+      this.timers.delete(real);
+    }
   }
 
   private schedule(real: string): void {

@@ -58,10 +58,11 @@ async function openReloadChannel(serverUrl: string): Promise<{ next(type: string
   });
   return {
     next: (type) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const queued = messages.findIndex((m) => m.type === type);
-        if (queued >= 0) resolve(messages.splice(queued, 1)[0]);
-        else waiting.push({ type, resolve });
+        if (queued >= 0) return resolve(messages.splice(queued, 1)[0]);
+        const timer = setTimeout(() => reject(new Error(`no '${type}' message from the reload channel within 15 s`)), 15_000);
+        waiting.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m)) });
       }),
     close: () => ws.close(),
   };
@@ -142,9 +143,13 @@ describe('Reload as you type (echoPreview.reloadOnType)', function () {
   before(async () => {
     api = await activateApi();
     await stopAll(api);
+    // A browser-hosted editor (code-server) saves after a second by default: these tests decide when.
+    await vscode.workspace.getConfiguration('files').update('autoSave', 'off', vscode.ConfigurationTarget.Workspace);
     file = path.join(siteA().uri.fsPath, 'typed.html');
     await fs.writeFile(file, '<!DOCTYPE html><html><body><h1>Saved text</h1></body></html>');
   });
+
+  after(() => vscode.workspace.getConfiguration('files').update('autoSave', undefined, vscode.ConfigurationTarget.Workspace));
 
   afterEach(async () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
@@ -172,19 +177,28 @@ describe('Reload as you type (echoPreview.reloadOnType)', function () {
       await editUnsaved(document, 'Saved text', 'Typed, not saved');
       assert.ok(document.isDirty);
       assert.match(await bodyOf(url), /<h1>Typed, not saved<\/h1>/, 'the unsaved text is served');
-      assert.deepEqual((await reloaded).paths, ['/typed.html']);
+      assert.deepEqual((await reloaded.catch((error: Error) => assert.fail(`after the edit: ${error.message}`))).paths, ['/typed.html']);
       assert.equal(await fs.readFile(file, 'utf8'), '<!DOCTYPE html><html><body><h1>Saved text</h1></body></html>', 'nothing was written');
       // Undo back to the saved text: the file is served again, and the page reloads to show it.
       const undone = channel.next('reload');
       await vscode.commands.executeCommand('undo');
       await pollUntil(() => !document.isDirty, 'the undo to apply');
-      await undone;
+      await undone.catch((error: Error) => assert.fail(`after the undo: ${error.message}`));
       assert.match(await bodyOf(url), /<h1>Saved text<\/h1>/);
-      // Edit and save: the file has the text, and it is what is served.
+      // Edit and save: the file has the text, and it is what is served; the save reloads the page once.
       await editUnsaved(document, 'Saved text', 'Saved at last');
+      const saved = channel.next('reload');
       assert.ok(await document.save());
+      assert.deepEqual((await saved.catch((error: Error) => assert.fail(`after the save: ${error.message}`))).paths, ['/typed.html']);
       assert.match(await fs.readFile(file, 'utf8'), /Saved at last/);
       assert.match(await bodyOf(url), /<h1>Saved at last<\/h1>/);
+      // The next reload is for the next edit, elsewhere: none was left over from the typing before the save.
+      const other = await vscode.workspace.openTextDocument(path.join(siteA().uri.fsPath, 'index.html'));
+      const next = channel.next('reload');
+      await editUnsaved(other, 'Site A', 'Site A, edited');
+      assert.deepEqual((await next.catch((error: Error) => assert.fail(`after the edit elsewhere: ${error.message}`))).paths, ['/index.html'], 'one reload for the save');
+      await editUnsaved(other, 'Site A, edited', 'Site A');
+      assert.ok(await other.save()); // as it was
     } finally {
       channel.close();
     }

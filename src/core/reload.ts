@@ -209,10 +209,13 @@ function metaCspNonce(head: string): string | undefined {
 
 /**
  * `html` with the reload script added before `</body>` (else `</head>`, else at the end), or
- * undefined when it is not safe to touch (UTF-16, which an ASCII tag would corrupt). A page with
- * a nonce in a `<meta>` CSP gets that nonce on our tag, as its own scripts have.
+ * undefined when it is not safe to touch (UTF-16, which an ASCII tag would corrupt). `depth` is
+ * how many folders deep the page's URL is: the tag's src is relative to it, so the script is found
+ * behind a proxy that serves us under a path prefix (code-server's /proxy/<port>/), except in a
+ * page with a `<base>`, which would move a relative src: that one gets the absolute path. A page
+ * with a nonce in a `<meta>` CSP gets that nonce on our tag, as its own scripts have.
  */
-export function injectReloadScript(html: Buffer): Buffer | undefined {
+export function injectReloadScript(html: Buffer, depth = 0): Buffer | undefined {
   if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return undefined;
   const text = html.toString('latin1'); // one char per byte: indexes are byte offsets
   const lower = text.toLowerCase();
@@ -220,9 +223,26 @@ export function injectReloadScript(html: Buffer): Buffer | undefined {
   if (at === -1) at = lower.lastIndexOf('</head');
   if (at === -1) at = html.length;
   const headEnd = lower.indexOf('</head');
-  const nonce = metaCspNonce(text.slice(0, headEnd === -1 ? at : headEnd));
-  const tag = `<script src="${RELOAD_SCRIPT_PATH}"${nonce === undefined ? '' : ` nonce="${nonce}"`} defer></script>`;
+  const head = text.slice(0, headEnd === -1 ? at : headEnd);
+  const nonce = metaCspNonce(head);
+  const src = /<base[\s>]/i.test(head) ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
+  const tag = `<script src="${src}"${nonce === undefined ? '' : ` nonce="${nonce}"`} defer></script>`;
   return Buffer.concat([html.subarray(0, at), Buffer.from(tag, 'latin1'), html.subarray(at)]);
+}
+
+/**
+ * True when `origin` is the origin of the request's own Host (which the Host guard accepted): the
+ * page and the channel are on one origin as the browser sees it, as behind a port forwarder
+ * (`https://name-8080.app.github.dev`) or a path-prefix proxy that keeps the Host.
+ */
+export function originIsHost(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin.trim().replace(/\/$/, '') && url.host === host.trim().toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /** A strong-enough weak tag for bytes that are not a file on disk (the editor's unsaved buffer). */

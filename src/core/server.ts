@@ -16,7 +16,7 @@ import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
-import { RELOAD_CHANNEL_PATH, ReloadChannel } from './reload';
+import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
 import { EchoEndpoint } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './static';
 import { FolderWatcher, IgnoreRules } from './watch';
@@ -262,7 +262,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
       const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
-      if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
+      const sameOrigin = ownVerdict.ok || originIsHost(req.headers.origin, target.authority ?? req.headers.host);
+      if (!sameOrigin) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
       req.headers.upgrade = 'websocket';
       return reload.handleUpgrade(req, socket, head, target.search);
     }

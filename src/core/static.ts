@@ -11,7 +11,7 @@ import { sameContent, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
-import { closeDescriptor, decodePathSegments, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
+import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {
   /** The served folder after realpath. */
@@ -101,12 +101,18 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, pat
 
 async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: string, search: string, decoded: DecodedPath, options: StaticOptions): Promise<Outcome> {
   const { segments } = decoded;
+  const { cache } = options;
+  // While the watcher vouches for it, a file checked before is served as it was checked (see FileCache.fresh).
+  const epoch = cache.epoch;
+  const candidate = cache.watching && !decoded.directoryForm ? joinedPath(options.realRoot, segments, options) : undefined;
+  const fresh = candidate === undefined ? undefined : cache.fresh(candidate);
+  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, cache);
   const found = await resolveInsideRoot(options.realRoot, segments, options, decoded.directoryForm);
   if (!found.ok) {
     sendError(res, found.status, found.reason);
     return SERVED;
   }
-  if (found.kind === 'file') return serveFile(req, res, found, options.cache);
+  if (found.kind === 'file') return serveFile(req, res, found, cache, epoch);
 
   const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
   if (!pathname.endsWith('/')) {
@@ -118,7 +124,7 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
     return SERVED;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
-  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options.cache);
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index, cache, epoch);
   const dir = await openResolved(found);
   if (dir === undefined) return CHANGED;
   // Read through the descriptor where the kernel allows, so the listing is of what was checked.
@@ -232,11 +238,13 @@ interface BodyPlan {
 /**
  * Serves a checked file: from the cache while its bytes are still this file's, otherwise from
  * a descriptor opened and verified by resolve.ts, with every header computed from that
- * descriptor's stats (never from an earlier look at the path).
+ * descriptor's stats (never from an earlier look at the path). `checkedAt`: the cache epoch when
+ * the check of `found` began, so the cache may vouch for it (absent when the cache already did).
  */
-async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, cache: FileCache): Promise<Outcome> {
+async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, cache: FileCache, checkedAt?: number): Promise<Outcome> {
   const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
   if (cached !== undefined) {
+    if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
     const plan = planResponse(req, res, found.realPath, found.stats);
     if (plan !== undefined) sendBody(res, plan, cached.subarray(plan.range.start, plan.range.end + 1));
     return SERVED;
@@ -249,6 +257,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
     if (cache.fits(file.stats)) {
       const body = await cache.read(found.realPath, file.fd, file.stats);
       if (body === undefined) return CHANGED;
+      if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
       sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
       return SERVED;
     }

@@ -107,6 +107,13 @@ export class FileCache {
     this.generation++;
   }
 
+  /**
+   * Whether the watcher sees changes to this real path (it may skip ignored folders such as
+   * node_modules or configured globs). Asked once per check, at `vouch`; a path it does not
+   * cover is checked on every request.
+   */
+  covers: (realPath: string) => boolean = () => true;
+
   /** Take this before checking a path, and hand it to `vouch` once the check passed. */
   get epoch(): number {
     return this.generation;
@@ -141,7 +148,7 @@ export class FileCache {
    */
   vouch(realPath: string, epoch: number): void {
     const entry = this.entries.get(realPath);
-    if (entry === undefined || epoch !== this.generation) return;
+    if (entry === undefined || epoch !== this.generation || !this.watched || !this.covers(realPath)) return;
     entry.vouchedIn = epoch;
     entry.vouchedAt = Date.now();
   }

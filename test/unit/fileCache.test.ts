@@ -241,6 +241,18 @@ describe('file cache while watching', () => {
     assert.equal((await cached(cache, file))?.toString(), 'after!');
   });
 
+  it('checks on every request what the watcher does not cover (an ignored folder)', async () => {
+    const cache = eager();
+    cache.watching = true;
+    const ignored = path.join(dir, 'ignored');
+    cache.covers = (realPath) => !realPath.startsWith(ignored + path.sep);
+    mkdirSync(ignored, { recursive: true });
+    const outside = await vouched(cache, 'ignored/x.txt', 'x');
+    const inside = await vouched(cache, 'covered.txt', 'y');
+    assert.equal(cache.fresh(outside), undefined);
+    assert.equal(cache.fresh(inside)?.size, 1);
+  });
+
   it('checks a vouched file again once the recheck interval is over', async () => {
     const cache = new FileCache(1024, 4096, -Infinity, -1); // every vouch is already too old
     cache.watching = true;

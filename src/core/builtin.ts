@@ -12,6 +12,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { InspectorServer } from './inspectorServer';
+import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from './reload';
 import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
 import { sendGenerated, type StaticOptions } from './static';
 
@@ -31,6 +32,8 @@ export interface BuiltinContext {
   readonly wsPaths: readonly string[];
   /** Only with `--inspect` (ServerOptions.inspector); otherwise nothing is served at its paths. */
   inspector: InspectorServer | undefined;
+  /** Live reload is on: serve its client at RELOAD_SCRIPT_PATH. */
+  reload?: boolean;
 }
 
 /**
@@ -54,6 +57,9 @@ function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinCon
   if (!directoryForm && segments.length === ENDPOINTS_SEGMENTS.length && segments.every((s, i) => s === ENDPOINTS_SEGMENTS[i])) {
     const body = JSON.stringify({ endpoints: context.wsPaths.map((path) => ({ path })) }) + '\n';
     return async (res) => sendGenerated(res, 'application/json; charset=utf-8', body);
+  }
+  if (context.reload === true && !directoryForm && '/' + segments.join('/') === RELOAD_SCRIPT_PATH) {
+    return async (res) => sendGenerated(res, 'text/javascript; charset=utf-8', RELOAD_SCRIPT);
   }
   return context.inspector?.route(segments, directoryForm);
 }

@@ -16,8 +16,10 @@ import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
+import { RELOAD_CHANNEL_PATH, ReloadChannel } from './reload';
 import { EchoEndpoint } from './socket';
-import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
+import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './static';
+import { FolderWatcher, IgnoreRules } from './watch';
 import { isWsPath, wsPathError, wsPathProblem } from './wsPath';
 
 export interface ServerOptions {
@@ -61,6 +63,22 @@ export interface ServerOptions {
    * `…/<token>/feed` (the CLI's `--inspect`). Off by default: nothing is served at those paths.
    */
   inspector?: InspectorOptions;
+  /**
+   * Live reload (default on): watch the folder, inject `<script src="/__echo-preview/reload.js">`
+   * into HTML pages, and reload them (or swap their stylesheets) on a change. `ignore`: globs of
+   * root-relative paths whose changes reload nothing (`.git`, `node_modules` and dotfiles never do).
+   */
+  liveReload?: boolean | { ignore?: readonly string[] };
+  /** Bytes served instead of files' own (the editor's unsaved buffers); see RunningServer.changed. */
+  overlay?: ContentOverlay;
+}
+
+export type { ContentOverlay };
+
+/** How live reload is doing: `watching` while the whole folder is watched; `problem` says why not. */
+export interface LiveReloadState {
+  readonly watching: boolean;
+  readonly problem: string | undefined;
 }
 
 /** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
@@ -122,6 +140,10 @@ export interface RunningServer {
   allowOrigin(origin: string): Disposable;
   /** Accepts one more name in the Host header (e.g. where the editor forwards the port). */
   allowHost(name: string): void;
+  /** Live reload's state; undefined when it is off. */
+  readonly liveReload: LiveReloadState | undefined;
+  /** The overlay's content of these real paths changed: refresh the cache and reload the pages (as a save would). */
+  changed(realPaths: readonly string[]): void;
   /** Closes every WebSocket with 1001, ends every connection and resolves once the port is free. */
   close(): Promise<void>;
 }
@@ -148,8 +170,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     allowCrossSite: options.allowCrossSite,
     advice: options.advice,
   });
-  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
-  const builtin: BuiltinContext = { files: staticOptions, wsPaths: [wsPath], inspector: undefined };
+  const reloadIgnore = typeof options.liveReload === 'object' ? (options.liveReload.ignore ?? []) : [];
+  const liveReload = options.liveReload !== false;
+  const ignoreRules = newIgnoreRules(reloadIgnore, options.dotfiles ?? false);
+  const cache = new FileCache();
+  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache, injectReload: liveReload, overlay: options.overlay };
+  const builtin: BuiltinContext = { files: staticOptions, wsPaths: [wsPath], inspector: undefined, reload: liveReload };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
@@ -198,7 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
@@ -211,7 +237,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       finished(earlier, () => {
         socket.off('drain', relayDrain);
         socket.off('close', abandon);
-        if (!socket.destroyed) onUpgrade(endpoint, inspector, req, socket, head);
+        if (!socket.destroyed) onUpgrade(endpoint, inspector, reload, req, socket, head);
       });
       return;
     }
@@ -233,6 +259,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
       req.headers.upgrade = 'websocket';
       return inspector.handleUpgrade(req, socket, head);
+    }
+    if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
+      const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
+      if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
+      req.headers.upgrade = 'websocket';
+      return reload.handleUpgrade(req, socket, head, target.search);
     }
     // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
     // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
@@ -277,7 +309,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const echo = new EchoEndpoint({ path: wsPath, maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
   const inspector = options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
   builtin.inspector = inspector;
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, req, socket, head));
+  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs) : undefined;
+  const watched = reload && (await watchFolder(realRoot, reloadIgnore, options.dotfiles ?? false, cache, reload, events));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, reload, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
@@ -300,11 +334,63 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
+    liveReload: watched?.state,
+    changed: (realPaths: readonly string[]) => {
+      cache.invalidate(realPaths);
+      watched?.watcher.report(realPaths);
+    },
     close: () => {
-      closing ??= shutdown(server, echo, inspector, capture, sockets);
+      watched?.watcher.close();
+      closing ??= shutdown(server, echo, inspector, capture, sockets, reload);
       return closing;
     },
   };
+}
+
+/** The ignore globs as rules, or a StartError naming the one that is malformed. */
+function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRules {
+  try {
+    return new IgnoreRules(globs, dotfiles);
+  } catch (error) {
+    throw new StartError('INVALID_OPTION', `The live reload ignore pattern is malformed: ${(error as Error).message}.`);
+  }
+}
+
+/**
+ * Starts the folder's one watcher: each change refreshes the cache at once, each settled batch
+ * goes to the pages; resolves once every folder is watched (so a save right after start is seen).
+ */
+async function watchFolder(
+  root: string,
+  ignore: readonly string[],
+  dotfiles: boolean,
+  cache: FileCache,
+  reload: ReloadChannel,
+  events: ServerEvents,
+): Promise<{ watcher: FolderWatcher; state: LiveReloadState }> {
+  const state = { watching: false, problem: undefined as string | undefined };
+  const watcher = new FolderWatcher(
+    { root, ignore, dotfiles },
+    {
+      changed: (paths) => cache.invalidate(paths),
+      settled: (paths) => {
+        reload.announce(paths).catch((error: unknown) => {
+          if (events.active) events.emit({ type: 'error', message: `live reload failed: ${String(error)}`, error });
+        });
+      },
+      degraded: (message) => {
+        state.watching = cache.watching = false;
+        state.problem = message;
+        if (events.active) events.emit({ type: 'error', message });
+      },
+    },
+  );
+  // What the watcher skips (node_modules, ignored globs) is served too, but checked every time.
+  const skipped = new IgnoreRules(ignore, dotfiles);
+  cache.covers = (realPath) => !skipped.ignores(path.relative(root, realPath).split(path.sep).join('/'));
+  await watcher.ready;
+  state.watching = cache.watching = watcher.healthy;
+  return { watcher, state };
 }
 
 /** The capture, or a StartError naming what is wrong with its options. */
@@ -492,9 +578,16 @@ function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResp
   });
 }
 
-async function shutdown(server: Server, endpoint: EchoEndpoint, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
+async function shutdown(
+  server: Server,
+  endpoint: EchoEndpoint,
+  inspector: InspectorServer | undefined,
+  capture: Capture,
+  sockets: Set<Socket>,
+  reload: ReloadChannel | undefined,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.all([endpoint.shutdown(), inspector?.close()]);
+  await Promise.all([endpoint.shutdown(), inspector?.close(), reload?.close()]);
   capture.dispose();
   server.closeIdleConnections();
   // Give in-flight responses a moment, then cut whatever is left so the port really frees.

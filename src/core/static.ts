@@ -11,6 +11,7 @@ import { sameContent, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
+import { INJECTED_ETAG_SUFFIX, contentEtag, injectReloadScript } from './reload';
 import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {
@@ -19,6 +20,15 @@ export interface StaticOptions {
   dotfiles: boolean;
   /** Bytes of small files, reused while their stats are unchanged. */
   cache: FileCache;
+  /** Add the live reload script to HTML pages (up to the cache's file size; larger ones stream as they are). */
+  injectReload?: boolean;
+  /** Content to serve instead of a checked file's (the editor's unsaved buffers). */
+  overlay?: ContentOverlay;
+}
+
+/** The editor's unsaved buffers: bytes for a real path, served instead of the file's after the same checks. */
+export interface ContentOverlay {
+  read(realPath: string): Buffer | undefined;
 }
 
 /**
@@ -106,13 +116,13 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
   const epoch = cache.epoch;
   const candidate = cache.watching && !decoded.directoryForm ? joinedPath(options.realRoot, segments, options) : undefined;
   const fresh = candidate === undefined ? undefined : cache.fresh(candidate);
-  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, cache);
+  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, options);
   const found = await resolveInsideRoot(options.realRoot, segments, options, decoded.directoryForm);
   if (!found.ok) {
     sendError(res, found.status, found.reason);
     return SERVED;
   }
-  if (found.kind === 'file') return serveFile(req, res, found, cache, epoch);
+  if (found.kind === 'file') return serveFile(req, res, found, options, epoch);
 
   const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
   if (!pathname.endsWith('/')) {
@@ -124,7 +134,7 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
     return SERVED;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
-  if (index.ok && index.kind === 'file') return serveFile(req, res, index, cache, epoch);
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options, epoch);
   const dir = await openResolved(found);
   if (dir === undefined) return CHANGED;
   // Read through the descriptor where the kernel allows, so the listing is of what was checked.
@@ -163,26 +173,26 @@ function etagListMatches(header: string, etag: string): boolean {
 }
 
 /** True when the date header is valid and the file was not modified after it (1 s resolution). */
-function notModifiedSince(header: string, stats: Stats): boolean {
+function notModifiedSince(header: string, mtimeMs: number | undefined): boolean {
   const since = Date.parse(header);
-  return !Number.isNaN(since) && Math.floor(stats.mtimeMs / 1000) * 1000 <= since;
+  return mtimeMs !== undefined && !Number.isNaN(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
 }
 
 type Precondition = 200 | 304 | 412;
 
 /** RFC 9110 section 13.2.2 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
-function evaluatePreconditions(req: IncomingMessage, etag: string, stats: Stats): Precondition {
+function evaluatePreconditions(req: IncomingMessage, etag: string, mtimeMs: number | undefined): Precondition {
   const h = req.headers;
   if (h['if-match'] !== undefined) {
     if (!etagListMatches(h['if-match'], etag)) return 412;
-  } else if (h['if-unmodified-since'] !== undefined) {
+  } else if (h['if-unmodified-since'] !== undefined && mtimeMs !== undefined) {
     const since = Date.parse(h['if-unmodified-since']);
-    if (!Number.isNaN(since) && !notModifiedSince(h['if-unmodified-since'], stats)) return 412;
+    if (!Number.isNaN(since) && !notModifiedSince(h['if-unmodified-since'], mtimeMs)) return 412;
   }
   if (h['if-none-match'] !== undefined) {
     if (etagListMatches(h['if-none-match'], etag)) return 304;
   } else if (h['if-modified-since'] !== undefined) {
-    if (notModifiedSince(h['if-modified-since'], stats)) return 304;
+    if (notModifiedSince(h['if-modified-since'], mtimeMs)) return 304;
   }
   return 200;
 }
@@ -220,12 +230,12 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
  * entity-tag If-Range (weak, or with the W/ stripped) always gets the whole file. A date
  * matches when it is exactly the file's Last-Modified.
  */
-function ifRangeAllows(req: IncomingMessage, stats: Stats): boolean {
+function ifRangeAllows(req: IncomingMessage, mtimeMs: number | undefined): boolean {
   const header = req.headers['if-range'];
   if (header === undefined) return true;
   const value = String(header);
-  if (value.includes('"')) return false;
-  return Date.parse(value) === Math.floor(stats.mtimeMs / 1000) * 1000;
+  if (value.includes('"') || mtimeMs === undefined) return false;
+  return Date.parse(value) === Math.floor(mtimeMs / 1000) * 1000;
 }
 
 /** The status, headers and byte range of a response with a body, once preconditions passed. */
@@ -236,52 +246,109 @@ interface BodyPlan {
 }
 
 /**
+ * What a response describes: a file's bytes as they are on disk, or bytes made from them (a page
+ * with the reload script) or given instead of them (an unsaved buffer, which has no date).
+ */
+interface Representation {
+  size: number;
+  etag: string;
+  mtimeMs: number | undefined;
+}
+
+function fileRepresentation(stats: Stats): Representation {
+  return { size: stats.size, etag: etagFor(stats), mtimeMs: stats.mtimeMs };
+}
+
+/** Bytes already in hand (an injected page, an unsaved buffer) under their own validators. */
+function serveBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, representation: Representation): Outcome {
+  const plan = planResponse(req, res, realPath, representation);
+  if (plan !== undefined) sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
+  return SERVED;
+}
+
+/** Injected pages by the cached bytes they were made from, so a cached page is injected once. */
+const injectedPages = new WeakMap<Buffer, Buffer>();
+
+function injected(body: Buffer): Buffer | undefined {
+  let page = injectedPages.get(body);
+  if (page === undefined) {
+    page = injectReloadScript(body);
+    if (page !== undefined) injectedPages.set(body, page);
+  }
+  return page;
+}
+
+/**
  * Serves a checked file: from the cache while its bytes are still this file's, otherwise from
  * a descriptor opened and verified by resolve.ts, with every header computed from that
- * descriptor's stats (never from an earlier look at the path). `checkedAt`: the cache epoch when
- * the check of `found` began, so the cache may vouch for it (absent when the cache already did).
+ * descriptor's stats (never from an earlier look at the path). An unsaved buffer of the editor
+ * stands in for the file's bytes; an HTML page (up to the cache's size) gets the reload script,
+ * and its Content-Length, ETag (never the file's own) and ranges are those of the injected page.
+ * `checkedAt`: the cache epoch when the check of `found` began, so the cache may vouch for it
+ * (absent when the cache already did).
  */
-async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, cache: FileCache, checkedAt?: number): Promise<Outcome> {
+async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, options: StaticOptions, checkedAt?: number): Promise<Outcome> {
+  const { cache } = options;
+  const inject = options.injectReload === true && contentTypeFor(found.realPath).startsWith('text/html');
+  const unsaved = options.overlay?.read(found.realPath);
+  if (unsaved !== undefined) {
+    const body = (inject ? injectReloadScript(unsaved) : undefined) ?? unsaved;
+    return serveBytes(req, res, found.realPath, body, { size: body.length, etag: contentEtag(body), mtimeMs: undefined });
+  }
   const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
   if (cached !== undefined) {
     if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
-    const plan = planResponse(req, res, found.realPath, found.stats);
-    if (plan !== undefined) sendBody(res, plan, cached.subarray(plan.range.start, plan.range.end + 1));
-    return SERVED;
+    return serveFileBytes(req, res, found.realPath, cached, found.stats, inject);
   }
   const file = await openResolved(found);
   if (file === undefined) return CHANGED;
   try {
-    const plan = planResponse(req, res, found.realPath, file.stats);
-    if (plan === undefined) return SERVED;
     if (cache.fits(file.stats)) {
+      if (inject) {
+        const body = await cache.read(found.realPath, file.fd, file.stats);
+        if (body === undefined) return CHANGED;
+        if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
+        return serveFileBytes(req, res, found.realPath, body, file.stats, true);
+      }
+      const plan = planResponse(req, res, found.realPath, fileRepresentation(file.stats));
+      if (plan === undefined) return SERVED;
       const body = await cache.read(found.realPath, file.fd, file.stats);
       if (body === undefined) return CHANGED;
       if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
       sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
       return SERVED;
     }
+    const plan = planResponse(req, res, found.realPath, fileRepresentation(file.stats));
+    if (plan === undefined) return SERVED;
     return await streamFile(res, file.fd, file.stats, plan);
   } finally {
     await closeDescriptor(file.fd);
   }
 }
 
+/** A file's bytes, as they are or (`inject`) as a page with the reload script, under an ETag of its own. */
+function serveFileBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, stats: Stats, inject: boolean): Outcome {
+  const page = inject ? injected(body) : undefined;
+  if (page === undefined) return serveBytes(req, res, realPath, body, fileRepresentation(stats));
+  const etag = etagFor(stats).replace(/"$/, `${INJECTED_ETAG_SUFFIX}"`);
+  return serveBytes(req, res, realPath, page, { size: page.length, etag, mtimeMs: stats.mtimeMs });
+}
+
 /**
  * Answers what needs no body (412, 304, 416, HEAD, an empty file) and returns undefined, or
  * returns how to send the body.
  */
-function planResponse(req: IncomingMessage, res: ServerResponse, realPath: string, stats: Stats): BodyPlan | undefined {
-  const etag = etagFor(stats);
+function planResponse(req: IncomingMessage, res: ServerResponse, realPath: string, representation: Representation): BodyPlan | undefined {
+  const { size, etag, mtimeMs } = representation;
   const headers: OutgoingHttpHeaders = {
     'X-Content-Type-Options': NOSNIFF,
     'Content-Type': contentTypeFor(realPath),
     'Cache-Control': 'no-cache',
     ETag: etag,
-    'Last-Modified': stats.mtime.toUTCString(),
     'Accept-Ranges': 'bytes',
   };
-  const precondition = evaluatePreconditions(req, etag, stats);
+  if (mtimeMs !== undefined) headers['Last-Modified'] = new Date(mtimeMs).toUTCString();
+  const precondition = evaluatePreconditions(req, etag, mtimeMs);
   if (precondition === 412) return void sendError(res, 412, 'A precondition of the request did not hold.');
   if (precondition === 304) {
     head(res, 304, headers);
@@ -290,20 +357,20 @@ function planResponse(req: IncomingMessage, res: ServerResponse, realPath: strin
   }
 
   let status = 200;
-  let range: ByteRange = { start: 0, end: stats.size - 1 };
+  let range: ByteRange = { start: 0, end: size - 1 };
   const rangeHeader = req.headers.range;
-  if (rangeHeader !== undefined && ifRangeAllows(req, stats)) {
-    const parsed = parseRange(rangeHeader, stats.size);
+  if (rangeHeader !== undefined && ifRangeAllows(req, mtimeMs)) {
+    const parsed = parseRange(rangeHeader, size);
     if (parsed === 'unsatisfiable') {
-      return void sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${stats.size}` });
+      return void sendError(res, 416, 'The requested range is outside the file.', { 'Content-Range': `bytes */${size}` });
     }
     if (parsed) {
       status = 206;
       range = parsed;
-      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stats.size}`;
+      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
     }
   }
-  const length = stats.size === 0 ? 0 : range.end - range.start + 1;
+  const length = size === 0 ? 0 : range.end - range.start + 1;
   headers['Content-Length'] = length;
   if (req.method === 'HEAD' || length === 0) {
     head(res, status, headers);

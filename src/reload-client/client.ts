@@ -1,0 +1,117 @@
+/**
+ * The live reload client, served as /__echo-preview/reload.js (reload.ts serves this function's
+ * source, so it must use nothing from outside its own body). It connects to the reload channel
+ * on the page's own origin, reloads on a change, swaps changed stylesheets in place (keeping
+ * scroll and script state), and reconnects with backoff, reloading once only when the server
+ * says files changed while it was away.
+ */
+export function reloadClient(): void {
+  const CHANNEL = '/__echo-preview/reload';
+  const MAX_DELAY_MS = 5000;
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const channel = `${scheme}//${location.host}${CHANNEL}`;
+  let instance: string | undefined;
+  let since = 0;
+  let delay = 250;
+  let reloading = false;
+  let blocked = false;
+
+  const reload = (): void => {
+    if (reloading) return;
+    reloading = true;
+    location.reload();
+  };
+
+  /** The decoded path of a same-origin URL, else undefined. */
+  const pathOf = (href: string): string | undefined => {
+    try {
+      const url = new URL(href, location.href);
+      return url.origin === location.origin ? decodeURIComponent(url.pathname) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const bust = (href: string): string => {
+    const url = new URL(href, location.href);
+    url.searchParams.set('echo-preview-reload', String(Date.now()));
+    return url.href;
+  };
+
+  /** Re-imports every changed @import in `sheet` (and the sheets it imports); true if one was. */
+  const swapImports = (sheet: CSSStyleSheet, changed: ReadonlySet<string>): void => {
+    let rules: CSSRuleList;
+    try {
+      rules = sheet.cssRules;
+    } catch {
+      return; // another origin's sheet: not ours to read
+    }
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (!(rule instanceof CSSImportRule)) continue;
+      const path = pathOf(rule.href);
+      if (path !== undefined && changed.has(path)) {
+        const media = rule.media.mediaText;
+        sheet.deleteRule(i);
+        sheet.insertRule(`@import url(${JSON.stringify(bust(rule.href))})${media === '' ? '' : ' ' + media};`, i);
+      } else if (rule.styleSheet !== null) {
+        swapImports(rule.styleSheet, changed);
+      }
+    }
+  };
+
+  const swapStylesheets = (paths: readonly string[]): void => {
+    const changed = new Set(paths);
+    for (const link of Array.from(document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"][href]'))) {
+      const path = pathOf(link.href);
+      if (path === undefined || !changed.has(path)) {
+        if (link.sheet !== null) swapImports(link.sheet, changed);
+        continue;
+      }
+      // The new sheet loads beside the old one, which goes once it applies: no flash, no layout jump.
+      const next = link.cloneNode() as HTMLLinkElement;
+      next.href = bust(link.href);
+      next.addEventListener('load', () => link.remove(), { once: true });
+      next.addEventListener('error', () => link.remove(), { once: true });
+      link.after(next);
+    }
+    for (const style of Array.from(document.querySelectorAll('style'))) {
+      if (style.sheet !== null) swapImports(style.sheet, changed);
+    }
+  };
+
+  // A page whose CSP forbids connecting to us: stop trying, the page works as it would without us.
+  document.addEventListener('securitypolicyviolation', (event) => {
+    if (event.blockedURI.startsWith(channel.replace(/^ws/, 'http')) || event.blockedURI.startsWith(channel)) blocked = true;
+  });
+
+  const connect = (): void => {
+    if (blocked || reloading) return;
+    const query = instance === undefined ? '' : `?instance=${encodeURIComponent(instance)}&since=${since}`;
+    const socket = new WebSocket(channel + query);
+    socket.addEventListener('message', (event) => {
+      let message: { type?: string; instance?: string; now?: number; stale?: boolean; paths?: string[] };
+      try {
+        message = JSON.parse(String(event.data)) as typeof message;
+      } catch {
+        return;
+      }
+      if (typeof message.now === 'number') since = message.now;
+      if (message.type === 'hello') {
+        delay = 250;
+        const reconnected = instance !== undefined;
+        instance = message.instance;
+        if (reconnected && message.stale === true) reload();
+      } else if (message.type === 'reload') {
+        reload();
+      } else if (message.type === 'css' && Array.isArray(message.paths)) {
+        swapStylesheets(message.paths);
+      }
+    });
+    socket.addEventListener('close', () => {
+      if (reloading) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, MAX_DELAY_MS);
+    });
+  };
+  connect();
+}

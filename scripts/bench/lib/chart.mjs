@@ -14,6 +14,7 @@ const SECTIONS = [
   { title: 'Throughput against the peer (higher is better)', match: (r) => r.unit === 'msg/s' || r.unit === 'req/s' },
   { title: 'Latency against bare ws (lower is better)', match: (r) => r.unit === 'us' },
   { title: 'Server CPU per operation against the peer (lower is better)', match: (r) => r.unit === 'cpu-us' },
+  { title: 'Page load in Chromium against nginx (lower is better)', match: (r) => r.group.startsWith('Page load') },
   { title: 'CLI cost against a bare http+ws server (lower is better)', match: (r) => r.group.startsWith('CLI') },
   { title: 'Share of the budget used (lower is better)', match: (r) => r.peerName === 'budget', tick: (v) => `${Math.round(v * 100)} %` },
 ];

@@ -253,7 +253,7 @@ async function pageRound(results, servers, round, browser, page) {
   const entry = (results.page.load ??= { label: `${page.modules} modules, ${page.images} images`, samples: Object.fromEntries(names.map((n) => [n, []])) });
   for (const name of rotate(names, round)) {
     const server = await alive(servers, name);
-    await measureInto(entry.samples[name], round, `page load ${name}`, () => measurePageLoad(browser, `http://127.0.0.1:${server.port}/${PAGE_DIR}/`, page, config.pageLoads));
+    await measureInto(entry.samples[name], round, `page load ${name}`, () => measurePageLoad(browser, server, `http://127.0.0.1:${server.port}/${PAGE_DIR}/`, page, config.pageLoads));
   }
 }
 

@@ -30,10 +30,12 @@ export const CACHE_MAX_TOTAL_BYTES = 16 * 1024 * 1024;
 export const RACY_MS = 2000;
 /**
  * While watching, a checked file is served without a stat for at most this long; then it is
- * checked again once. The watcher is what keeps entries fresh; this only bounds how long an
- * event it could not see (a folder filled before its watch was added) can leave bytes stale.
+ * checked again once. The watcher is what keeps entries fresh (it reports a new folder again
+ * once its watch is in place, so what was written there before is seen too); this only bounds
+ * how long an event it could not see at all can leave bytes stale. It is long on purpose: a
+ * page reloaded a few seconds after the last look should not have to check every file again.
  */
-export const RECHECK_MS = 1000;
+export const RECHECK_MS = 60_000;
 
 export interface CachedFile {
   readonly body: Buffer;

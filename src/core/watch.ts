@@ -274,7 +274,11 @@ export class FolderWatcher {
       if (error) {
         if (wasFolder) this.unwatch(realPath);
       } else if (stats.isDirectory() && !this.watchers.has(realPath)) {
-        void this.walk(realPath);
+        // Once its watches are in place, report the folder again: whatever was written into it
+        // before then went unseen (the file cache must check it again).
+        void this.walk(realPath).then(() => {
+          if (!this.closed) this.listener.changed([realPath]);
+        });
       }
     });
   }

@@ -4,6 +4,7 @@
 // loaded the page once, so every file is revalidated (If-None-Match / If-Modified-Since).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { cpuSecondsOfTree } from './proc.mjs';
 
 /** Modules per level: 6 imported by the entry, 7 by each of those, 6 by each of those = 300 with the entry. */
 const FAN_OUT = [6, 7, 6];
@@ -64,9 +65,11 @@ async function timedLoad(page, url, expected, reload) {
 
 /**
  * `loads` cold loads (each in a fresh context) and `loads` warm reloads (in one context that
- * loaded the page once first) of `url`; returns the median of each.
+ * loaded the page once first) of `url`, served by `server`; returns the median of each and the
+ * server's CPU time per load.
  */
-export async function measurePageLoad(browser, url, expected, loads) {
+export async function measurePageLoad(browser, server, url, expected, loads) {
+  const cpuBefore = cpuSecondsOfTree(server.child.pid);
   const cold = [];
   for (let i = 0; i < loads; i++) {
     const context = await browser.newContext();
@@ -89,5 +92,7 @@ export async function measurePageLoad(browser, url, expected, loads) {
     const sorted = [...list].sort((a, b) => a - b);
     return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   };
-  return { coldMs: mid(cold), warmMs: mid(warm) };
+  // The server's CPU time over every load of this run (cold, the first warm-up load, warm).
+  const serverCpuMsPerLoad = ((cpuSecondsOfTree(server.child.pid) - cpuBefore) * 1000) / (2 * loads + 1);
+  return { coldMs: mid(cold), warmMs: mid(warm), serverCpuMsPerLoad };
 }

@@ -104,6 +104,8 @@ export function summarize(results) {
       rows.push(row(group, what, 'ms', medianOf(closed, key), medianOf(nginx, key), 'nginx', paired(closed, nginx, key), { max: GOALS.pageVsNginx }, `page-${suffix}`));
       if (live) rows.push(row(group, `${what}, Live Server (reference)`, 'ms', medianOf(live, key), medianOf(nginx, key), 'nginx', paired(live, nginx, key), undefined, `page-${suffix}-live`, 'Live Server'));
     }
+    const cpu = 'serverCpuMsPerLoad';
+    rows.push(row(group, 'server CPU per page load (reference)', 'cpu-ms', medianOf(closed, cpu), medianOf(nginx, cpu), 'nginx', paired(closed, nginx, cpu), undefined, 'page-cpu'));
   }
   if (results.startup?.ours) {
     const { ours, bare } = results.startup;
@@ -160,6 +162,8 @@ export function formatValue(value, unit) {
       return value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${value.toFixed(0)} µs`;
     case 'cpu-us':
       return `${value.toFixed(value >= 100 ? 0 : 1)} µs CPU`;
+    case 'cpu-ms':
+      return `${value.toFixed(1)} ms CPU`;
     case 'ms':
       return `${value.toFixed(1)} ms`;
     default:
@@ -227,9 +231,9 @@ export function figuresTable(results) {
     lines.push('');
   }
   if (results.page?.load) {
-    lines.push('| Page load | Server | cold (empty cache) | warm (reload, revalidation) |', '| --- | --- | ---: | ---: |');
+    lines.push('| Page load | Server | cold (empty cache) | warm (reload, revalidation) | server CPU per load |', '| --- | --- | ---: | ---: | ---: |');
     for (const [name, samples] of Object.entries(results.page.load.samples)) {
-      lines.push(`| ${results.page.load.label} | ${CONTENDER_NAMES[name]} | ${formatValue(medianOf(samples, 'coldMs'), 'ms')} | ${formatValue(medianOf(samples, 'warmMs'), 'ms')} |`);
+      lines.push(`| ${results.page.load.label} | ${CONTENDER_NAMES[name]} | ${formatValue(medianOf(samples, 'coldMs'), 'ms')} | ${formatValue(medianOf(samples, 'warmMs'), 'ms')} | ${formatValue(medianOf(samples, 'serverCpuMsPerLoad'), 'cpu-ms')} |`);
     }
     lines.push('');
   }

@@ -6,7 +6,7 @@
 // from round to round. Reports medians and median per-round ratios, writes
 // bench-results/results.json, and regenerates the tables in BENCHMARKS.md and docs/images/bench-chart.svg.
 //
-// Options: --rounds N (5), --duration MS (4000), --warmup MS (1000), --only echo,static,page,startup,size,
+// Options: --rounds N (3), --duration MS (3000 static; echo runs are 2000), --warmup MS (1000), --only echo,static,page,startup,size,
 //          --quick (1 round, short runs, documents left alone), --no-docs, --docs, --out FILE,
 //          --from FILE (no measuring: tables and chart again from an earlier results.json).
 // BENCH_CLI=path/to/cli.js benchmarks another build as Echo Preview; BENCH_PIN=1 pins servers and load.
@@ -98,8 +98,8 @@ function readConfig() {
   const quick = values.quick;
   const partial = quick || Boolean(values.only || values.rounds || process.env.BENCH_CLI);
   return {
-    rounds: Number(values.rounds ?? (quick ? 1 : 5)),
-    durationMs: Number(values.duration ?? (quick ? 1000 : 4000)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
+    durationMs: Number(values.duration ?? (quick ? 1000 : 3000)),
     warmupMs: Number(values.warmup ?? (quick ? 500 : 1000)),
     // Echo: twice as many runs of half the length (mirrored order), and a shorter warm-up since the
     // servers are already warm after the first run; only the new client process needs one.

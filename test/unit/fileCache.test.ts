@@ -113,24 +113,32 @@ describe('file cache', () => {
   });
 });
 
-describe('static serving with the cache', () => {
-  let server: { port: number; close: () => Promise<void> };
-  let root: string;
-  let cleanup: () => void;
-  const cache = eager(1024, 4096);
+/** A temp folder made by `populate`, served by static.ts with `cache` for one describe block. */
+function servedFolder(cache: FileCache, populate: (root: string) => void): { port: number; root: string } {
+  const served = { port: 0, root: '' };
+  let close: () => Promise<void> = async () => {};
+  let cleanup = (): void => {};
   before(async () => {
-    ({ dir: root, cleanup } = tempDir());
-    writeFileSync(path.join(root, 'page.js'), 'let v = 1;');
-    utimesSync(path.join(root, 'page.js'), LONG_AGO, LONG_AGO);
-    server = await startStaticServer(root, cache);
+    ({ dir: served.root, cleanup } = tempDir());
+    populate(served.root);
+    ({ port: served.port, close } = await startStaticServer(served.root, cache));
   });
   after(async () => {
-    await server.close();
+    await close();
     cleanup();
+  });
+  return served;
+}
+
+describe('static serving with the cache', () => {
+  const cache = eager(1024, 4096);
+  const server = servedFolder(cache, (root) => {
+    writeFileSync(path.join(root, 'page.js'), 'let v = 1;');
+    utimesSync(path.join(root, 'page.js'), LONG_AGO, LONG_AGO);
   });
 
   it('serves a settled file from memory, and the new bytes after a same-size rewrite', async () => {
-    const file = path.join(root, 'page.js');
+    const file = path.join(server.root, 'page.js');
     assert.equal((await get(server.port, '/page.js')).body.toString(), 'let v = 1;');
     const hits = cache.hits;
     assert.equal((await get(server.port, '/page.js')).body.toString(), 'let v = 1;');
@@ -262,25 +270,16 @@ describe('file cache while watching', () => {
 });
 
 describe('static serving while watching', () => {
-  let server: { port: number; close: () => Promise<void> };
-  let root: string;
-  let cleanup: () => void;
   const cache = eager(1024, 4096);
-  before(async () => {
-    ({ dir: root, cleanup } = tempDir());
+  cache.watching = true;
+  const server = servedFolder(cache, (root) => {
     mkdirSync(path.join(root, 'app'));
     writeFileSync(path.join(root, 'app', 'main.js'), 'let v = 1;');
     symlinkSync(path.join(root, 'app'), path.join(root, 'linked'));
-    cache.watching = true;
-    server = await startStaticServer(root, cache);
-  });
-  after(async () => {
-    await server.close();
-    cleanup();
   });
 
   it('answers a checked file without looking at the disk until the watcher reports a change', async () => {
-    const file = path.join(root, 'app', 'main.js');
+    const file = path.join(server.root, 'app', 'main.js');
     assert.equal((await get(server.port, '/app/main.js')).body.toString(), 'let v = 1;'); // checked, read, vouched
     const fresh = cache.freshHits;
     writeFileSync(file, 'let v = 22;'); // unreported: a stat would see it, the fast path does not look
@@ -301,7 +300,7 @@ describe('static serving while watching', () => {
   });
 
   it('still refuses hidden names and directory forms before any lookup', async () => {
-    writeFileSync(path.join(root, '.env'), 'SECRET=1');
+    writeFileSync(path.join(server.root, '.env'), 'SECRET=1');
     assert.equal((await get(server.port, '/.env')).status, 404);
     await get(server.port, '/app/main.js');
     assert.equal((await get(server.port, '/app/main.js/')).status, 404);

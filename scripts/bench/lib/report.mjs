@@ -263,7 +263,7 @@ export const CONTENDER_NAMES = {
   bare: 'bare http+ws', nginx: 'nginx', live: 'Live Server', ceiling: 'Node ceiling' };
 
 export function machineSection(machine, config, load = []) {
-  const pin = machine.pinning ? `servers on CPU ${machine.pinning.server}, load generators on CPU ${machine.pinning.load} (taskset)` : 'not pinned (one core or no taskset)';
+  const pin = machine.pinning ? `servers on CPU ${machine.pinning.server}, load generators on CPU ${machine.pinning.load} (taskset)` : 'not pinned, as users run it (BENCH_PIN=1 pins servers to CPU 1 and load generators to CPU 0)';
   const loads = load.map((l) => l.loadavg1);
   const loadLine = loads.length ? `- Load average (1 min) at the start of each round: ${loads.map((l) => l.toFixed(2)).join(', ')} (other work on the machine shows up here)` : undefined;
   return [

@@ -80,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
+  if (server.liveReload?.problem !== undefined) fail(`warning: ${server.liveReload.problem}`);
   if (server.inspectorUrl !== undefined && !existsSync(INSTALLED_ASSETS.script)) {
     fail(`warning: the inspector UI is not built (no ${INSTALLED_ASSETS.script}): run npm run build; until then its page answers 503`);
   }

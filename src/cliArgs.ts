@@ -6,6 +6,7 @@ import { CAPTURE_DEFAULTS, minBudgetBytes } from './core/capture';
 import { DEFAULTS, MAX_MESSAGE_SIZE, type ServerOptions } from './core/server';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
 import { newInspectorToken } from './core/inspectorServer';
+import { globToRegExp } from './core/watch';
 
 export const USAGE = `Usage: echo-preview [folder] [options]
 
@@ -29,6 +30,10 @@ Options:
       --allow-cross-site   let pages of other sites load files (<script src>, <img>); refused by default
       --inspect            serve the traffic inspector: every client and frame, push, close, ping;
                            its URL, with a new secret token each run, is on the ready line
+      --no-reload          no live reload: do not watch the folder, inject nothing into pages
+      --reload-ignore <glob>
+                           changes under paths matching the glob reload nothing, e.g. "dist/**" or "*.log"
+                           (repeatable; .git, node_modules and dotfiles never reload)
       --capture-budget <bytes>
                            memory the inspector's frame log may use (default: ${CAPTURE_DEFAULTS.budgetBytes}, 32 MiB;
                            the oldest frames are dropped and counted beyond it)
@@ -70,6 +75,8 @@ const FLAGS: Record<string, Flag> = {
   dotfiles: {},
   'allow-cross-site': {},
   inspect: {},
+  'no-reload': {},
+  'reload-ignore': { value: 'a glob such as "dist/**" or "*.log"', multiple: true },
   'capture-budget': { value: 'a number of bytes, e.g. 67108864 for 64 MiB' },
   open: { short: 'o' },
   quiet: { short: 'q' },
@@ -195,6 +202,16 @@ function hostName(text: string): string {
   throw new UsageError(`--allow-host takes a host name like myhost.local (no scheme, no path), not ${quote(text)}`);
 }
 
+/** --reload-ignore takes a glob of root-relative paths; a malformed one is refused here, by name. */
+function reloadGlob(text: string): string {
+  try {
+    globToRegExp(text);
+    return text;
+  } catch (error) {
+    throw new UsageError(`--reload-ignore: ${(error as Error).message}`);
+  }
+}
+
 export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'version' {
   const { values, positionals } = scan(argv);
   const one = (name: string): string | undefined => values.get(name)?.[0];
@@ -222,6 +239,7 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       allowedOrigins: (values.get('allow-origin') ?? []).map(origin),
       advice: ADVICE,
       inspector: values.has('inspect') ? { token: newInspectorToken() } : undefined,
+      liveReload: values.has('no-reload') ? false : { ignore: (values.get('reload-ignore') ?? []).map(reloadGlob) },
       capture: budget === undefined ? undefined : { budgetBytes: wholeNumber('--capture-budget', budget, minBudgetBytes(), Number.MAX_SAFE_INTEGER, ' of bytes') },
     },
     open: values.has('open'),

@@ -4,15 +4,15 @@
  * skipping `.git`, `node_modules`, dotfiles and the configured globs, and within the machine's
  * inotify limit.
  *
- * Why plain fs.watch, one per directory, on Linux (figures in BENCHMARKS.md, "Live reload
- * watcher"): Node 20's `fs.watch(root, { recursive: true })` on Linux walks the whole tree in JS
- * and adds a watch for every directory *including* node_modules and .git, which it cannot be told
- * to skip, so a big node_modules alone can exhaust `fs.inotify.max_user_watches`. chokidar 4 can
- * skip them, but it stats every file at startup and costs ~100 KB of dependency in the .vsix;
- * watching each kept directory ourselves starts faster, uses less memory, adds no bytes, and
- * lets us count watches against the limit before taking them. On macOS and Windows fs.watch is
- * natively recursive (one FSEvents stream / ReadDirectoryChangesW handle), so there we use it
- * and filter in the callback.
+ * Why plain fs.watch, one per kept directory, on Linux (measured on 5,051 folders / 50,000 files
+ * plus a node_modules of 2,021 folders, Node 20, 2 busy cores; BENCHMARKS.md "Live reload
+ * watcher"): this watcher is ready in ~0.46 s with +20 MB and 5,051 inotify watches. Node 20's
+ * `fs.watch(root, { recursive: true })` walks the tree in JS and takes a watch for every file
+ * and folder, node_modules and .git included (it cannot skip them): 3.2 s, +146 MB, 59,073
+ * watches. chokidar 4 skips node_modules but still watches every file: 16 s, +416 MB, 55,052
+ * watches, and 22 KB minified in the .vsix. Event latency is ~1 ms for ours, ~9 ms for chokidar.
+ * On macOS and Windows fs.watch is natively recursive (one FSEvents stream or
+ * ReadDirectoryChangesW handle), so there we use it and filter in the callback.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

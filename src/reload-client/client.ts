@@ -37,7 +37,7 @@ export function reloadClient(): void {
     return url.href;
   };
 
-  /** Re-imports every changed @import in `sheet` (and the sheets it imports); true if one was. */
+  /** Re-imports every changed @import in `sheet`, and looks into the sheets it imports. */
   const swapImports = (sheet: CSSStyleSheet, changed: ReadonlySet<string>): void => {
     let rules: CSSRuleList;
     try {
@@ -48,11 +48,12 @@ export function reloadClient(): void {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       if (!(rule instanceof CSSImportRule)) continue;
-      const path = pathOf(rule.href);
+      const href = new URL(rule.href, sheet.href ?? location.href).href;
+      const path = pathOf(href);
       if (path !== undefined && changed.has(path)) {
         const media = rule.media.mediaText;
         sheet.deleteRule(i);
-        sheet.insertRule(`@import url(${JSON.stringify(bust(rule.href))})${media === '' ? '' : ' ' + media};`, i);
+        sheet.insertRule(`@import url(${JSON.stringify(bust(href))})${media === '' ? '' : ' ' + media};`, i);
       } else if (rule.styleSheet !== null) {
         swapImports(rule.styleSheet, changed);
       }

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { injectReloadScript } from '../../src/core/reload';
 import { REPO_ROOT, get, rawRequest } from '../support/http';
 import { runCli, startCli, unsafeCharsIn, upgradeRequest } from '../support/cli';
 import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, openClient, rawHandshake } from '../support/ws';
@@ -27,7 +28,7 @@ describe('CLI', () => {
       assert.notEqual(run.port, 0);
       const page = await get(run.port, '/');
       assert.equal(page.status, 200);
-      assert.equal(page.body.toString(), readFileSync(path.join(DEMO, 'index.html'), 'utf8'));
+      assert.equal(page.body.toString(), injectReloadScript(readFileSync(path.join(DEMO, 'index.html')))?.toString(), 'the page, with the live reload script');
       const ws = await openClient(`ws://127.0.0.1:${run.port}/websocket`);
       await echoAll(ws, ['hello cli']);
       ws.close();

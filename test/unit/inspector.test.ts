@@ -476,7 +476,8 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
     mine('__echo-preview/inspector/other/file.txt', 'my file');
     mine(`__echo-preview/inspector/${token}/index.html`, 'my file at the token path');
     mine(`__echo-preview/inspector/${token}/feed`, 'my file named feed');
-    const server = await startServer({ root: dir, port: 0, inspector: { token, assets } });
+    // The files exactly as they are (without the live reload script in the HTML ones).
+    const server = await startServer({ root: dir, port: 0, inspector: { token, assets }, liveReload: false });
     try {
       const body = async (target: string): Promise<[number, string]> => {
         const response = await get(server.port, target);

@@ -6,6 +6,7 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerEvent } from '../../src/core/events';
+import { injectReloadScript } from '../../src/core/reload';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { REPO_ROOT, rawRequest } from '../support/http';
 import { liveBytes } from '../support/memory';
@@ -472,7 +473,7 @@ describe('server events', () => {
       await fetch(`${server.url}index.html`).then((r) => r.text());
       await secondRequest; // its event comes when the response finishes, maybe after the body arrived
       const request = events.find((e) => e.type === 'request');
-      assert.deepEqual(request && { ...request, durationMs: 0, remote: '' }, { type: 'request', method: 'GET', path: '/', status: 200, bytes: (await import('node:fs')).statSync(path.join(DEMO, 'index.html')).size, durationMs: 0, remote: '' });
+      assert.deepEqual(request && { ...request, durationMs: 0, remote: '' }, { type: 'request', method: 'GET', path: '/', status: 200, bytes: injectReloadScript((await import('node:fs')).readFileSync(path.join(DEMO, 'index.html')))?.length, durationMs: 0, remote: '' });
       const open = events.find((e) => e.type === 'client-open');
       assert.equal(open?.type === 'client-open' && open.origin, origin);
       const frames = events.filter((e) => e.type === 'frame').map((e) => e.type === 'frame' && `${e.direction}:${e.kind}:${e.size}`);

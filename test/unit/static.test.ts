@@ -69,7 +69,8 @@ describe('static serving', () => {
     const temp = tempDir();
     cleanup = temp.cleanup;
     root = buildTree(temp.dir);
-    server = await startServer({ root, port: 0 });
+    // The files as they are: the injected pages have their own tests (reload.test.ts).
+    server = await startServer({ root, port: 0, liveReload: false });
     port = server.port;
   });
   after(async () => {

@@ -1,0 +1,298 @@
+/**
+ * Live reload in Chromium: an HTML save reloads the page, a CSS save swaps the style in place
+ * (script state and scroll kept), pages with `script-src 'self'` (meta and header) and a nonce
+ * policy still reload, the guide's page reloads and still echoes, 1,000 files at once are one
+ * reload, and a server restart on the same port reconnects without a reload loop. Every wait is
+ * on an event: the page's load, a frame on its reload socket. Screenshots go to test-results/e2e/.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT, tempDir } from '../support/http';
+
+const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
+const TIMEOUT = { timeout: 60_000 };
+const RELOAD_SOCKET = /\/__echo-preview\/reload(\?|$)/;
+
+interface Frame {
+  type: string;
+  stale?: boolean;
+  paths?: string[];
+}
+
+/** A page under watch: its loads and every frame its reload sockets received, with waits for the next of each. */
+interface Watched {
+  page: Page;
+  loads: number;
+  frames: Frame[];
+  /** Resolves at the next frame of this type on any of the page's reload sockets. */
+  nextFrame(type: string): Promise<Frame>;
+  nextLoad(): Promise<void>;
+}
+
+async function watchPage(browser: Browser, url: string, setup?: (page: Page) => Promise<void>): Promise<Watched> {
+  const page = await browser.newPage();
+  await setup?.(page);
+  const frameWaiters: Array<{ type: string; resolve: (frame: Frame) => void }> = [];
+  const loadWaiters: Array<() => void> = [];
+  const watched: Watched = {
+    page,
+    loads: 0,
+    frames: [],
+    nextFrame: (type) => new Promise((resolve) => frameWaiters.push({ type, resolve })),
+    nextLoad: () => new Promise((resolve) => loadWaiters.push(resolve)),
+  };
+  page.on('load', () => {
+    watched.loads++;
+    loadWaiters.splice(0).forEach((resolve) => resolve());
+  });
+  page.on('websocket', (ws) => {
+    if (!RELOAD_SOCKET.test(ws.url())) return;
+    ws.on('framereceived', ({ payload }) => {
+      const frame = JSON.parse(String(payload)) as Frame;
+      watched.frames.push(frame);
+      for (const waiter of frameWaiters.filter((w) => w.type === frame.type)) {
+        frameWaiters.splice(frameWaiters.indexOf(waiter), 1);
+        waiter.resolve(frame);
+      }
+    });
+  });
+  const hello = watched.nextFrame('hello');
+  await page.goto(url);
+  await hello;
+  return watched;
+}
+
+function count(watched: Watched, type: string): number {
+  return watched.frames.filter((f) => f.type === type).length;
+}
+
+/**
+ * A forwarding proxy on its own port that adds a CSP header to HTML and passes WebSockets
+ * through, presenting itself to the server as the server's own origin (as port forwarders do).
+ */
+async function cspProxy(target: number, policy: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const authority = `127.0.0.1:${target}`;
+  const proxy = createHttpServer((req, res) => {
+    const upstream = request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: { ...req.headers, host: authority } }, (answer) => {
+      const headers = { ...answer.headers };
+      if (String(headers['content-type']).startsWith('text/html')) headers['content-security-policy'] = policy;
+      res.writeHead(answer.statusCode ?? 502, headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const upstream = connect(target, '127.0.0.1', () => {
+      const headers = { ...req.headers, host: authority, origin: `http://${authority}` };
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}\r\n`);
+      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('')}\r\n`);
+      upstream.write(head);
+      upstream.pipe(socket).pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `reload-${name}.png`) });
+}
+
+describe('live reload in Chromium', { timeout: 300_000 }, () => {
+  let browser: Browser;
+  let root: string;
+  let cleanup: () => void;
+  let server: RunningServer;
+  const start = async (options: Partial<ServerOptions> = {}): Promise<RunningServer> => startServer({ root, port: 0, ...options });
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    ({ dir: root, cleanup } = tempDir('echo-preview-reload-'));
+    writeFileSync(path.join(root, 'index.html'), '<!DOCTYPE html><title>v1</title><h1 id="h">version 1</h1>');
+    writeFileSync(path.join(root, 'style.css'), '@import url("imported.css");\nbody { background: rgb(255, 255, 255); }');
+    writeFileSync(path.join(root, 'imported.css'), 'h1 { color: rgb(0, 0, 0); }');
+    writeFileSync(path.join(root, 'styled.html'), '<!DOCTYPE html><link rel="stylesheet" href="style.css"><h1>styled</h1><div style="height: 5000px"></div>');
+    browser = await launchChromium();
+    server = await start();
+  });
+  after(async () => {
+    await browser.close();
+    await server.close();
+    cleanup();
+  });
+
+  it('reloads the page when its HTML is saved, with the new content', TIMEOUT, async (t: TestContext) => {
+    const watched = await watchPage(browser, server.url);
+    assert.equal(await watched.page.textContent('#h'), 'version 1');
+    await shot(watched.page, '01-html-before');
+    const reloaded = watched.nextLoad();
+    const saved = performance.now();
+    writeFileSync(path.join(root, 'index.html'), '<!DOCTYPE html><title>v2</title><h1 id="h">version 2</h1>');
+    await reloaded;
+    t.diagnostic(`reloaded ${Math.round(performance.now() - saved)} ms after the save`);
+    assert.equal(await watched.page.textContent('#h'), 'version 2');
+    assert.equal(watched.loads, 2);
+    await shot(watched.page, '02-html-after');
+    await watched.page.close();
+  });
+
+  it('swaps a saved stylesheet (and an @import-ed one) in place: no reload, script state and scroll kept', TIMEOUT, async () => {
+    const watched = await watchPage(browser, new URL('styled.html', server.url).href);
+    const { page } = watched;
+    await page.evaluate(() => {
+      (window as unknown as { kept: number }).kept = 42;
+      window.scrollTo(0, 1234);
+    });
+    const swapped = watched.nextFrame('css');
+    writeFileSync(path.join(root, 'style.css'), '@import url("imported.css");\nbody { background: rgb(10, 20, 30); }');
+    assert.deepEqual((await swapped).paths, ['/style.css']);
+    await page.waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(10, 20, 30)');
+    const importSwapped = watched.nextFrame('css');
+    writeFileSync(path.join(root, 'imported.css'), 'h1 { color: rgb(200, 0, 0); }');
+    await importSwapped;
+    await page.waitForFunction(() => getComputedStyle(document.querySelector('h1') as Element).color === 'rgb(200, 0, 0)');
+    assert.equal(await page.evaluate(() => (window as unknown as { kept?: number }).kept), 42, 'the script state survived');
+    assert.equal(await page.evaluate(() => window.scrollY), 1234, 'the scroll position survived');
+    assert.equal(watched.loads, 1, 'no reload');
+    assert.equal(await page.locator('link[rel="stylesheet"]').count(), 1, 'the old <link> is gone');
+    await shot(page, '03-css-swapped');
+    await page.close();
+  });
+
+  it("reloads pages with Content-Security-Policy script-src 'self' (meta and header) and a nonce-only meta policy", TIMEOUT, async (t: TestContext) => {
+    // The header comes from a proxy in front of the server, the way a header policy reaches a page
+    // we serve (the server sends none of its own with files).
+    const proxy = await cspProxy(server.port, "script-src 'self'");
+    t.after(() => proxy.close());
+    const INLINE = '<script>window.inlineRan = true</script>';
+    const pages: Record<string, string> = {
+      'csp-meta.html': `<meta http-equiv="Content-Security-Policy" content="default-src 'self'">`,
+      'csp-header.html': '',
+      'csp-nonce.html': `<meta http-equiv="Content-Security-Policy" content="script-src 'nonce-r4nd0m' 'strict-dynamic'">`,
+    };
+    for (const [name, meta] of Object.entries(pages)) {
+      const file = path.join(root, name);
+      writeFileSync(file, `<!DOCTYPE html><head>${meta}</head><body><p id="v">one</p>${INLINE}</body>`);
+      const violations: string[] = [];
+      const base = name === 'csp-header.html' ? proxy.url : server.url;
+      const watched = await watchPage(browser, new URL(name, base).href, async (page) => {
+        page.on('console', (m) => {
+          // The page's own inline script is refused (that shows the policy applies); nothing of ours may be.
+          if (/Content Security Policy/i.test(m.text()) && !/inline script/i.test(m.text())) violations.push(m.text());
+        });
+      });
+      const reloaded = watched.nextLoad();
+      writeFileSync(file, `<!DOCTYPE html><head>${meta}</head><body><p id="v">two</p>${INLINE}</body>`);
+      await reloaded;
+      assert.equal(await watched.page.textContent('#v'), 'two', name);
+      assert.deepEqual(violations, [], `${name}: our script broke no rule`);
+      // The policy is in force: the page's inline script, which it forbids, did not run.
+      assert.equal(await watched.page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan), undefined, `${name}: the policy is in force`);
+      await shot(watched.page, `04-${name.replace('.html', '')}`);
+      await watched.page.close();
+    }
+  });
+
+  it("reloads the guide's page, which still echoes", TIMEOUT, async () => {
+    const guide = tempDir('echo-preview-guide-');
+    cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'guide'), guide.dir, { recursive: true });
+    const guideServer = await startServer({ root: guide.dir, port: 0 });
+    try {
+      const alerts: string[] = [];
+      const watched = await watchPage(browser, guideServer.url, async (page) => {
+        page.on('dialog', (dialog) => {
+          alerts.push(dialog.message());
+          void dialog.accept();
+        });
+      });
+      const { page } = watched;
+      const echo = async (text: string): Promise<void> => {
+        await page.fill('#msgbox', text);
+        await page.press('#msgbox', 'Enter');
+        await page.waitForFunction((expected) => document.getElementById('replytxt')?.innerHTML === expected, text);
+      };
+      await page.waitForFunction(() => document.readyState === 'complete');
+      await echo('before the edit');
+      const reloaded = watched.nextLoad();
+      const html = path.join(guide.dir, 'index.html');
+      writeFileSync(html, readFileSync(html, 'utf8').replace('<label>Message: </label>', '<label>Message (edited): </label>'));
+      await reloaded;
+      assert.equal(await page.textContent('label'), 'Message (edited): ');
+      await echo('after the edit');
+      assert.deepEqual(alerts, ['WebSocket connected.', 'WebSocket connected.']);
+      assert.equal(guideServer.clientCount, 1, 'the page’s own socket is the one client: the reload channel is not');
+      await shot(page, '05-guide-after-reload');
+      await page.close();
+    } finally {
+      await guideServer.close();
+      guide.cleanup();
+    }
+  });
+
+  it('reloads once for 1,000 files written at once', TIMEOUT, async () => {
+    const watched = await watchPage(browser, server.url);
+    const reloaded = watched.nextLoad();
+    mkdirSync(path.join(root, 'checkout'), { recursive: true });
+    for (let i = 0; i < 1000; i++) writeFileSync(path.join(root, 'checkout', `file-${i}.js`), `export const n = ${i};`);
+    await reloaded;
+    // A later change, seen by the reloaded page: any second reload of the burst came before it.
+    if (count(watched, 'hello') < 2) await watched.nextFrame('hello');
+    const marker = watched.nextFrame('css');
+    writeFileSync(path.join(root, 'style.css'), 'body { background: rgb(1, 1, 1); }');
+    await marker;
+    assert.equal(count(watched, 'reload'), 1, 'one reload message');
+    assert.equal(watched.loads, 2, 'one reload');
+    await shot(watched.page, '06-after-1000-files');
+    await watched.page.close();
+  });
+
+  it('reconnects after a restart on the same port without reloading, and reloads once for a change made while away', TIMEOUT, async () => {
+    const watched = await watchPage(browser, server.url);
+    const port = server.port;
+    // A restart with nothing changed: the page reconnects (a new hello) and does not reload.
+    await server.close();
+    let hello = watched.nextFrame('hello');
+    server = await start({ port });
+    assert.equal((await hello).stale, false);
+    const swapped = watched.nextFrame('css');
+    writeFileSync(path.join(root, 'style.css'), 'body { background: rgb(2, 2, 2); }');
+    await swapped;
+    assert.equal(watched.loads, 1, 'no reload after a restart with nothing changed');
+    // A change while the server is down: exactly one reload when it is back.
+    await server.close();
+    writeFileSync(path.join(root, 'index.html'), '<!DOCTYPE html><title>v3</title><h1 id="h">version 3</h1>');
+    const reloaded = watched.nextLoad();
+    hello = watched.nextFrame('hello');
+    server = await start({ port });
+    const back = await hello;
+    assert.equal(back.stale, true, 'the server says files changed while the page was away');
+    await reloaded;
+    if (count(watched, 'hello') < 4) await watched.nextFrame('hello');
+    assert.equal(await watched.page.textContent('#h'), 'version 3');
+    const later = watched.nextFrame('css');
+    writeFileSync(path.join(root, 'style.css'), 'body { background: rgb(3, 3, 3); }');
+    await later;
+    assert.equal(watched.loads, 2, 'one reload, no loop');
+    assert.equal(count(watched, 'hello'), 4, 'hello from the first run, after the restart, after the second restart and after the reload');
+    await shot(watched.page, '07-after-restart');
+    await watched.page.close();
+  });
+});

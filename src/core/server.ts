@@ -385,9 +385,9 @@ async function watchFolder(
       },
     },
   );
-  // What the watcher skips (node_modules, ignored globs) is served too, but checked every time.
-  const skipped = new IgnoreRules(ignore, dotfiles);
-  cache.covers = (realPath) => !skipped.ignores(path.relative(root, realPath).split(path.sep).join('/'));
+  // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
+  // served too, but checked on every request.
+  cache.covers = (realPath) => watcher.covers(realPath);
   await watcher.ready;
   state.watching = cache.watching = watcher.healthy;
   return { watcher, state };

@@ -8,6 +8,7 @@ import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, renameSync, statS
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileCache, RACY_MS } from '../../src/core/fileCache';
+import { FolderWatcher } from '../../src/core/watch';
 import { get, tempDir } from '../support/http';
 import { eagerCache as eager, startStaticServer } from '../support/static';
 
@@ -304,5 +305,34 @@ describe('static serving while watching', () => {
     assert.equal((await get(server.port, '/.env')).status, 404);
     await get(server.port, '/app/main.js');
     assert.equal((await get(server.port, '/app/main.js/')).status, 404);
+  });
+});
+
+/**
+ * The cache trusts a file without a stat only where the watcher would report its change: not in
+ * node_modules, not under an ignore glob, not in a folder it has not (yet) watched.
+ */
+describe('what the watcher covers for the cache', () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => ({ dir, cleanup } = tempDir()));
+  after(() => cleanup());
+
+  it('covers the files of watched folders only, never ignored ones', async () => {
+    for (const folder of ['app', 'node_modules/lib', 'dist']) mkdirSync(path.join(dir, folder), { recursive: true });
+    const watcher = new FolderWatcher({ root: dir, ignore: ['dist/**', '*.log'], dotfiles: false }, { changed: () => undefined, settled: () => undefined, degraded: () => undefined });
+    try {
+      await watcher.ready;
+      assert.equal(watcher.covers(path.join(dir, 'index.html')), true);
+      assert.equal(watcher.covers(path.join(dir, 'app', 'main.js')), true);
+      assert.equal(watcher.covers(path.join(dir, 'node_modules', 'lib', 'x.js')), false, 'node_modules is not watched');
+      assert.equal(watcher.covers(path.join(dir, 'dist', 'bundle.js')), false, 'an ignore glob');
+      assert.equal(watcher.covers(path.join(dir, 'app', 'debug.log')), false, 'a file name glob');
+      assert.equal(watcher.covers(path.join(dir, 'later', 'x.js')), false, 'a folder it has not watched');
+      assert.equal(watcher.covers(path.join(dir, '..', 'outside.js')), false);
+    } finally {
+      watcher.close();
+    }
+    assert.equal(watcher.covers(path.join(dir, 'index.html')), false, 'closed: nothing');
   });
 });

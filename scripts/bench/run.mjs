@@ -62,7 +62,12 @@ async function main() {
   const servers = new Map();
   let browser;
   try {
-    if (config.only.has('page')) browser = await launchChromium();
+    if (config.only.has('page')) {
+      browser = await launchChromium().catch((error) => {
+        log(`Chromium did not start (set CHROMIUM_PATH): page loads skipped (${error.message.split('\n')[0]})`);
+        return undefined;
+      });
+    }
     await delay(Math.max(0, SETTLE_MS - (performance.now() - fixtureMade)));
     await startContenders(servers, tools, fixture.dir);
     for (let round = 0; round < config.rounds; round++) {
@@ -70,7 +75,7 @@ async function main() {
       log(`round ${round + 1} of ${config.rounds} (load average ${loadavg()[0].toFixed(2)})`);
       if (config.only.has('echo')) await echoRound(results, servers, round);
       if (config.only.has('static')) await staticRound(results, servers, round);
-      if (config.only.has('page')) await pageRound(results, servers, round, browser, page);
+      if (browser) await pageRound(results, servers, round, browser, page);
       if (config.only.has('startup')) await startupRound(results, fixture.dir, round);
     }
   } finally {

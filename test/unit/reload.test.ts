@@ -5,9 +5,11 @@
  * answer that keeps pages out of a reload loop.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { CACHE_MAX_FILE_BYTES } from '../../src/core/fileCache';
 import { RELOAD_SCRIPT_PATH, injectReloadScript, type ReloadMessage } from '../../src/core/reload';
 import { startServer, type RunningServer } from '../../src/core/server';
@@ -15,6 +17,7 @@ import { get, tempDir, type RawResponse } from '../support/http';
 import { openReloadChannel, type ReloadClient } from '../support/reload';
 import { rawHandshake } from '../support/ws';
 
+const execFileAsync = promisify(execFile);
 const TAG = `<script src="${RELOAD_SCRIPT_PATH}" defer></script>`;
 const PAGE = '<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p></body></html>\n';
 
@@ -193,7 +196,9 @@ describe('live reload: the channel, the watcher and the overlay', () => {
     assert.deepEqual(kindOf(await client.next()), { type: 'css', paths: ['/style.css'] });
     writeFileSync(path.join(root, 'sub', 'page.html'), '<p>new</p>');
     assert.deepEqual(kindOf(await client.next()), { type: 'reload', paths: ['/sub/page.html'] });
-    for (let i = 0; i < 1000; i++) writeFileSync(path.join(root, 'sub', `f${i}.js`), String(i));
+    // Written by another process, as a git checkout would: its writes reach us over many turns.
+    const burst = "for (let i = 0; i < 1000; i++) require('fs').writeFileSync(require('path').join(process.argv[1], `f${i}.js`), String(i))";
+    await execFileAsync(process.execPath, ['-e', burst, path.join(root, 'sub')]);
     const batch = await client.next();
     assert.equal(batch.type, 'reload');
     assert.equal(new Set('paths' in batch ? batch.paths : []).size, 1000);

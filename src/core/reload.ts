@@ -23,6 +23,8 @@ export const INJECTED_ETAG_SUFFIX = '-r1';
 
 /** How long a channel client gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
+/** How far file times may lag behind Date.now() (Linux's coarse clock ticks every 1-10 ms). */
+const COARSE_CLOCK_MS = 20;
 /** How many entries the restart check looks at before it answers "changed" to be safe. */
 const MAX_SCANNED = 200_000;
 
@@ -112,7 +114,9 @@ export class ReloadChannel {
     const since = Number(query.get('since'));
     let stale = false;
     if (query.has('instance') && Number.isFinite(since)) {
-      stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since);
+      // File times come from the kernel's coarse clock, a few ms behind Date.now(): a margin,
+      // so a change just after the page's last news is not missed (at worst one extra reload).
+      stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since - COARSE_CLOCK_MS);
     }
     this.send(ws, { type: 'hello', instance: this.instance, now: Date.now(), stale });
   }
@@ -205,10 +209,13 @@ function metaCspNonce(head: string): string | undefined {
 
 /**
  * `html` with the reload script added before `</body>` (else `</head>`, else at the end), or
- * undefined when it is not safe to touch (UTF-16, which an ASCII tag would corrupt). A page with
- * a nonce in a `<meta>` CSP gets that nonce on our tag, as its own scripts have.
+ * undefined when it is not safe to touch (UTF-16, which an ASCII tag would corrupt). `depth` is
+ * how many folders deep the page's URL is: the tag's src is relative to it, so the script is found
+ * behind a proxy that serves us under a path prefix (code-server's /proxy/<port>/), except in a
+ * page with a `<base>`, which would move a relative src: that one gets the absolute path. A page
+ * with a nonce in a `<meta>` CSP gets that nonce on our tag, as its own scripts have.
  */
-export function injectReloadScript(html: Buffer): Buffer | undefined {
+export function injectReloadScript(html: Buffer, depth = 0): Buffer | undefined {
   if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return undefined;
   const text = html.toString('latin1'); // one char per byte: indexes are byte offsets
   const lower = text.toLowerCase();
@@ -216,9 +223,26 @@ export function injectReloadScript(html: Buffer): Buffer | undefined {
   if (at === -1) at = lower.lastIndexOf('</head');
   if (at === -1) at = html.length;
   const headEnd = lower.indexOf('</head');
-  const nonce = metaCspNonce(text.slice(0, headEnd === -1 ? at : headEnd));
-  const tag = `<script src="${RELOAD_SCRIPT_PATH}"${nonce === undefined ? '' : ` nonce="${nonce}"`} defer></script>`;
+  const head = text.slice(0, headEnd === -1 ? at : headEnd);
+  const nonce = metaCspNonce(head);
+  const src = /<base[\s>]/i.test(head) ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
+  const tag = `<script src="${src}"${nonce === undefined ? '' : ` nonce="${nonce}"`} defer></script>`;
   return Buffer.concat([html.subarray(0, at), Buffer.from(tag, 'latin1'), html.subarray(at)]);
+}
+
+/**
+ * True when `origin` is the origin of the request's own Host (which the Host guard accepted): the
+ * page and the channel are on one origin as the browser sees it, as behind a port forwarder
+ * (`https://name-8080.app.github.dev`) or a path-prefix proxy that keeps the Host.
+ */
+export function originIsHost(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin.trim().replace(/\/$/, '') && url.host === host.trim().toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /** A strong-enough weak tag for bytes that are not a file on disk (the editor's unsaved buffer). */

@@ -16,7 +16,7 @@ import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
-import { RELOAD_CHANNEL_PATH, ReloadChannel } from './reload';
+import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
 import { EchoEndpoint } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './static';
 import { FolderWatcher, IgnoreRules } from './watch';
@@ -262,7 +262,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
       const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
-      if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
+      const sameOrigin = ownVerdict.ok || originIsHost(req.headers.origin, target.authority ?? req.headers.host);
+      if (!sameOrigin) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
       req.headers.upgrade = 'websocket';
       return reload.handleUpgrade(req, socket, head, target.search);
     }
@@ -347,6 +348,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+/** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
+const WATCH_READY_WAIT_MS = 2000;
+
 /** The ignore globs as rules, or a StartError naming the one that is malformed. */
 function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRules {
   try {
@@ -358,7 +362,8 @@ function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRule
 
 /**
  * Starts the folder's one watcher: each change refreshes the cache at once, each settled batch
- * goes to the pages; resolves once every folder is watched (so a save right after start is seen).
+ * goes to the pages; resolves once every folder is watched (so a save right after start is seen),
+ * or after WATCH_READY_WAIT_MS at the most.
  */
 async function watchFolder(
   root: string,
@@ -388,8 +393,13 @@ async function watchFolder(
   // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
   // served too, but checked on every request.
   cache.covers = (realPath) => watcher.covers(realPath);
-  await watcher.ready;
-  state.watching = cache.watching = watcher.healthy;
+  const ready = watcher.ready.then(() => {
+    state.watching = cache.watching = watcher.healthy;
+  });
+  // A huge folder keeps being walked after the server is up rather than holding its start back.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_READY_WAIT_MS)))]);
+  clearTimeout(timer);
   return { watcher, state };
 }
 

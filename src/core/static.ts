@@ -116,13 +116,13 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
   const epoch = cache.epoch;
   const candidate = cache.watching && !decoded.directoryForm ? joinedPath(options.realRoot, segments, options) : undefined;
   const fresh = candidate === undefined ? undefined : cache.fresh(candidate);
-  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, options);
+  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, options, segments.length - 1);
   const found = await resolveInsideRoot(options.realRoot, segments, options, decoded.directoryForm);
   if (!found.ok) {
     sendError(res, found.status, found.reason);
     return SERVED;
   }
-  if (found.kind === 'file') return serveFile(req, res, found, options, epoch);
+  if (found.kind === 'file') return serveFile(req, res, found, options, segments.length - 1, epoch);
 
   const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
   if (!pathname.endsWith('/')) {
@@ -134,7 +134,7 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
     return SERVED;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
-  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options, epoch);
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options, segments.length, epoch);
   const dir = await openResolved(found);
   if (dir === undefined) return CHANGED;
   // Read through the descriptor where the kernel allows, so the listing is of what was checked.
@@ -266,15 +266,14 @@ function serveBytes(req: IncomingMessage, res: ServerResponse, realPath: string,
   return SERVED;
 }
 
-/** Injected pages by the cached bytes they were made from, so a cached page is injected once. */
-const injectedPages = new WeakMap<Buffer, Buffer>();
+/** Injected pages by the cached bytes they were made from (and the URL's depth), so a cached page is injected once. */
+const injectedPages = new WeakMap<Buffer, { depth: number; page: Buffer | undefined }>();
 
-function injected(body: Buffer): Buffer | undefined {
-  let page = injectedPages.get(body);
-  if (page === undefined) {
-    page = injectReloadScript(body);
-    if (page !== undefined) injectedPages.set(body, page);
-  }
+function injected(body: Buffer, depth: number): Buffer | undefined {
+  const known = injectedPages.get(body);
+  if (known !== undefined && known.depth === depth) return known.page;
+  const page = injectReloadScript(body, depth);
+  injectedPages.set(body, { depth, page });
   return page;
 }
 
@@ -287,18 +286,18 @@ function injected(body: Buffer): Buffer | undefined {
  * `checkedAt`: the cache epoch when the check of `found` began, so the cache may vouch for it
  * (absent when the cache already did).
  */
-async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, options: StaticOptions, checkedAt?: number): Promise<Outcome> {
+async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, options: StaticOptions, depth: number, checkedAt?: number): Promise<Outcome> {
   const { cache } = options;
   const inject = options.injectReload === true && contentTypeFor(found.realPath).startsWith('text/html');
   const unsaved = options.overlay?.read(found.realPath);
   if (unsaved !== undefined) {
-    const body = (inject ? injectReloadScript(unsaved) : undefined) ?? unsaved;
+    const body = (inject ? injectReloadScript(unsaved, depth) : undefined) ?? unsaved;
     return serveBytes(req, res, found.realPath, body, { size: body.length, etag: contentEtag(body), mtimeMs: undefined });
   }
   const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
   if (cached !== undefined) {
     if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
-    return serveFileBytes(req, res, found.realPath, cached, found.stats, inject);
+    return serveFileBytes(req, res, found.realPath, cached, found.stats, inject ? depth : undefined);
   }
   const file = await openResolved(found);
   if (file === undefined) return CHANGED;
@@ -308,7 +307,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
         const body = await cache.read(found.realPath, file.fd, file.stats);
         if (body === undefined) return CHANGED;
         if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
-        return serveFileBytes(req, res, found.realPath, body, file.stats, true);
+        return serveFileBytes(req, res, found.realPath, body, file.stats, depth);
       }
       const plan = planResponse(req, res, found.realPath, fileRepresentation(file.stats));
       if (plan === undefined) return SERVED;
@@ -326,9 +325,9 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
   }
 }
 
-/** A file's bytes, as they are or (`inject`) as a page with the reload script, under an ETag of its own. */
-function serveFileBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, stats: Stats, inject: boolean): Outcome {
-  const page = inject ? injected(body) : undefined;
+/** A file's bytes, as they are or (with the page's `depth`) as a page with the reload script, under an ETag of its own. */
+function serveFileBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, stats: Stats, depth: number | undefined): Outcome {
+  const page = depth === undefined ? undefined : injected(body, depth);
   if (page === undefined) return serveBytes(req, res, realPath, body, fileRepresentation(stats));
   const etag = etagFor(stats).replace(/"$/, `${INJECTED_ETAG_SUFFIX}"`);
   return serveBytes(req, res, realPath, page, { size: page.length, etag, mtimeMs: stats.mtimeMs });

@@ -6,10 +6,12 @@
  * says files changed while it was away.
  */
 export function reloadClient(): void {
-  const CHANNEL = '/__echo-preview/reload';
   const MAX_DELAY_MS = 5000;
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const channel = `${scheme}//${location.host}${CHANNEL}`;
+  // Beside this script (…/__echo-preview/reload.js), so a proxy's path prefix is kept.
+  const script = document.currentScript as HTMLScriptElement | null;
+  const url = new URL('reload', script?.src ?? new URL('/__echo-preview/reload.js', location.href).href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const channel = url.href;
   let instance: string | undefined;
   let since = 0;
   let delay = 250;

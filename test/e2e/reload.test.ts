@@ -78,15 +78,27 @@ function count(watched: Watched, type: string): number {
 }
 
 /**
- * A forwarding proxy on its own port that adds a CSP header to HTML and passes WebSockets
- * through, presenting itself to the server as the server's own origin (as port forwarders do).
+ * A forwarding proxy on its own port that passes HTTP and WebSockets through. With `policy` it adds
+ * that CSP header to HTML and presents itself to the server as the server's own origin; with
+ * `prefix` it serves the server under that path (stripped on the way in) and keeps its own Host
+ * and the page's Origin, as code-server's /proxy/<port>/ does.
  */
-async function cspProxy(target: number, policy: string): Promise<{ url: string; close: () => Promise<void> }> {
+async function forwarder(target: number, { policy, prefix = '' }: { policy?: string; prefix?: string }): Promise<{ url: string; close: () => Promise<void> }> {
   const authority = `127.0.0.1:${target}`;
+  const upstreamPath = (url = '/'): string => {
+    if (prefix === '') return url;
+    return url.startsWith(prefix) ? url.slice(prefix.length - 1) : '/__outside-the-prefix';
+  };
+  const rewrite = (headers: IncomingMessage['headers']): IncomingMessage['headers'] => {
+    if (prefix !== '') return headers;
+    const rewritten = { ...headers, host: authority };
+    if (headers.origin !== undefined) rewritten.origin = `http://${authority}`;
+    return rewritten;
+  };
   const proxy = createHttpServer((req, res) => {
-    const upstream = request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: { ...req.headers, host: authority } }, (answer) => {
+    const upstream = request({ host: '127.0.0.1', port: target, path: upstreamPath(req.url), method: req.method, headers: rewrite(req.headers) }, (answer) => {
       const headers = { ...answer.headers };
-      if (String(headers['content-type']).startsWith('text/html')) headers['content-security-policy'] = policy;
+      if (policy !== undefined && String(headers['content-type']).startsWith('text/html')) headers['content-security-policy'] = policy;
       res.writeHead(answer.statusCode ?? 502, headers);
       answer.pipe(res);
     });
@@ -95,9 +107,8 @@ async function cspProxy(target: number, policy: string): Promise<{ url: string; 
   });
   proxy.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const upstream = connect(target, '127.0.0.1', () => {
-      const headers = { ...req.headers, host: authority, origin: `http://${authority}` };
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}\r\n`);
-      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('')}\r\n`);
+      const lines = Object.entries(rewrite(req.headers)).map(([name, value]) => `${name}: ${String(value)}\r\n`);
+      upstream.write(`${req.method} ${upstreamPath(req.url)} HTTP/1.1\r\n${lines.join('')}\r\n`);
       upstream.write(head);
       upstream.pipe(socket).pipe(upstream);
     });
@@ -106,7 +117,7 @@ async function cspProxy(target: number, policy: string): Promise<{ url: string; 
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`,
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${prefix || '/'}`,
     close: () =>
       new Promise((resolve) => {
         proxy.closeAllConnections();
@@ -183,7 +194,7 @@ describe('live reload in Chromium', { timeout: 300_000 }, () => {
   it("reloads pages with Content-Security-Policy script-src 'self' (meta and header) and a nonce-only meta policy", TIMEOUT, async (t: TestContext) => {
     // The header comes from a proxy in front of the server, the way a header policy reaches a page
     // we serve (the server sends none of its own with files).
-    const proxy = await cspProxy(server.port, "script-src 'self'");
+    const proxy = await forwarder(server.port, { policy: "script-src 'self'" });
     t.after(() => proxy.close());
     const INLINE = '<script>window.inlineRan = true</script>';
     const pages: Record<string, string> = {
@@ -212,6 +223,22 @@ describe('live reload in Chromium', { timeout: 300_000 }, () => {
       await shot(watched.page, `04-${name.replace('.html', '')}`);
       await watched.page.close();
     }
+  });
+
+  it('reloads through a proxy that serves us under a path prefix, with its own Host and origin (code-server)', TIMEOUT, async (t: TestContext) => {
+    const proxy = await forwarder(server.port, { prefix: `/proxy/${server.port}/` });
+    t.after(() => proxy.close());
+    mkdirSync(path.join(root, 'deep', 'er'), { recursive: true });
+    const file = path.join(root, 'deep', 'er', 'page.html');
+    writeFileSync(file, '<!DOCTYPE html><p id="v">one</p>');
+    const watched = await watchPage(browser, new URL('deep/er/page.html', proxy.url).href);
+    const reloaded = watched.nextLoad();
+    writeFileSync(file, '<!DOCTYPE html><p id="v">two</p>');
+    await reloaded;
+    assert.equal(await watched.page.textContent('#v'), 'two');
+    assert.match(watched.page.url(), new RegExp(`/proxy/${server.port}/deep/er/page\\.html$`));
+    await shot(watched.page, '04-path-prefix-proxy');
+    await watched.page.close();
   });
 
   it("reloads the guide's page, which still echoes", TIMEOUT, async () => {

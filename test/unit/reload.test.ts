@@ -18,7 +18,8 @@ import { openReloadChannel, type ReloadClient } from '../support/reload';
 import { rawHandshake } from '../support/ws';
 
 const execFileAsync = promisify(execFile);
-const TAG = `<script src="${RELOAD_SCRIPT_PATH}" defer></script>`;
+/** The tag in a page at the root (its src is relative to the page, see injectReloadScript). */
+const TAG = '<script src="__echo-preview/reload.js" defer></script>';
 const PAGE = '<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p></body></html>\n';
 
 function tree(root: string): void {
@@ -134,6 +135,26 @@ describe('live reload: where the tag goes', () => {
     assert.equal(inject('<p>fragment'), `<p>fragment${TAG}`);
     assert.equal(inject(''), TAG);
   });
+  it('points its src at the client relative to the page (any proxy prefix kept), absolute under a <base>', async () => {
+    assert.equal(injectReloadScript(Buffer.from('<p></p>'), 2)?.toString(), '<p></p><script src="../../__echo-preview/reload.js" defer></script>');
+    assert.equal(inject('<head><BASE href="/app/"></head><body></body>'), `<head><BASE href="/app/"></head><body><script src="${RELOAD_SCRIPT_PATH}" defer></script></body>`);
+    const { dir, cleanup } = tempDir();
+    mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(path.join(dir, 'a', 'b', 'page.html'), '<p></p>');
+    writeFileSync(path.join(dir, 'a', 'index.html'), '<p></p>');
+    const server = await startServer({ root: dir, port: 0 });
+    try {
+      for (const [target, src] of [['/a/b/page.html', '../../__echo-preview/reload.js'], ['/a/', '../__echo-preview/reload.js'], ['/a/index.html', '../__echo-preview/reload.js'], ['/a/b/p%61ge.html', '../../__echo-preview/reload.js']] as const) {
+        const body = (await get(server.port, target)).body.toString();
+        assert.equal(body, `<p></p><script src="${src}" defer></script>`, target);
+        // Where the browser resolves it is the client, whatever the depth.
+        assert.equal(new URL(src, `http://127.0.0.1:${server.port}${target}`).pathname, RELOAD_SCRIPT_PATH, target);
+      }
+    } finally {
+      await server.close();
+      cleanup();
+    }
+  });
   it('keeps the bytes around it exactly (UTF-8 and a BOM included), and leaves UTF-16 alone', () => {
     const utf8 = Buffer.from('\ufeff<p>žluťoučký 🐴</p></body>', 'utf8');
     const out = injectReloadScript(utf8) as Buffer;
@@ -143,7 +164,7 @@ describe('live reload: where the tag goes', () => {
   });
   it('carries the nonce of a nonce-only <meta> CSP, and no nonce otherwise', () => {
     const meta = (policy: string, quote = '"'): string => `<head><meta http-equiv=${quote}Content-Security-Policy${quote} content=${quote}${policy}${quote}></head><body></body>`;
-    assert.match(inject(meta("script-src 'nonce-abc123'")) ?? '', /<script src="\/__echo-preview\/reload\.js" nonce="abc123" defer><\/script><\/body>/);
+    assert.match(inject(meta("script-src 'nonce-abc123'")) ?? '', /<script src="__echo-preview\/reload\.js" nonce="abc123" defer><\/script><\/body>/);
     assert.match(inject(meta("default-src 'self'; script-src 'strict-dynamic' 'nonce-Zz+/9='", "'").replace(/'self'|'strict-dynamic'|'nonce-Zz\+\/9='/g, (m) => m.replace(/'/g, '&#39;'))) ?? '', /nonce="Zz\+\/9="/);
     assert.match(inject(meta("default-src 'nonce-d1'")) ?? '', /nonce="d1"/);
     assert.ok(!(inject(meta("script-src 'self'")) ?? '').includes('nonce='));
@@ -177,6 +198,13 @@ describe('live reload: the channel, the watcher and the overlay', () => {
       refused.socket.destroy();
       assert.equal(refused.status, 403, origin);
     }
+    // Behind a forwarder the page's origin is the forwarded name, which is also the Host it sends.
+    const forwarded = await rawHandshake(server.port, { Host: 'localhost', Origin: 'https://localhost' }, '/__echo-preview/reload');
+    forwarded.socket.destroy();
+    assert.equal(forwarded.status, 101, 'an Origin that is the request’s own Host');
+    const mismatched = await rawHandshake(server.port, { Host: 'localhost', Origin: 'https://127.0.0.1' }, '/__echo-preview/reload');
+    mismatched.socket.destroy();
+    assert.equal(mismatched.status, 403, 'an Origin that is not the Host');
     const events: string[] = [];
     const listening = server.events.on((e) => events.push(e.type));
     const client = await openReloadChannel(server.port);

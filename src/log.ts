@@ -5,13 +5,15 @@
  */
 import * as vscode from 'vscode';
 import type { ServerEvent } from './core/events';
-import { formatEvent } from './core/format';
+import { EventSummary } from './core/summary';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export class Log implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('Echo Preview', { log: true });
   private disposed = false;
+  /** One per folder, so each folder's lines and counts stay its own. */
+  private readonly summaries = new Map<string, EventSummary>();
 
   info(message: string): void {
     this.write('info', message);
@@ -25,12 +27,21 @@ export class Log implements vscode.Disposable {
     this.write('error', message);
   }
 
-  /** Writes one server event, prefixed with the folder it belongs to. */
+  /**
+   * Writes one server event, prefixed with the folder it belongs to. Like the CLI, each event is
+   * its own line at human rates, and above them the rest is counted and summed up once a second
+   * (core/summary), so heavy traffic costs a few additions per event, not a line each.
+   */
   event(folderName: string, event: ServerEvent): void {
     if (this.disposed) return;
     // Every message would flood the log at info; they are there at debug and trace.
     if (event.type === 'frame' && this.channel.logLevel > vscode.LogLevel.Debug) return;
-    this.write(levelOf(event), `[${folderName}] ${formatEvent(event)}`);
+    let summary = this.summaries.get(folderName);
+    if (summary === undefined) {
+      summary = new EventSummary((line, shown) => this.write(shown === undefined ? 'info' : levelOf(shown), `[${folderName}] ${line}`));
+      this.summaries.set(folderName, summary);
+    }
+    summary.add(event);
   }
 
   show(): void {
@@ -38,6 +49,8 @@ export class Log implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const summary of this.summaries.values()) summary.flush();
+    this.summaries.clear();
     this.disposed = true;
     this.channel.dispose();
   }

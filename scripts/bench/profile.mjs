@@ -2,14 +2,20 @@
 // kept), runs it with --cpu-prof under the load, and prints the functions with the most self
 // time plus a breakdown (our code, ws, Node internals, GC, idle).
 //
-//   node scripts/bench/profile.mjs static-1k|static-1m|echo-1x32B|echo-50x32B|echo-4x64KiB [--duration MS] [--bare]
+//   node scripts/bench/profile.mjs static-1k|static-1m|echo-1x32B|echo-50x32B|echo-4x64KiB|page [--duration MS] [--bare]
+//                                  [--mode quiet|default|inspect]
 //
 // --bare profiles the bare http+ws baseline (bare-server.cjs) under the same load instead.
+// --mode: the CLI with --quiet (the default here), with its default output (as users run it), or
+// with its default output, --inspect and one feed subscriber (the inspector open and capturing).
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { attachFeed, inspectorUrlOf } from './lib/feed.mjs';
 import { measureEcho, measureStatic } from './lib/measure.mjs';
+import { PAGE_DIR, makePage, measurePageLoad } from './lib/pageload.mjs';
+import { launchChromium } from '../chromium.mjs';
 import { startServer } from './lib/proc.mjs';
 import { REPO, makeFixture } from './lib/setup.mjs';
 
@@ -20,9 +26,26 @@ const SCENARIOS = {
   'echo-1x32B': (server, ms) => measureEcho(server, { connections: 1, size: 32, warmupMs: 500, durationMs: ms }),
   'echo-50x32B': (server, ms) => measureEcho(server, { connections: 50, size: 32, warmupMs: 500, durationMs: ms }),
   'echo-4x64KiB': (server, ms) => measureEcho(server, { connections: 4, size: 65536, warmupMs: 500, durationMs: ms }),
+  // Page loads in Chromium (cold and warm, scripts/bench/lib/pageload.mjs) for about `ms`.
+  page: async (server, ms, page) => {
+    const browser = await launchChromium();
+    try {
+      const url = `http://127.0.0.1:${server.port}/${PAGE_DIR}/`;
+      const runs = [];
+      for (const end = performance.now() + ms; performance.now() < end; ) runs.push(await measurePageLoad(browser, server, url, page, 3));
+      return runs;
+    } finally {
+      await browser.close();
+    }
+  },
 };
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { duration: { type: 'string', default: '5000' }, top: { type: 'string', default: '25' }, bare: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { duration: { type: 'string', default: '5000' }, top: { type: 'string', default: '25' }, bare: { type: 'boolean', default: false }, mode: { type: 'string', default: 'quiet' } } });
+const MODE_ARGS = { quiet: ['--quiet'], default: [], inspect: ['--inspect'] };
+if (!MODE_ARGS[values.mode]) {
+  console.error(`--mode: one of ${Object.keys(MODE_ARGS).join(', ')}`);
+  process.exit(2);
+}
 const scenario = positionals[0];
 if (!SCENARIOS[scenario]) {
   console.error(`usage: profile.mjs ${Object.keys(SCENARIOS).join('|')} [--duration MS]`);
@@ -32,7 +55,7 @@ if (!SCENARIOS[scenario]) {
 const outDir = path.join(REPO, 'bench-results', 'profile');
 mkdirSync(outDir, { recursive: true });
 const cli = path.join(outDir, 'cli.js');
-const name = values.bare ? `${scenario}-bare` : scenario;
+const name = values.bare ? `${scenario}-bare` : values.mode === 'quiet' ? scenario : `${scenario}-${values.mode}`;
 await esbuild.build({
   entryPoints: [path.join(REPO, 'src', 'cli.ts')],
   outfile: cli,
@@ -48,6 +71,7 @@ await esbuild.build({
 
 rmSync(path.join(outDir, `${name}.cpuprofile`), { force: true });
 const fixture = makeFixture();
+const page = makePage(fixture.dir);
 await settle();
 const server = await startServer({
   cmd: process.execPath,
@@ -55,15 +79,17 @@ const server = await startServer({
     '--cpu-prof',
     `--cpu-prof-dir=${outDir}`,
     `--cpu-prof-name=${name}.cpuprofile`,
-    ...(values.bare ? [path.join(REPO, 'scripts', 'bench', 'bare-server.cjs'), '0'] : [cli, fixture.dir, '--port', '0', '--quiet']),
+    ...(values.bare ? [path.join(REPO, 'scripts', 'bench', 'bare-server.cjs'), '0'] : [cli, fixture.dir, '--port', '0', ...MODE_ARGS[values.mode]]),
   ],
   cwd: REPO,
   ready: /http:\/\/127\.0\.0\.1:(\d+)\//,
 });
+const feed = values.mode === 'inspect' && !values.bare ? await attachFeed(inspectorUrlOf(server.readyLine)) : undefined;
 try {
-  const result = await SCENARIOS[scenario](server, Number(values.duration));
-  console.log(`load: ${JSON.stringify(result)}`);
+  const result = await SCENARIOS[scenario](server, Number(values.duration), page);
+  console.log(`load: ${JSON.stringify(result)}${feed ? `, feed ${feed.bytes()} B` : ''}`);
 } finally {
+  await feed?.close();
   await server.stop(); // SIGTERM: the CLI exits cleanly, and Node writes the profile on exit
   fixture.cleanup();
 }

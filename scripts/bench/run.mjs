@@ -4,12 +4,12 @@
 // when root, live-server into .bench-tools/), starts every contender once, then runs ROUNDS
 // rounds; in each round every scenario measures every contender once, in an order that rotates
 // from round to round. Reports medians and median per-round ratios, writes
-// bench-results/results.json, and regenerates the tables in BENCHMARKS.md and docs/bench-chart.svg.
+// bench-results/results.json, and regenerates the tables in BENCHMARKS.md and docs/images/bench-chart.svg.
 //
-// Options: --rounds N (5), --duration MS (4000), --warmup MS (1000), --only echo,static,startup,size,
+// Options: --rounds N (3), --duration MS (3000 static; echo runs are 2000), --warmup MS (1000), --only echo,static,page,startup,size,
 //          --quick (1 round, short runs, documents left alone), --no-docs, --docs, --out FILE,
 //          --from FILE (no measuring: tables and chart again from an earlier results.json).
-// BENCH_CLI=path/to/cli.js benchmarks another build as Echo Preview; BENCH_PIN=0 turns off pinning.
+// BENCH_CLI=path/to/cli.js benchmarks another build as Echo Preview; BENCH_PIN=1 pins servers and load.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +18,8 @@ import { renderChart } from './lib/chart.mjs';
 import { startBare, startCeiling, startLiveServer, startNginx, startOurs, startOursDefault, startOursInspecting } from './lib/contenders.mjs';
 import { updateBenchmarksDoc } from './lib/doc.mjs';
 import { measureEcho, measureStartup, measureStatic } from './lib/measure.mjs';
+import { PAGE_DIR, makePage, measurePageLoad } from './lib/pageload.mjs';
+import { launchChromium } from '../chromium.mjs';
 import { PINNING, delay, run } from './lib/proc.mjs';
 import { CONTENDER_NAMES, machineSection, ratioTable, summarize } from './lib/report.mjs';
 import { LIVE_SERVER_VERSION, REPO, STATIC_FILES, buildProduction, ensureTools, makeFixture } from './lib/setup.mjs';
@@ -34,6 +36,10 @@ const STATIC_CONNECTIONS = 50;
 const STARTS_PER_ROUND = 2;
 const IDLE_MS = 1000;
 const ACTIVATION_RUNS = 10;
+/** Static contenders: Echo Preview with its default output (judged) and --quiet, nginx, Live Server, the Node ceiling. */
+const STATIC_CONTENDERS = ['closed', 'ours', 'nginx', 'live', 'ceiling'];
+/** Page-load contenders: Echo Preview as users run it (default output, live reload on), nginx, Live Server. */
+const PAGE_CONTENDERS = ['closed', 'nginx', 'live'];
 /** Echo Preview keeps files in memory only once they are this old (RACY_MS in src/core/fileCache.ts). */
 const SETTLE_MS = 2500;
 
@@ -47,13 +53,21 @@ async function main() {
   if (config.from) return report(JSON.parse(readFileSync(config.from, 'utf8')));
   await buildProduction(log);
   const tools = await ensureTools(log);
-  const results = { machine: await machineInfo(tools), config, load: [], echo: {}, static: {}, startup: {} };
+  const results = { machine: await machineInfo(tools), config, load: [], echo: {}, static: {}, page: {}, startup: {} };
   // Made first, so it has settled like the files of a site one is working on, not one just saved.
   const fixture = makeFixture();
+  const page = makePage(fixture.dir);
   const fixtureMade = performance.now();
   if (config.only.has('size')) Object.assign(results, await sizesAndActivation());
   const servers = new Map();
+  let browser;
   try {
+    if (config.only.has('page')) {
+      browser = await launchChromium().catch((error) => {
+        log(`Chromium did not start (set CHROMIUM_PATH): page loads skipped (${error.message.split('\n')[0]})`);
+        return undefined;
+      });
+    }
     await delay(Math.max(0, SETTLE_MS - (performance.now() - fixtureMade)));
     await startContenders(servers, tools, fixture.dir);
     for (let round = 0; round < config.rounds; round++) {
@@ -61,9 +75,11 @@ async function main() {
       log(`round ${round + 1} of ${config.rounds} (load average ${loadavg()[0].toFixed(2)})`);
       if (config.only.has('echo')) await echoRound(results, servers, round);
       if (config.only.has('static')) await staticRound(results, servers, round);
+      if (browser) await pageRound(results, servers, round, browser, page);
       if (config.only.has('startup')) await startupRound(results, fixture.dir, round);
     }
   } finally {
+    await browser?.close();
     for (const server of servers.values()) await server.stop();
     fixture.cleanup();
   }
@@ -87,14 +103,15 @@ function readConfig() {
   const quick = values.quick;
   const partial = quick || Boolean(values.only || values.rounds || process.env.BENCH_CLI);
   return {
-    rounds: Number(values.rounds ?? (quick ? 1 : 5)),
-    durationMs: Number(values.duration ?? (quick ? 1000 : 4000)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
+    durationMs: Number(values.duration ?? (quick ? 1000 : 3000)),
     warmupMs: Number(values.warmup ?? (quick ? 500 : 1000)),
     // Echo: twice as many runs of half the length (mirrored order), and a shorter warm-up since the
     // servers are already warm after the first run; only the new client process needs one.
     echoDurationMs: Number(values.duration ?? (quick ? 1000 : 4000)) / 2,
     echoWarmupMs: Math.min(500, Number(values.warmup ?? (quick ? 500 : 1000))),
-    only: new Set((values.only ?? 'echo,static,startup,size').split(',')),
+    only: new Set((values.only ?? 'echo,static,page,startup,size').split(',')),
+    pageLoads: quick ? 1 : 3,
     // A quick or partial run is a smoke test: it must not overwrite the committed figures.
     writeDocs: values.docs ?? (!values['no-docs'] && !partial && !values.out),
     staticConnections: STATIC_CONNECTIONS,
@@ -143,20 +160,22 @@ async function sizesAndActivation() {
 }
 
 async function startContenders(servers, tools, root) {
-  const wanted = [];
-  if (config.only.has('echo') || config.only.has('static')) wanted.push(['ours', () => startOurs(root)]);
+  const wanted = new Map();
+  const want = (name, start) => wanted.set(name, start);
+  const staticRuns = config.only.has('static') && tools.wrk;
+  if (config.only.has('static') && !tools.wrk) log('wrk is not installed: static benchmarks skipped');
+  if (config.only.has('echo') || staticRuns) want('ours', () => startOurs(root));
+  if (config.only.has('echo') || staticRuns || config.only.has('page')) want('closed', () => startOursDefault(root));
   if (config.only.has('echo')) {
-    wanted.push(['closed', () => startOursDefault(root)], ['open', () => startOursInspecting(root)], ['bare', () => startBare()]);
+    want('open', () => startOursInspecting(root));
+    want('bare', () => startBare());
   }
-  if (config.only.has('static')) {
-    if (!tools.wrk) log('wrk is not installed: static benchmarks skipped');
-    else {
-      if (tools.nginx) wanted.push(['nginx', () => startNginx(tools.nginx, root)]);
-      else log('nginx is not installed: no nginx figures');
-      if (tools.liveServer) wanted.push(['live', () => startLiveServer(tools.liveServer, root)]);
-      wanted.push(['ceiling', () => startCeiling(root)]);
-    }
+  if (staticRuns || config.only.has('page')) {
+    if (tools.nginx) want('nginx', () => startNginx(tools.nginx, root));
+    else log('nginx is not installed: no nginx figures');
+    if (tools.liveServer) want('live', () => startLiveServer(tools.liveServer, root));
   }
+  if (staticRuns) want('ceiling', () => startCeiling(root));
   for (const [name, start] of wanted) {
     servers.set(name, await start());
     servers.get(name).restart = start;
@@ -219,8 +238,8 @@ function meanOfRuns(runs) {
 }
 
 async function staticRound(results, servers, round) {
-  const names = ['ours', 'nginx', 'live', 'ceiling'].filter((name) => servers.has(name));
-  if (!servers.has('nginx')) return;
+  const names = STATIC_CONTENDERS.filter((name) => servers.has(name));
+  if (!servers.has('nginx') || !servers.has('ceiling')) return;
   for (const file of STATIC_FILES) {
     const entry = (results.static[file.name] ??= { label: file.label, size: file.size, samples: Object.fromEntries(names.map((n) => [n, []])) });
     for (const name of rotate(names, round)) {
@@ -229,6 +248,17 @@ async function staticRound(results, servers, round) {
         measureStatic(server, file.name, { connections: config.staticConnections, warmupMs: config.warmupMs, durationMs: config.durationMs }),
       );
     }
+  }
+}
+
+/** Each contender loads the page cold and warm (config.pageLoads of each), in rotated order. */
+async function pageRound(results, servers, round, browser, page) {
+  const names = PAGE_CONTENDERS.filter((name) => servers.has(name));
+  if (!servers.has('nginx')) return;
+  const entry = (results.page.load ??= { label: `${page.modules} modules, ${page.images} images`, samples: Object.fromEntries(names.map((n) => [n, []])) });
+  for (const name of rotate(names, round)) {
+    const server = await alive(servers, name);
+    await measureInto(entry.samples[name], round, `page load ${name}`, () => measurePageLoad(browser, server, `http://127.0.0.1:${server.port}/${PAGE_DIR}/`, page, config.pageLoads));
   }
 }
 
@@ -255,12 +285,12 @@ function report(results) {
   const misses = rows.filter((r) => r.pass === false);
   console.log(misses.length ? `${misses.length} goal(s) missed: ${misses.map((r) => r.label).join('; ')}` : 'Every goal met.');
   console.log(`Raw figures: ${path.relative(process.cwd(), config.out)}`);
-  if (!config.writeDocs) return console.log('BENCHMARKS.md and docs/bench-chart.svg left as they were (partial or quick run; --docs to write anyway).');
+  if (!config.writeDocs) return console.log('BENCHMARKS.md and docs/images/bench-chart.svg left as they were (partial or quick run; --docs to write anyway).');
   const { machine } = results;
   const subtitle = `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.date}; ${plural(results.config.rounds, 'round')}`;
-  mkdirSync(path.join(REPO, 'docs'), { recursive: true });
-  writeFileSync(path.join(REPO, 'docs', 'bench-chart.svg'), renderChart(rows, subtitle));
+  mkdirSync(path.join(REPO, 'docs', 'images'), { recursive: true });
+  writeFileSync(path.join(REPO, 'docs', 'images', 'bench-chart.svg'), renderChart(rows, subtitle));
   updateBenchmarksDoc(path.join(REPO, 'BENCHMARKS.md'), { machine: machineSection(machine, results.config, results.load), results, rows });
-  console.log('Updated BENCHMARKS.md and docs/bench-chart.svg.');
+  console.log('Updated BENCHMARKS.md and docs/images/bench-chart.svg.');
   log('done');
 }

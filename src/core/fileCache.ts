@@ -6,8 +6,13 @@
  * device, inode, size, mtime and ctime. A rename, rewrite, chmod or touch changes one of them.
  * It only ever holds bytes read from a descriptor that resolve.ts opened and verified, so an
  * entry is always the content of a file that was inside the root when it was read.
+ *
+ * While a watcher covers the root (`watching`), a file whose real path was checked and found
+ * unchanged since the last change anywhere under the root (`invalidate`) is served without the
+ * per-request realpath and stat: see `fresh`.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /**
  * Files up to this size are kept; larger ones are streamed from disk every time. Unminified
@@ -23,14 +28,28 @@ export const CACHE_MAX_TOTAL_BYTES = 16 * 1024 * 1024;
  * was. Once a file is older than this, any later write gets a newer mtime.
  */
 export const RACY_MS = 2000;
+/**
+ * While watching, a checked file is served without a stat for at most this long; then it is
+ * checked again once. The watcher is what keeps entries fresh (it reports a new folder again
+ * once its watch is in place, so what was written there before is seen too); this only bounds
+ * how long an event it could not see at all can leave bytes stale. It is long on purpose: a
+ * page reloaded a few seconds after the last look should not have to check every file again.
+ */
+export const RECHECK_MS = 60_000;
 
 export interface CachedFile {
   readonly body: Buffer;
+  /** The stats the bytes were read or last checked under: what headers are made from. */
+  readonly stats: fs.Stats;
   readonly dev: number;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
   readonly ctimeMs: number;
+  /** The generation in which a check that began found this real path unchanged (-1: never). */
+  vouchedIn: number;
+  /** When that check was (Date.now()). */
+  vouchedAt: number;
 }
 
 type Identity = Pick<fs.Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
@@ -57,18 +76,98 @@ export class FileCache {
   /** Lookups answered from memory, and lookups that had to read the file (for tests and diagnostics). */
   hits = 0;
   misses = 0;
-  /** True while a watcher covers the root and is healthy (watch.ts sets it). */
-  watching = false;
+  /** Of the hits, those served without a stat because the watcher vouched for them. */
+  freshHits = 0;
+  /** Moves on at every invalidation: a check that began in an older generation vouches for nothing. */
+  private generation = 0;
+  private watched = false;
 
   constructor(
     private readonly maxFileBytes = CACHE_MAX_FILE_BYTES,
     private readonly maxTotalBytes = CACHE_MAX_TOTAL_BYTES,
     private readonly racyMs = RACY_MS,
+    private readonly recheckMs = RECHECK_MS,
   ) {}
 
   /** Bytes held now (for tests and diagnostics). */
   get size(): number {
     return this.bytes;
+  }
+
+  /**
+   * True while a watcher covers the root and is healthy: then `fresh` may answer without a stat.
+   * Any change of it starts a new generation, so nothing checked before the watcher was (or
+   * while it was not) looking is trusted without a stat.
+   */
+  get watching(): boolean {
+    return this.watched;
+  }
+
+  set watching(value: boolean) {
+    if (value === this.watched) return;
+    this.watched = value;
+    this.generation++;
+  }
+
+  /**
+   * Whether the watcher sees changes to this real path (it may skip ignored folders such as
+   * node_modules or configured globs). Asked once per check, at `vouch`; a path it does not
+   * cover is checked on every request.
+   */
+  covers: (realPath: string) => boolean = () => true;
+
+  /** Take this before checking a path, and hand it to `vouch` once the check passed. */
+  get epoch(): number {
+    return this.generation;
+  }
+
+  /**
+   * Something under the root changed (the watcher's events, the editor's unsaved buffers): the
+   * bytes of these real paths, and of anything below them, are dropped, and no entry is served
+   * without a stat until it has been checked again. Every entry, not only these: a folder
+   * renamed or swapped for a symlink changes what the paths below it lead to, and a watcher
+   * names only the folder.
+   */
+  invalidate(realPaths: readonly string[] | 'all'): void {
+    this.generation++;
+    if (realPaths === 'all') {
+      this.entries.clear();
+      this.bytes = 0;
+      return;
+    }
+    if (realPaths.length === 0 || this.entries.size === 0) return;
+    const changed = new Set(realPaths);
+    for (const [key, entry] of this.entries) {
+      if (underAny(key, changed)) this.delete(key, entry);
+    }
+  }
+
+  /**
+   * Marks the entry of `realPath` as checked by a check that began at `epoch`: realpath gave
+   * this very path (so no symlink is on it, and a watcher of the root sees every change to it
+   * or the folders above it) and the file's stats matched the entry. No-op when nothing is kept
+   * for it or a change came in since the check began.
+   */
+  vouch(realPath: string, epoch: number): void {
+    const entry = this.entries.get(realPath);
+    if (entry === undefined || epoch !== this.generation || !this.watched || !this.covers(realPath)) return;
+    entry.vouchedIn = epoch;
+    entry.vouchedAt = Date.now();
+  }
+
+  /**
+   * While watching: the stats of `candidate`'s entry if a check vouched for it in the current
+   * generation, less than RECHECK_MS ago; then it is served as checked, without realpath or
+   * stat. `candidate` must be the joined path of a request (root plus its decoded segments,
+   * hidden names already refused): as it equals a real path that realpath returned, it holds no
+   * symlink, and nothing on it changed since, or the watcher would have said so.
+   */
+  fresh(candidate: string): fs.Stats | undefined {
+    if (!this.watched) return undefined;
+    const entry = this.entries.get(candidate);
+    if (entry === undefined || entry.vouchedIn !== this.generation || Date.now() - entry.vouchedAt > this.recheckMs) return undefined;
+    this.freshHits++;
+    return entry.stats;
   }
 
   /** True for files this cache would hold (the caller reads those whole instead of streaming). */
@@ -103,19 +202,6 @@ export class FileCache {
     return body;
   }
 
-  /** Forgets what is cached for these files (the watcher saw them change), or everything. */
-  invalidate(realPaths: readonly string[] | 'all'): void {
-    if (realPaths === 'all') {
-      this.entries.clear();
-      this.bytes = 0;
-      return;
-    }
-    for (const realPath of realPaths) {
-      const entry = this.entries.get(realPath);
-      if (entry !== undefined) this.delete(realPath, entry);
-    }
-  }
-
   private settled(stats: fs.Stats): boolean {
     const now = Date.now();
     return now - stats.mtimeMs > this.racyMs && now - stats.ctimeMs > this.racyMs;
@@ -124,7 +210,17 @@ export class FileCache {
   private store(realPath: string, body: Buffer, stats: fs.Stats): void {
     const old = this.entries.get(realPath);
     if (old !== undefined) this.delete(realPath, old);
-    this.entries.set(realPath, { body, dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs });
+    this.entries.set(realPath, {
+      body,
+      stats,
+      dev: stats.dev,
+      ino: stats.ino,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      ctimeMs: stats.ctimeMs,
+      vouchedIn: -1,
+      vouchedAt: 0,
+    });
     this.bytes += body.length;
     for (const [key, entry] of this.entries) {
       if (this.bytes <= this.maxTotalBytes) break;
@@ -136,6 +232,14 @@ export class FileCache {
     this.entries.delete(realPath);
     this.bytes -= entry.body.length;
   }
+}
+
+/** True when `file` is one of `paths` or lies below one of them. */
+function underAny(file: string, paths: ReadonlySet<string>): boolean {
+  for (let at = file.length; at > 0; at = file.lastIndexOf(path.sep, at - 1)) {
+    if (paths.has(file.slice(0, at))) return true;
+  }
+  return false;
 }
 
 /**

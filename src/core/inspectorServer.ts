@@ -18,7 +18,7 @@ import type { Capture, CaptureBatch, ClientControl } from './capture';
 import type { Disposable } from './events';
 import { parseAuthority } from './guard';
 import { escapeHtml } from './html';
-import { applyInspectorRequest, toBatchDTO } from './inspectorHost';
+import { applyInspectorRequest, batchMessageJson } from './inspectorHost';
 import { decodePathSegments } from './resolve';
 import { NOSNIFF, sendError, sendGenerated } from './static';
 
@@ -308,7 +308,7 @@ class FeedSession {
   private sendBatch(batch: CaptureBatch): Promise<void> | undefined {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return undefined;
-    const json = JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) } satisfies HostMessage);
+    const json = batchMessageJson(batch);
     if (ws.bufferedAmount + json.length <= FEED_HIGH_WATER) {
       ws.send(json);
       return undefined;

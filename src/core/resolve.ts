@@ -67,13 +67,24 @@ export function isInside(root: string, candidate: string): boolean {
 const NOT_FOUND = { ok: false, status: 404, reason: 'Not found.' } as const;
 
 /**
+ * The root joined with decoded segments: the real path they name if no symlink is on the way.
+ * Undefined when a hidden name is among them (and dotfiles are off): not found, whatever is there.
+ * Only resolveInsideRoot may decide that it is the real path; the file cache trusts it only
+ * for a path that realpath returned exactly and the watcher has seen no change to since.
+ */
+export function joinedPath(realRoot: string, segments: readonly string[], options: ResolveOptions): string | undefined {
+  if (!options.dotfiles && segments.some(isHiddenSegment)) return undefined;
+  return path.join(realRoot, ...segments);
+}
+
+/**
  * Resolves decoded segments against `realRoot` (already passed through realpath). Symlinks are
  * followed, and the target must stay inside the root and must not be hidden. With
  * `directoryForm`, only a directory is found there.
  */
 export async function resolveInsideRoot(realRoot: string, segments: readonly string[], options: ResolveOptions, directoryForm = false): Promise<Resolved> {
-  if (!options.dotfiles && segments.some(isHiddenSegment)) return NOT_FOUND;
-  const joined = path.join(realRoot, ...segments);
+  const joined = joinedPath(realRoot, segments, options);
+  if (joined === undefined) return NOT_FOUND;
   let realPath: string;
   try {
     realPath = await fs.realpath(joined);

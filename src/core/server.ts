@@ -390,6 +390,9 @@ async function watchFolder(
       },
     },
   );
+  // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
+  // served too, but checked on every request.
+  cache.covers = (realPath) => watcher.covers(realPath);
   const ready = watcher.ready.then(() => {
     state.watching = cache.watching = watcher.healthy;
   });

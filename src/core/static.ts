@@ -12,7 +12,7 @@ import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
 import { INJECTED_ETAG_SUFFIX, contentEtag, injectReloadScript } from './reload';
-import { closeDescriptor, decodePathSegments, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
+import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {
   /** The served folder after realpath. */
@@ -111,12 +111,18 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, pat
 
 async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: string, search: string, decoded: DecodedPath, options: StaticOptions): Promise<Outcome> {
   const { segments } = decoded;
+  const { cache } = options;
+  // While the watcher vouches for it, a file checked before is served as it was checked (see FileCache.fresh).
+  const epoch = cache.epoch;
+  const candidate = cache.watching && !decoded.directoryForm ? joinedPath(options.realRoot, segments, options) : undefined;
+  const fresh = candidate === undefined ? undefined : cache.fresh(candidate);
+  if (fresh !== undefined && candidate !== undefined) return serveFile(req, res, { ok: true, kind: 'file', realPath: candidate, stats: fresh }, options, segments.length - 1);
   const found = await resolveInsideRoot(options.realRoot, segments, options, decoded.directoryForm);
   if (!found.ok) {
     sendError(res, found.status, found.reason);
     return SERVED;
   }
-  if (found.kind === 'file') return serveFile(req, res, found, options, segments.length - 1);
+  if (found.kind === 'file') return serveFile(req, res, found, options, segments.length - 1, epoch);
 
   const canonical = '/' + segments.map(encodeURIComponent).join('/') + (segments.length > 0 ? '/' : '');
   if (!pathname.endsWith('/')) {
@@ -128,7 +134,7 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
     return SERVED;
   }
   const index = await resolveInsideRoot(options.realRoot, [...segments, 'index.html'], options);
-  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options, segments.length);
+  if (index.ok && index.kind === 'file') return serveFile(req, res, index, options, segments.length, epoch);
   const dir = await openResolved(found);
   if (dir === undefined) return CHANGED;
   // Read through the descriptor where the kernel allows, so the listing is of what was checked.
@@ -277,8 +283,10 @@ function injected(body: Buffer, depth: number): Buffer | undefined {
  * descriptor's stats (never from an earlier look at the path). An unsaved buffer of the editor
  * stands in for the file's bytes; an HTML page (up to the cache's size) gets the reload script,
  * and its Content-Length, ETag (never the file's own) and ranges are those of the injected page.
+ * `checkedAt`: the cache epoch when the check of `found` began, so the cache may vouch for it
+ * (absent when the cache already did).
  */
-async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, options: StaticOptions, depth: number): Promise<Outcome> {
+async function serveFile(req: IncomingMessage, res: ServerResponse, found: ResolvedEntry, options: StaticOptions, depth: number, checkedAt?: number): Promise<Outcome> {
   const { cache } = options;
   const inject = options.injectReload === true && contentTypeFor(found.realPath).startsWith('text/html');
   const unsaved = options.overlay?.read(found.realPath);
@@ -287,19 +295,25 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
     return serveBytes(req, res, found.realPath, body, { size: body.length, etag: contentEtag(body), mtimeMs: undefined });
   }
   const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
-  if (cached !== undefined) return serveFileBytes(req, res, found.realPath, cached, found.stats, inject ? depth : undefined);
+  if (cached !== undefined) {
+    if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
+    return serveFileBytes(req, res, found.realPath, cached, found.stats, inject ? depth : undefined);
+  }
   const file = await openResolved(found);
   if (file === undefined) return CHANGED;
   try {
     if (cache.fits(file.stats)) {
       if (inject) {
         const body = await cache.read(found.realPath, file.fd, file.stats);
-        return body === undefined ? CHANGED : serveFileBytes(req, res, found.realPath, body, file.stats, depth);
+        if (body === undefined) return CHANGED;
+        if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
+        return serveFileBytes(req, res, found.realPath, body, file.stats, depth);
       }
       const plan = planResponse(req, res, found.realPath, fileRepresentation(file.stats));
       if (plan === undefined) return SERVED;
       const body = await cache.read(found.realPath, file.fd, file.stats);
       if (body === undefined) return CHANGED;
+      if (checkedAt !== undefined) cache.vouch(found.realPath, checkedAt);
       sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
       return SERVED;
     }

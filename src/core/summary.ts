@@ -78,9 +78,12 @@ export class EventSummary {
   private windowStart = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  /** `print` receives finished lines, already safe to print. */
+  /**
+   * `print` receives finished lines, already safe to print, with the event when the line is that
+   * one event's own (undefined for a summary line), so a log can pick its level.
+   */
   constructor(
-    private readonly print: (line: string) => void,
+    private readonly print: (line: string, event?: ServerEvent) => void,
     limits: Partial<SummaryLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -94,7 +97,7 @@ export class EventSummary {
       case 'request': {
         const failed = event.status >= 400;
         const shown = failed ? ++this.failedShown : ++this.requestsShown;
-        if (shown <= (failed ? this.limits.failedRequests : this.limits.requests)) return this.print(formatEvent(event));
+        if (shown <= (failed ? this.limits.failedRequests : this.limits.requests)) return this.print(formatEvent(event), event);
         return this.requests.add(event.bytes, String(event.status));
       }
       case 'client-close':
@@ -136,7 +139,7 @@ export class EventSummary {
       this.messagesShown++;
       if (incoming) client.shownIn++;
       else client.shownOut++;
-      return this.print(formatEvent(event));
+      return this.print(formatEvent(event), event);
     }
     (incoming ? client.countedIn : client.countedOut).add(event.size);
   }
@@ -144,7 +147,7 @@ export class EventSummary {
   private other(event: ServerEvent): void {
     if (this.othersShown < this.limits.others) {
       this.othersShown++;
-      return this.print(formatEvent(event));
+      return this.print(formatEvent(event), event);
     }
     this.others.add(0, event.type);
   }

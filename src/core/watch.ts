@@ -176,6 +176,18 @@ export class FolderWatcher {
     return this.watchers.size;
   }
 
+  /**
+   * True when a change to the file at `realPath` would be reported now: its folder is watched
+   * (on Linux, one watch per folder; elsewhere the one recursive watch) and it is not ignored.
+   * The file cache asks this before it trusts a file without a stat.
+   */
+  covers(realPath: string): boolean {
+    if (!this.healthy) return false;
+    const relative = this.relative(realPath);
+    if (relative === undefined || relative === '' || this.rules.ignores(relative)) return false;
+    return process.platform !== 'linux' || this.watchers.has(path.dirname(realPath));
+  }
+
   /** Reports paths changed by other means (the editor's unsaved buffers) in the same batches. */
   report(realPaths: readonly string[]): void {
     if (!this.closed) this.debouncer.add(realPaths);
@@ -274,7 +286,11 @@ export class FolderWatcher {
       if (error) {
         if (wasFolder) this.unwatch(realPath);
       } else if (stats.isDirectory() && !this.watchers.has(realPath)) {
-        void this.walk(realPath);
+        // Once its watches are in place, report the folder again: whatever was written into it
+        // before then went unseen (the file cache must check it again).
+        void this.walk(realPath).then(() => {
+          if (!this.closed) this.listener.changed([realPath]);
+        });
       }
     });
   }

@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type ClientControl, type ClientInfo } from '../../src/core/capture';
 import { toHar, toJsonLines } from '../../src/core/har';
-import { applyInspectorRequest, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
+import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/ring';
 import { parseInspectorRequest, type ClientDTO, type FrameDTO } from '../../src/protocol';
 import { openClient } from '../support/ws';
@@ -719,4 +719,36 @@ describe('capture: the tap on real ws traffic', () => {
     tabB.close();
     await once(tabB, 'close');
   });
+});
+
+describe('the feed batch as JSON', () => {
+  for (const [what, previewBytes, big] of [
+    ['small previews', 64, 0],
+    ['large previews (written by hand)', 4096, 40],
+  ] as const) {
+    it(`writes exactly what JSON.stringify of the batch message writes, for every kind of frame: ${what}`, () => {
+      const capture = new Capture({ previewBytes });
+      const batches: CaptureBatch[] = [];
+      const subscription = capture.subscribe((batch) => void batches.push(batch));
+      const id = capture.openClient({ endpoint: '/websocket', target: '/websocket?x="1"', host: '127.0.0.1', origin: undefined, remote: '::1', userAgent: 'a\u2028b', protocol: undefined });
+      const texts = ['plain', 'quotes " and \\ backslash', 'new\nline\ttab\u0000nul', 'emoji 😀 and é', 'x'.repeat(100), '\u2028\u2029'];
+      for (const text of texts) capture.frame(id, 'in', 'text', Buffer.from(text), Buffer.byteLength(text));
+      // Text cut inside a character, and invalid UTF-8 (decoded with replacement characters).
+      capture.frame(id, 'out', 'text', Buffer.from('é'.repeat(40)), 80);
+      capture.frame(id, 'in', 'text', Buffer.from([0xff, 0xfe, 0x41]), 3);
+      capture.frame(id, 'in', 'binary', randomBytes(200), 200);
+      capture.frame(id, 'out', 'binary', Buffer.alloc(0), 0);
+      capture.frame(id, 'in', 'ping', undefined, 0);
+      capture.frame(id, 'out', 'pong', Buffer.from('pong data'), 9);
+      capture.closeFrame(id, 'in', 1000, 'bye "now"');
+      capture.closeFrame(id, 'out', 1005, '');
+      for (let i = 0; i < big; i++) capture.frame(id, i % 2 ? 'out' : 'in', 'binary', randomBytes(5000), 5000);
+      capture.flush();
+      subscription.dispose();
+      assert.ok(batches.some((b) => b.frames.length === 14 + big));
+      for (const batch of batches) {
+        assert.equal(batchMessageJson(batch), JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }));
+      }
+    });
+  }
 });

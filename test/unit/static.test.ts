@@ -1,7 +1,7 @@
 /** Static serving against the checklist, with raw TCP requests so hostile paths arrive as sent. */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -703,6 +703,47 @@ describe('check, then use the same file', () => {
       await hammer(server.port, 60);
       assert.ok(cache.hits + cache.misses > 0);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('never lets the cache serve what it should not while a watcher vouches for files', { timeout: 120_000 }, async () => {
+    const cache = eagerCache(1024 * 1024, 8 * 1024 * 1024);
+    // A watcher as the server's (every change under the root invalidates; a failure ends the
+    // trust until a new watcher is in place), but a slow one: it reports in batches 20 ms late,
+    // so files are served without a stat while changes to them are still unreported. That
+    // window must leak nothing either. (Node 20's recursive watcher fails with ENOENT when a
+    // folder vanishes while it adds a watch, which this churn does often: hence the restarts.)
+    let pending: string[] = [];
+    let flush: NodeJS.Timeout | undefined;
+    let watcher: FSWatcher | undefined;
+    let stopped = false;
+    const startWatcher = (): void => {
+      if (stopped) return;
+      watcher = watch(root, { recursive: true }, (_event, name) => {
+        pending.push(name === null ? root : path.join(root, String(name)));
+        flush ??= setTimeout(() => {
+          cache.invalidate(pending);
+          pending = [];
+          flush = undefined;
+        }, 20);
+      });
+      watcher.on('error', () => {
+        cache.watching = false;
+        watcher?.close();
+        startWatcher();
+      });
+      cache.watching = true;
+    };
+    startWatcher();
+    const server = await startStaticServer(root, cache);
+    try {
+      await hammer(server.port, 60);
+      assert.ok(cache.freshHits > 0, 'files were served without a stat while the tree changed');
+    } finally {
+      stopped = true;
+      watcher?.close();
+      clearTimeout(flush);
       await server.close();
     }
   });

@@ -25,6 +25,25 @@ function messagesIn(lines: string[], id: number): number {
 }
 
 describe('EventSummary', () => {
+  it('hands each event its own line with the event, and summary lines without one (so a log can pick levels)', () => {
+    const printed: Array<[string, ServerEvent | undefined]> = [];
+    const summary = new EventSummary((line, event) => printed.push([line, event]), { windowMs: 60_000, requests: 1 });
+    const ok = request(200);
+    summary.add(ok);
+    summary.add(request(200));
+    summary.add(request(404));
+    summary.flush();
+    assert.deepEqual(
+      printed.map(([line, event]) => [line.split(' ').slice(0, 3).join(' '), event]),
+      [
+        ['GET /x 200', ok],
+        ['GET /x 404', printed[1][1]],
+        ['1 more request', undefined],
+      ],
+    );
+    assert.equal(printed[1][1]?.type === 'request' && printed[1][1].status, 404);
+  });
+
   it('prints every event while traffic is light', () => {
     const { lines, summary } = collect();
     for (let i = 0; i < 5; i++) summary.add(frame(1));

@@ -13,7 +13,8 @@ const COLORS = { pass: '#2e7d32', miss: '#c62828', reference: '#90a4ae', goal: '
 const SECTIONS = [
   { title: 'Throughput against the peer (higher is better)', match: (r) => r.unit === 'msg/s' || r.unit === 'req/s' },
   { title: 'Latency against bare ws (lower is better)', match: (r) => r.unit === 'us' },
-  { title: 'Server CPU per operation against the peer (lower is better)', match: (r) => r.unit === 'cpu-us' },
+  { title: 'Server CPU per operation against the peer (lower is better)', match: (r) => r.unit === 'cpu-us' || r.unit === 'cpu-ms' },
+  { title: 'Page load in Chromium against nginx (lower is better)', match: (r) => r.group.startsWith('Page load') && r.unit === 'ms' },
   { title: 'CLI cost against a bare http+ws server (lower is better)', match: (r) => r.group.startsWith('CLI') },
   { title: 'Share of the budget used (lower is better)', match: (r) => r.peerName === 'budget', tick: (v) => `${Math.round(v * 100)} %` },
 ];

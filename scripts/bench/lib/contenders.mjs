@@ -2,7 +2,7 @@
 // Echo Preview is always the real CLI from dist/, exactly as a user runs it: with --quiet ("ours"),
 // with its default output ("closed": the inspector closed), and with its default output, --inspect
 // and one feed subscriber attached ("open": the inspector open and capturing).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { attachFeed, inspectorUrlOf } from './feed.mjs';
@@ -60,8 +60,9 @@ export function startCeiling(root) {
 }
 
 /**
- * nginx with its defaults (sendfile on, no open_file_cache) except: one worker, like our one
- * Node process, and no access log, like our --quiet.
+ * nginx with its defaults (sendfile on, no open_file_cache, ETags) except: one worker, like our
+ * one Node process, no access log, like our --quiet, its MIME types, and Cache-Control: no-cache
+ * like ours.
  */
 export async function startNginx(nginx, root) {
   const prefix = mkdtempSync(path.join(tmpdir(), 'echo-bench-nginx-'));
@@ -80,7 +81,12 @@ export async function startNginx(nginx, root) {
       'events { worker_connections 1024; }',
       'http {',
       '  access_log off;',
+      // The page-load scenario needs real types (module scripts must be JavaScript) and, like
+      // Echo Preview, Cache-Control: no-cache, so reloads revalidate instead of skipping requests.
+      ...(existsSync('/etc/nginx/mime.types') ? ['  include /etc/nginx/mime.types;'] : []),
       '  default_type application/octet-stream;',
+      '  etag on;',
+      "  add_header Cache-Control 'no-cache';",
       '  sendfile on;',
       '  tcp_nopush on;',
       `  server { listen 127.0.0.1:${port}; root ${root}; }`,

@@ -18,7 +18,7 @@ Run \`npm run bench\`. The sections below between bench markers are rewritten by
 <!-- bench:ratios -->
 <!-- /bench:ratios -->
 
-![Ratios against the goals](docs/bench-chart.svg)
+![Ratios against the goals](docs/images/bench-chart.svg)
 
 ## Figures
 

@@ -16,7 +16,7 @@ import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
-import { EchoEndpoint } from './socket';
+import { EndpointHub } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
 import { isWsPath, wsPathError, wsPathProblem } from './wsPath';
 
@@ -198,7 +198,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (endpoint: EndpointHub, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
@@ -236,7 +236,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
     // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
-    if (!target || !isWsPath(target.pathname, wsPath)) {
+    const endpointPath = target && endpoint.route(target.pathname);
+    if (endpointPath === undefined) {
       return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${wsPath}.`);
     }
     const origin = req.headers.origin;
@@ -244,7 +245,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(req, socket, head);
+    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason) => refuse(status, 'path', reason));
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
@@ -274,7 +275,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EchoEndpoint({ path: wsPath, maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  echo.apply([{ path: wsPath, config: { mode: 'echo' } }]);
   const inspector = options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
   builtin.inspector = inspector;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, req, socket, head));
@@ -492,7 +494,7 @@ function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResp
   });
 }
 
-async function shutdown(server: Server, endpoint: EchoEndpoint, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
+async function shutdown(server: Server, endpoint: EndpointHub, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.all([endpoint.shutdown(), inspector?.close()]);
   capture.dispose();

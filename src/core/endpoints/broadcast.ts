@@ -32,7 +32,7 @@ class BroadcastEndpoint implements Endpoint<BroadcastConfig> {
 export const broadcastMode: ModeDefinition<BroadcastConfig> = {
   mode: 'broadcast',
   check(section, check) {
-    if (!onlyKeys(section, ['mode', 'includeSender'], check, 'broadcast')) return undefined;
+    if (!onlyKeys(section, ['mode', 'includeSender'], check, 'for mode "broadcast"')) return undefined;
     const includeSender = optionalBoolean(section, 'includeSender', true, check);
     return includeSender === undefined ? undefined : { mode: 'broadcast', includeSender };
   },

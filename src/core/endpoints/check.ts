@@ -9,11 +9,14 @@ export function jsonTypeOf(value: JsonValue): string {
   return `a ${typeof value}`;
 }
 
-/** Reports the first key of `section` that is not in `allowed`; false when there was one. */
-export function onlyKeys(section: JsonObject, allowed: readonly string[], check: SectionCheck, mode: string): boolean {
+/**
+ * Reports the first key of `section` that is not in `allowed` (at the key), with `where` saying
+ * whose it is (`for mode "echo"`); false when there was one.
+ */
+export function onlyKeys(section: JsonObject, allowed: readonly string[], check: SectionCheck, where: string): boolean {
   for (const key of Object.keys(section)) {
     if (!allowed.includes(key)) {
-      check.problem([key], `unknown property ${JSON.stringify(key)} for mode "${mode}" (allowed: ${allowed.join(', ')})`, 'key');
+      check.problem([key], `unknown property ${JSON.stringify(key)} ${where} (allowed: ${allowed.map((k) => JSON.stringify(k)).join(', ')})`, 'key');
       return false;
     }
   }

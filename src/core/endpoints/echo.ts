@@ -22,6 +22,6 @@ class EchoEndpoint implements Endpoint<EchoConfig> {
 
 export const echoMode: ModeDefinition<EchoConfig> = {
   mode: 'echo',
-  check: (section, check) => (onlyKeys(section, ['mode'], check, 'echo') ? { mode: 'echo' } : undefined),
+  check: (section, check) => (onlyKeys(section, ['mode'], check, 'for mode "echo"') ? { mode: 'echo' } : undefined),
   create: () => new EchoEndpoint(),
 };

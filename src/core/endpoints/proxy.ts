@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
+import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
 import { compileRules, firstMatch, lazyJson, RuleError, type Rule } from './rules';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
@@ -295,10 +296,8 @@ function checkUpstream(value: unknown, proxyBeyondLoopback: boolean): URL {
 export const proxyMode: ModeDefinition<ProxyConfig> = {
   mode: 'proxy',
   check(section, check) {
+    if (!onlyKeys(section, PROXY_KEYS, check, 'for mode "proxy"')) return undefined;
     try {
-      for (const key of Object.keys(section)) {
-        if (!PROXY_KEYS.includes(key)) throw new RuleError([key], `unknown property ${JSON.stringify(key)} for mode "proxy" (allowed: ${PROXY_KEYS.join(', ')})`, 'key');
-      }
       if (section.upstream === undefined) throw new RuleError([], 'a proxy needs "upstream", a ws:// or wss:// URL');
       return { mode: 'proxy', upstream: checkUpstream(section.upstream, check.proxyBeyondLoopback), rules: compileRules(section.rules, ['rules']) };
     } catch (error) {

@@ -326,15 +326,16 @@ export function firstMatch(rules: readonly Rule[], message: Incoming): { rule: R
  * the `l` flag available, it changes no other regex.
  */
 let linearEngine: boolean | undefined;
+const LINEAR = 'l';
 function hasLinearEngine(): boolean {
   if (linearEngine === undefined) {
     try {
-      new RegExp('', 'l');
+      new RegExp('', LINEAR);
       linearEngine = true;
     } catch {
       try {
         setFlagsFromString('--enable-experimental-regexp-engine');
-        new RegExp('', 'l');
+        new RegExp('', LINEAR);
         linearEngine = true;
       } catch {
         linearEngine = false;
@@ -360,7 +361,7 @@ function compileRegex(source: unknown, flags: unknown, path: ConfigPath): RegExp
     throw new RuleError([...path, 'regex'], `not a valid regex: ${(error as Error).message}`);
   }
   try {
-    return new RegExp(source, `${flags ?? ''}l`);
+    return new RegExp(source, `${flags ?? ''}${LINEAR}`);
   } catch {
     throw new RuleError(
       [...path, 'regex'],
@@ -380,7 +381,7 @@ function isObject(value: unknown): value is Obj {
 function object(value: unknown, path: ConfigPath, what: string, keys: readonly string[]): Obj {
   if (!isObject(value)) throw new RuleError(path, `${what} is an object`);
   for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw new RuleError([...path, key], `unknown property ${JSON.stringify(key)} in ${what} (allowed: ${keys.join(', ')})`, 'key');
+    if (!keys.includes(key)) throw new RuleError([...path, key], `unknown property ${JSON.stringify(key)} in ${what} (allowed: ${keys.map((k) => JSON.stringify(k)).join(', ')})`, 'key');
   }
   return value;
 }

@@ -3,8 +3,9 @@
  * fallback and faults on purpose, all declared in the config (rules.ts compiles and matches
  * them; this file delivers them, on time, to the right clients).
  */
+import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
-import { compileScript, firstMatch, lazyJson, matches, RuleError, SCRIPT_KEYS, type Incoming, type ScriptProgram } from './rules';
+import { compileScript, firstMatch, lazyJson, matches, SCRIPT_KEYS, type Incoming, type ScriptProgram } from './rules';
 import type { Endpoint, EndpointClient, EndpointConfig, EndpointContext, ModeDefinition } from './types';
 
 export interface ScriptConfig extends EndpointConfig {
@@ -120,12 +121,8 @@ class ScriptEndpoint implements Endpoint<ScriptConfig> {
 export const scriptMode: ModeDefinition<ScriptConfig> = {
   mode: 'script',
   check(section, check) {
+    if (!onlyKeys(section, ['mode', ...SCRIPT_KEYS], check, 'for mode "script"')) return undefined;
     try {
-      for (const key of Object.keys(section)) {
-        if (key !== 'mode' && !(SCRIPT_KEYS as readonly string[]).includes(key)) {
-          throw new RuleError([key], `unknown property ${JSON.stringify(key)} for mode "script" (allowed: mode, ${SCRIPT_KEYS.join(', ')})`, 'key');
-        }
-      }
       return { mode: 'script', program: compileScript(section) };
     } catch (error) {
       return reportRuleError(error, check);

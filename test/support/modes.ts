@@ -25,17 +25,23 @@ export async function serveConfig(config: unknown, options: Partial<ServerOption
   }
 }
 
-/** Every message a client receives, in order, as text; `next(n)` waits for the next n of them. */
+/** One message as received. */
+export interface Received {
+  data: Buffer;
+  binary: boolean;
+}
+
+/** Every message a client receives, in order; `next(n)` waits for the next n of them (as text), `nextRaw(n)` as received. */
 export class Inbox {
-  private readonly received: string[] = [];
+  private readonly received: Received[] = [];
   private taken = 0;
   private waiter: (() => void) | undefined;
   private closed: { code: number; reason: string } | undefined;
   readonly closedPromise: Promise<{ code: number; reason: string }>;
 
   constructor(ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      this.received.push(data.toString());
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      this.received.push({ data, binary });
       this.waiter?.();
     });
     this.closedPromise = new Promise((resolve) =>
@@ -47,12 +53,17 @@ export class Inbox {
     );
   }
 
-  /** The next `count` messages; rejects if the socket closes first or after `timeoutMs`. */
-  next(count = 1, timeoutMs = 10_000): Promise<string[]> {
+  /** The next `count` messages as text; rejects if the socket closes first or after `timeoutMs`. */
+  async next(count = 1, timeoutMs = 10_000): Promise<string[]> {
+    return (await this.nextRaw(count, timeoutMs)).map((message) => message.data.toString());
+  }
+
+  /** The next `count` messages as received. */
+  nextRaw(count = 1, timeoutMs = 10_000): Promise<Received[]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        reject(new Error(`timed out waiting for ${count} message(s); got ${JSON.stringify(this.received.slice(this.taken))}`));
+        reject(new Error(`timed out waiting for ${count} message(s); got ${JSON.stringify(this.unread)}`));
       }, timeoutMs);
       const check = (): void => {
         if (this.received.length - this.taken >= count) {
@@ -64,7 +75,7 @@ export class Inbox {
         } else if (this.closed !== undefined) {
           clearTimeout(timer);
           this.waiter = undefined;
-          reject(new Error(`closed with ${this.closed.code} ${this.closed.reason} after ${JSON.stringify(this.received.slice(this.taken))}`));
+          reject(new Error(`closed with ${this.closed.code} ${this.closed.reason} after ${JSON.stringify(this.unread)}`));
         }
       };
       this.waiter = check;
@@ -74,7 +85,7 @@ export class Inbox {
 
   /** Messages received and not yet taken by `next`. */
   get unread(): string[] {
-    return this.received.slice(this.taken);
+    return this.received.slice(this.taken).map((message) => message.data.toString());
   }
 }
 

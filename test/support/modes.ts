@@ -1,8 +1,9 @@
-/** Helpers for the reply-mode tests: a server started on a config file, and a client's messages in order. */
+/** Helpers for the script and proxy tests: a server started on a config file, and clients whose inbox listens from the start. */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
+import { Inbox } from './endpoints';
 import { tempDir } from './http';
 
 /** Starts a server on port 0 whose `.echo-preview.json` is `config`; `cleanup` closes it and removes the folder. */
@@ -25,76 +26,26 @@ export async function serveConfig(config: unknown, options: Partial<ServerOption
   }
 }
 
-/** One message as received. */
-export interface Received {
-  data: Buffer;
-  binary: boolean;
+/** A ws client with an inbox (endpoints.ts) listening from the start, since a greeting can come with the handshake's answer, and its close. */
+export interface ModeClient {
+  ws: WebSocket;
+  inbox: Inbox;
+  closed: Promise<{ code: number; reason: string }>;
 }
 
-/** Every message a client receives, in order; `next(n)` waits for the next n of them (as text), `nextRaw(n)` as received. */
-export class Inbox {
-  private readonly received: Received[] = [];
-  private taken = 0;
-  private waiter: (() => void) | undefined;
-  private closed: { code: number; reason: string } | undefined;
-  readonly closedPromise: Promise<{ code: number; reason: string }>;
-
-  constructor(ws: WebSocket) {
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      this.received.push({ data, binary });
-      this.waiter?.();
-    });
-    this.closedPromise = new Promise((resolve) =>
-      ws.once('close', (code: number, reason: Buffer) => {
-        this.closed = { code, reason: reason.toString() };
-        resolve(this.closed);
-        this.waiter?.();
-      }),
-    );
-  }
-
-  /** The next `count` messages as text; rejects if the socket closes first or after `timeoutMs`. */
-  async next(count = 1, timeoutMs = 10_000): Promise<string[]> {
-    return (await this.nextRaw(count, timeoutMs)).map((message) => message.data.toString());
-  }
-
-  /** The next `count` messages as received. */
-  nextRaw(count = 1, timeoutMs = 10_000): Promise<Received[]> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        reject(new Error(`timed out waiting for ${count} message(s); got ${JSON.stringify(this.unread)}`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (this.received.length - this.taken >= count) {
-          clearTimeout(timer);
-          this.waiter = undefined;
-          const out = this.received.slice(this.taken, this.taken + count);
-          this.taken += count;
-          resolve(out);
-        } else if (this.closed !== undefined) {
-          clearTimeout(timer);
-          this.waiter = undefined;
-          reject(new Error(`closed with ${this.closed.code} ${this.closed.reason} after ${JSON.stringify(this.unread)}`));
-        }
-      };
-      this.waiter = check;
-      check();
-    });
-  }
-
-  /** Messages received and not yet taken by `next`. */
-  get unread(): string[] {
-    return this.received.slice(this.taken).map((message) => message.data.toString());
-  }
-}
-
-/** Opens a ws client with its inbox listening from the start (a greeting can come with the handshake's answer). */
-export function openWithInbox(url: string, options: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<{ ws: WebSocket; inbox: Inbox }> {
+export function openWithInbox(url: string, options: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<ModeClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, options);
     const inbox = new Inbox(ws);
-    ws.once('open', () => resolve({ ws, inbox }));
+    const closed = new Promise<{ code: number; reason: string }>((done) => ws.once('close', (code: number, reason: Buffer) => done({ code, reason: reason.toString() })));
+    ws.once('open', () => resolve({ ws, inbox, closed }));
     ws.once('error', reject);
   });
+}
+
+/** The text of the next `count` messages. */
+export async function texts(inbox: Inbox, count = 1): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push((await inbox.next(10_000)).text);
+  return out;
 }

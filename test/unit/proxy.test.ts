@@ -17,7 +17,7 @@ import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { REPO_ROOT } from '../support/http';
 import { liveBytes } from '../support/memory';
-import { openWithInbox, serveConfig } from '../support/modes';
+import { openWithInbox, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
@@ -115,12 +115,11 @@ describe('proxy', () => {
       assert.equal(ws.protocol, 'chat.v1', 'the upstream chose the last one offered');
       assert.equal(up.requests[0].url, '/socket?token=abc&room=1&name=a%20b');
       assert.deepEqual(up.requests[0].headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()), ['chat.v2', 'chat.v1']);
-      assert.deepEqual(await inbox.next(), ['welcome from upstream']);
+      assert.deepEqual(await texts(inbox), ['welcome from upstream']);
       ws.send('hello');
-      ws.send(Buffer.from([0, 1, 2, 255]));
-      const [text, binary] = await inbox.nextRaw(2);
-      assert.deepEqual([text.data.toString(), text.binary], ['upstream got hello', false]);
-      assert.deepEqual([[...binary.data], binary.binary], [[0, 1, 2, 255], true]);
+      ws.send(Buffer.from([0, 1, 2, 0x7f]));
+      assert.deepEqual(await inbox.next(), { text: 'upstream got hello', binary: false });
+      assert.deepEqual(await inbox.next(), { text: '\x00\x01\x02\x7f', binary: true });
       const [page, leg] = clientsOf(served);
       assert.equal(page.leg, undefined);
       assert.deepEqual([leg.leg, leg.peer, leg.endpoint, leg.target, leg.protocol], ['upstream', page.id, '/live', `ws://127.0.0.1:${up.port}/socket?token=abc&room=1&name=a%20b`, 'chat.v1']);
@@ -167,8 +166,8 @@ describe('proxy', () => {
         ['/down', /ECONNREFUSED/],
         ['/refused', /HTTP 403/],
       ] as const) {
-        const { inbox } = await openWithInbox(`ws://127.0.0.1:${served.server.port}${endpoint}`, {}, ['v1']);
-        const closed = await inbox.closedPromise;
+        const { closed: closing } = await openWithInbox(`ws://127.0.0.1:${served.server.port}${endpoint}`, {}, ['v1']);
+        const closed = await closing;
         assert.equal(closed.code, 1014, endpoint);
         assert.match(closed.reason, /^Upstream unreachable: /);
         assert.match(closed.reason, why);
@@ -199,16 +198,16 @@ describe('proxy', () => {
       const url = `ws://127.0.0.1:${served.server.port}/live`;
       const first = await openWithInbox(url);
       first.ws.send('close please');
-      assert.deepEqual(await first.inbox.closedPromise, { code: 4001, reason: 'upstream says bye' });
+      assert.deepEqual(await first.closed, { code: 4001, reason: 'upstream says bye' });
       const second = await openWithInbox(url);
       second.ws.send('break');
-      const broken = await second.inbox.closedPromise;
+      const broken = await second.closed;
       assert.equal(broken.code, 1011);
       assert.match(broken.reason, /^Upstream failed: /);
       assert.ok(errors.some((e) => /proxy \/live: upstream .* failed for client #\d+/.test(e)), errors.join('\n'));
       const third = await openWithInbox(url);
       third.ws.send('drop');
-      assert.deepEqual(await third.inbox.closedPromise, { code: 1011, reason: 'Upstream connection lost' });
+      assert.deepEqual(await third.closed, { code: 1011, reason: 'Upstream connection lost' });
     } finally {
       listening.dispose();
     }
@@ -226,17 +225,17 @@ describe('proxy', () => {
     );
     const upstreamGot: string[] = [];
     up.wss.on('connection', (ws) => ws.on('message', (data) => upstreamGot.push(data.toString())));
-    const { ws, inbox } = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+    const { ws, inbox, closed } = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
     ws.send(JSON.stringify({ type: 'ping', id: 3 }));
     ws.send('{"type":"order"}');
     ws.send(JSON.stringify({ type: 'ping', id: 4 }));
-    const replies = await inbox.next(3);
+    const replies = await texts(inbox, 3);
     // Local answers go at once; the forwarded one takes a round trip, so only each kind's order is fixed.
     assert.deepEqual(replies.filter((r) => r.startsWith('{')).map((r) => JSON.parse(r)), [{ type: 'pong', id: 3 }, { type: 'pong', id: 4 }]);
     assert.deepEqual(replies.filter((r) => !r.startsWith('{')), ['real: {"type":"order"}']);
     assert.deepEqual(upstreamGot, ['{"type":"order"}'], 'only the unmatched message went upstream');
     ws.send('quit 1');
-    assert.deepEqual(await inbox.closedPromise, { code: 4005, reason: 'mocked quit' });
+    assert.deepEqual(await closed, { code: 4005, reason: 'mocked quit' });
   });
 
   it('passes subprotocol and query to the upstream for a Python client too', async () => {

@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { StartError } from '../../src/core/server';
-import { openWithInbox, serveConfig, type Inbox } from '../support/modes';
+import { openWithInbox, serveConfig, texts, type ModeClient } from '../support/modes';
 import { closeCodeOf } from '../support/ws';
-import type WebSocket from 'ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
 
 /** A client of `path` with its inbox. */
-function connect(served: Served, path: string, query = ''): Promise<{ ws: WebSocket; inbox: Inbox }> {
+function connect(served: Served, path: string, query = ''): Promise<ModeClient> {
   return openWithInbox(`ws://127.0.0.1:${served.server.port}${path}${query}`);
 }
 
@@ -60,7 +59,7 @@ describe('script rules', () => {
     ws.send('hello bob');
     ws.send(JSON.stringify({ type: 'order', id: 7, item: { kind: 'tea', size: 'L' }, who: 'me' }));
     ws.send(JSON.stringify({ type: 'order', id: 8, item: { kind: 'coffee' } }));
-    const replies = await inbox.next(6);
+    const replies = await texts(inbox, 6);
     const id = served.server.capture.snapshot().clients[0].id;
     assert.equal(replies[0], `pong #1 for client ${id}`);
     assert.equal(replies[1], 'pingx');
@@ -78,7 +77,7 @@ describe('script rules', () => {
     const { ws, inbox } = await connect(served, '/api');
     const hostile = ['", "admin": true, "x": "', '\\', '}\u0000\n\u2028', '{{json}}', '\ud800'];
     for (const text of hostile) ws.send(`say ${text}`);
-    const replies = await inbox.next(hostile.length);
+    const replies = await texts(inbox, hostile.length);
     replies.forEach((reply, i) => {
       const parsed = JSON.parse(reply) as Record<string, unknown>;
       assert.deepEqual(Object.keys(parsed), ['said', 'quoted', 'n']);
@@ -109,18 +108,18 @@ describe('script rules', () => {
     const b = await connect(served, '/room');
     const c = await connect(served, '/room');
     a.ws.send(JSON.stringify({ to: 'all', text: 'one' }));
-    assert.deepEqual(await a.inbox.next(), ['all: one']);
-    assert.deepEqual(await b.inbox.next(), ['all: one']);
-    assert.deepEqual(await c.inbox.next(), ['all: one']);
+    assert.deepEqual(await texts(a.inbox), ['all: one']);
+    assert.deepEqual(await texts(b.inbox), ['all: one']);
+    assert.deepEqual(await texts(c.inbox), ['all: one']);
     b.ws.send(JSON.stringify({ to: 'others', text: 'two' }));
     const bId = served.server.capture.snapshot().clients[1].id;
-    assert.deepEqual(await a.inbox.next(), [`others: two from ${bId}`]);
-    assert.deepEqual(await c.inbox.next(), [`others: two from ${bId}`]);
+    assert.deepEqual(await texts(a.inbox), [`others: two from ${bId}`]);
+    assert.deepEqual(await texts(c.inbox), [`others: two from ${bId}`]);
     // The sender got nothing for it: its next message is the answer to what it sends next.
     const sent = performance.now();
     b.ws.send('slow');
     b.ws.send('fast');
-    assert.deepEqual(await b.inbox.next(2), ['fast reply', 'slow reply']);
+    assert.deepEqual(await texts(b.inbox, 2), ['fast reply', 'slow reply']);
     assert.ok(performance.now() - sent >= 290, 'the delayed reply came after its delay');
     for (const { ws } of [a, b, c]) ws.close();
   });
@@ -137,16 +136,16 @@ describe('script rules', () => {
       },
     });
     const first = await connect(served, '/feed', '?room=blue');
-    const [greeting] = await first.inbox.next();
+    const [greeting] = await texts(first.inbox);
     const firstId = served.server.capture.snapshot().clients[0].id;
     assert.deepEqual(JSON.parse(greeting), { hello: firstId, room: 'blue', n: 1 });
-    assert.deepEqual(await first.inbox.next(3), ['tick 1', 'tick 2', 'tick 3']);
+    assert.deepEqual(await texts(first.inbox, 3), ['tick 1', 'tick 2', 'tick 3']);
     const second = await connect(served, '/feed');
-    assert.deepEqual(await first.inbox.next(), [`client ${served.server.capture.snapshot().clients[1].id} joined`]);
-    assert.deepEqual(JSON.parse((await second.inbox.next())[0]), { hello: served.server.capture.snapshot().clients[1].id, room: null, n: 2 });
+    assert.deepEqual(await texts(first.inbox), [`client ${served.server.capture.snapshot().clients[1].id} joined`]);
+    assert.deepEqual(JSON.parse((await texts(second.inbox))[0]), { hello: served.server.capture.snapshot().clients[1].id, room: null, n: 2 });
     // No fourth tick: the timer stopped (a fourth would come 20 ms after the third, before the pong).
     first.ws.send('ping');
-    assert.deepEqual(await first.inbox.next(), ['pong']);
+    assert.deepEqual(await texts(first.inbox), ['pong']);
     first.ws.close();
     second.ws.close();
   });
@@ -162,22 +161,22 @@ describe('script rules', () => {
     quiet.ws.send('unknown');
     quiet.ws.send(Buffer.from([1, 2, 3]));
     quiet.ws.send('ping');
-    assert.deepEqual(await quiet.inbox.next(), ['pong']);
+    assert.deepEqual(await texts(quiet.inbox), ['pong']);
     const strict = await connect(served, '/strict');
     strict.ws.send('ping');
-    assert.deepEqual(await strict.inbox.next(), ['pong']);
+    assert.deepEqual(await texts(strict.inbox), ['pong']);
     strict.ws.send('what');
-    assert.deepEqual(await strict.inbox.closedPromise, { code: 4400, reason: 'no rule for that' });
+    assert.deepEqual(await strict.closed, { code: 4400, reason: 'no rule for that' });
     quiet.ws.close();
   });
 
   it('closes a client with its code after N messages, having answered the Nth', async () => {
     const served = await serve({ endpoints: { '/flaky': { mode: 'script', faults: { closeAfter: { messages: 3, code: 4001, reason: 'fault on purpose' } } } } });
-    const { ws, inbox } = await connect(served, '/flaky');
+    const { ws, inbox, closed } = await connect(served, '/flaky');
     for (const text of ['a', 'b', 'c', 'd']) ws.send(text);
-    assert.deepEqual(await inbox.next(3), ['a', 'b', 'c']);
-    assert.deepEqual(await inbox.closedPromise, { code: 4001, reason: 'fault on purpose' });
-    assert.deepEqual(inbox.unread, []);
+    assert.deepEqual(await texts(inbox, 3), ['a', 'b', 'c']);
+    assert.deepEqual(await closed, { code: 4001, reason: 'fault on purpose' });
+    assert.equal(inbox.pending, 0, 'nothing after the third answer');
   });
 
   it('drops every Nth message and the messages that match, and adds latency keeping the order', async () => {
@@ -190,17 +189,17 @@ describe('script rules', () => {
     const lossy = await connect(served, '/lossy');
     for (const text of ['1', '2', '3', '{"type":"noise"}', '5', '6', '7']) lossy.ws.send(text);
     // 2, 4 and 6 are every second message; 4 also matches; 1, 3, 5 and 7 get through.
-    assert.deepEqual(await lossy.inbox.next(4), ['1', '3', '5', '7']);
+    assert.deepEqual(await texts(lossy.inbox, 4), ['1', '3', '5', '7']);
     lossy.ws.send('8'); // every second
     lossy.ws.send('{"type":"noise","n":9}'); // the 9th: matches
     lossy.ws.send('10'); // every second
     lossy.ws.send('11');
-    assert.deepEqual(await lossy.inbox.next(), ['11']);
+    assert.deepEqual(await texts(lossy.inbox), ['11']);
     const laggy = await connect(served, '/laggy');
     const sent = performance.now();
     laggy.ws.send('now');
     laggy.ws.send('echoed');
-    assert.deepEqual(await laggy.inbox.next(2), ['later', 'echoed']);
+    assert.deepEqual(await texts(laggy.inbox, 2), ['later', 'echoed']);
     assert.ok(performance.now() - sent >= 140, 'the reply came after the latency');
     lossy.ws.close();
     laggy.ws.close();
@@ -212,7 +211,7 @@ describe('script rules', () => {
     const hostile = 'a'.repeat(100_000) + '!';
     ws.send(hostile);
     ws.send('aaaa');
-    const [first, second] = await inbox.next(2);
+    const [first, second] = await texts(inbox, 2);
     assert.equal(first, hostile, 'no rule matched, so it was echoed');
     assert.equal(second, 'all a');
     ws.close();
@@ -274,7 +273,7 @@ describe('script config problems', () => {
         });
       });
       ws.send('ping');
-      assert.deepEqual(await inbox.next(), ['pong 1']);
+      assert.deepEqual(await texts(inbox), ['pong 1']);
       writeFileSync(file, JSON.stringify({ endpoints: { '/api': { mode: 'script', rules: [{ match: { text: 'ping' }, send: 'pong 2' }] } } }));
       await new Promise<void>((resolve) => {
         const done = served.server.onConfig((state) => {
@@ -284,7 +283,7 @@ describe('script config problems', () => {
         });
       });
       ws.send('ping');
-      assert.deepEqual(await inbox.next(), ['pong 2']);
+      assert.deepEqual(await texts(inbox), ['pong 2']);
       assert.ok(states.some((s) => /linear time/.test(s)), states.join('\n'));
       ws.close();
       await closeCodeOf(ws);

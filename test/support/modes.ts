@@ -1,10 +1,10 @@
 /** Helpers for the script and proxy tests: a server started on a config file, and clients whose inbox listens from the start. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
 import { Inbox } from './endpoints';
-import { tempDir } from './http';
+import { REPO_ROOT, tempDir } from './http';
 
 /** Starts a server on port 0 whose `.echo-preview.json` is `config`; `cleanup` closes it and removes the folder. */
 export async function serveConfig(config: unknown, options: Partial<ServerOptions> = {}): Promise<{ server: RunningServer; dir: string; cleanup: () => Promise<void> }> {
@@ -48,4 +48,14 @@ export async function texts(inbox: Inbox, count = 1): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push((await inbox.next(10_000)).text);
   return out;
+}
+
+/** The first ```json block of the README section under `heading` (e.g. `### script`): the documented config, as outside checkers use it. */
+export function readmeExample(heading: string): string {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`README.md has no ${heading} section`);
+  const block = /```json\n([\s\S]*?)\n```/.exec(readme.slice(start));
+  if (block === null) throw new Error(`README.md's ${heading} section has no json example`);
+  return block[1];
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
@@ -15,9 +16,10 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { ClientDTO } from '../../src/protocol';
 import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
-import { REPO_ROOT } from '../support/http';
+import { startCli } from '../support/cli';
+import { REPO_ROOT, tempDir } from '../support/http';
 import { liveBytes } from '../support/memory';
-import { openWithInbox, serveConfig, texts } from '../support/modes';
+import { openWithInbox, readmeExample, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
@@ -357,6 +359,53 @@ describe('proxy config', () => {
         assert.match(error.message, message);
         assert.match(error.message, /\.echo-preview\.json:\d+:\d+: /);
       }
+    }
+  });
+});
+
+describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, () => {
+  it('mocks the ping and forwards the rest to the upstream', async () => {
+    const up = await startUpstream((ws) => ws.on('message', (data) => ws.send(`upstream got ${data.toString()}`)));
+    const folder = tempDir();
+    const example = readmeExample('### proxy');
+    assert.ok(example.includes('ws://127.0.0.1:9000/socket'));
+    // The upstream of the example listens on a free port rather than 9000.
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), example.replace('127.0.0.1:9000', `127.0.0.1:${up.port}`));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      await run.waitFor((out) => out.includes(`  ws://127.0.0.1:${run.port}/live  (proxy)\n`), 'the endpoint line');
+      const page = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      page.ws.send('{"type":"ping","id":1}');
+      assert.deepEqual(await texts(page.inbox), ['{"type":"pong","id":1}']);
+      page.ws.send('{"type":"order","id":2}');
+      assert.deepEqual(await texts(page.inbox), ['upstream got {"type":"order","id":2}']);
+      assert.equal(up.requests[0].url, '/socket');
+      page.ws.close();
+      await page.closed;
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
+      await up.close();
+    }
+  });
+
+  it('closes the page with 1014 when the upstream is down, and the CLI logs why', async () => {
+    const down = await startUpstream();
+    await down.close();
+    const folder = tempDir();
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### proxy').replace('127.0.0.1:9000', `127.0.0.1:${down.port}`));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      const page = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      const closed = await page.closed;
+      assert.equal(closed.code, 1014);
+      assert.equal(closed.reason, `Upstream unreachable: connect ECONNREFUSED 127.0.0.1:${down.port}`);
+      await run.waitFor((out) => out.includes(`proxy /live: upstream ws://127.0.0.1:${down.port}/socket unreachable: connect ECONNREFUSED`), 'the log line');
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
     }
   });
 });

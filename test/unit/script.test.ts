@@ -4,9 +4,13 @@
  * that name their line and column.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { StartError } from '../../src/core/server';
-import { openWithInbox, serveConfig, texts, type ModeClient } from '../support/modes';
+import { startCli } from '../support/cli';
+import { tempDir } from '../support/http';
+import { openWithInbox, readmeExample, serveConfig, texts, type ModeClient } from '../support/modes';
 import { closeCodeOf } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
@@ -262,7 +266,6 @@ describe('script config problems', () => {
       const { ws, inbox } = await connect(served, '/api');
       const states: string[] = [];
       served.server.onConfig((state) => states.push(state.problem?.message ?? 'applied'));
-      const { writeFileSync } = await import('node:fs');
       const file = `${served.dir}/.echo-preview.json`;
       writeFileSync(file, JSON.stringify({ endpoints: { '/api': { mode: 'script', rules: [{ match: { regex: '(a)\\1' }, send: 'x' }] } } }));
       await new Promise<void>((resolve) => {
@@ -289,6 +292,53 @@ describe('script config problems', () => {
       await closeCodeOf(ws);
     } finally {
       await served.cleanup();
+    }
+  });
+});
+
+describe('the README’s script example, through the CLI', { timeout: 30_000 }, () => {
+  it('does what the README says it does', async () => {
+    const folder = tempDir();
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### script'));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      await run.waitFor((out) => out.includes(`  ws://127.0.0.1:${run.port}/api  (script)\n`), 'the endpoint line');
+      const url = `ws://127.0.0.1:${run.port}/api`;
+      const first = await openWithInbox(`${url}?room=blue`);
+      /** The next message that is not a timer's tick. */
+      const next = async (client: ModeClient): Promise<string> => {
+        for (;;) {
+          const [text] = await texts(client.inbox);
+          if (!text.startsWith('{"type":"tick"')) return text;
+        }
+      };
+      assert.equal(await next(first), '{"type":"welcome","client":1,"room":"blue"}');
+      const [tick] = await texts(first.inbox);
+      assert.match(tick, /^\{"type":"tick","n":1,"at":"\d{4}-\d\d-\d\dT[\d:.]+Z"\}$/);
+      first.ws.send('ping');
+      assert.equal(await next(first), 'pong');
+      const sent = performance.now();
+      first.ws.send('hello ann');
+      assert.equal(await next(first), 'hi ann');
+      assert.ok(performance.now() - sent >= 490, 'half a second later');
+      first.ws.send('{"type":"subscribe","topic":"prices"}');
+      assert.equal(await next(first), '{"type":"subscribed","topic":"prices"}');
+      const second = await openWithInbox(url);
+      assert.equal(await next(first), 'client 2 joined');
+      assert.equal(await next(second), '{"type":"welcome","client":2,"room":null}');
+      second.ws.send('{"type":"say","text":"hi"}');
+      assert.equal(await next(first), '{"from":2,"text":"hi"}');
+      assert.equal(await next(second), '{"from":2,"text":"hi"}');
+      first.ws.send('anything else');
+      assert.equal(await next(first), 'anything else');
+      first.ws.send('bye');
+      assert.equal(await next(first), 'see you');
+      assert.deepEqual(await first.closed, { code: 4000, reason: 'client said bye' });
+      second.ws.close();
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
     }
   });
 });

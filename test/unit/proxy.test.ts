@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ClientDTO } from '../../src/protocol';
+import { clientName } from '../../src/webview/names';
 import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { startCli } from '../support/cli';
@@ -125,6 +126,8 @@ describe('proxy', () => {
       const [page, leg] = clientsOf(served);
       assert.equal(page.leg, undefined);
       assert.deepEqual([leg.leg, leg.peer, leg.endpoint, leg.target, leg.protocol], ['upstream', page.id, '/live', `ws://127.0.0.1:${up.port}/socket?token=abc&room=1&name=a%20b`, 'chat.v1']);
+      assert.equal(clientName(leg, undefined), `↔ upstream of #${page.id}`, 'the inspector marks the leg');
+      assert.notEqual(clientName(page, undefined), clientName(leg, undefined));
       await pollUntil(() => clientsOf(served)[1].framesIn === 3 && clientsOf(served)[1].framesOut === 2, 'the upstream leg counts 3 in, 2 out');
       const frames = served.server.capture.snapshot().frames.filter((f) => f.kind === 'text');
       assert.deepEqual(

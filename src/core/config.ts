@@ -60,10 +60,10 @@ export function describeConfig(state: ConfigState): string {
 
 /** Parses and checks a config file's text; a problem points at the offending text. */
 export function checkConfigText(file: string, text: string, env: CheckEnvironment): CheckedConfig {
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text; // a BOM some editors write
-  const shift = text.length - body.length;
+  // A BOM some editors write; they do not count it as a column, so neither do we.
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const parsed = parseJson(body);
-  if (!parsed.ok) return { ok: false, problem: { file, ...lineColumn(text, parsed.offset + shift), message: parsed.message } };
+  if (!parsed.ok) return { ok: false, problem: { file, ...lineColumn(body, parsed.offset), message: parsed.message } };
   let found: { path: ConfigPath; message: string; target: 'value' | 'key' } | undefined;
   const report = (at: ConfigPath, message: string, target: 'value' | 'key' = 'value'): void => {
     found ??= { path: at, message, target };
@@ -71,8 +71,8 @@ export function checkConfigText(file: string, text: string, env: CheckEnvironmen
   const endpoints = checkDocument(parsed.value, report, env);
   if (endpoints !== undefined && found === undefined) return { ok: true, endpoints };
   const where = found ?? { path: [], message: 'the config was refused', target: 'value' as const };
-  const offset = offsetOf(parsed.places, where.path, where.target) + shift;
-  return { ok: false, problem: { file, ...lineColumn(text, offset), message: where.message } };
+  const offset = offsetOf(parsed.places, where.path, where.target);
+  return { ok: false, problem: { file, ...lineColumn(body, offset), message: where.message } };
 }
 
 /** The offset of the value (or key) at `at`, or of its nearest ancestor that is in the text. */

@@ -20,6 +20,7 @@ import type { ServerEvent } from '../../src/core/events';
 import { startCli } from '../support/cli';
 import { REPO_ROOT, tempDir } from '../support/http';
 import { liveBytes } from '../support/memory';
+import { nextConfig } from '../support/endpoints';
 import { openWithInbox, readmeExample, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
@@ -114,7 +115,7 @@ function runPython(args: string[]): Promise<Array<Record<string, unknown>>> {
   });
 }
 
-describe('proxy', () => {
+describe('proxy', { timeout: 120_000 }, () => {
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -283,6 +284,24 @@ describe('proxy', () => {
     ]);
   });
 
+  it('applies edited rules to connected clients, and closes with 1012 the clients of an endpoint that becomes a proxy', async () => {
+    const up = await upstream((ws) => ws.on('message', (data) => ws.send(`real: ${data.toString()}`)));
+    const upstreamUrl = `ws://127.0.0.1:${up.port}/`;
+    const served = await serve({ endpoints: { '/live': { mode: 'proxy', upstream: upstreamUrl }, '/other': { mode: 'echo' } } });
+    const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+    const echoClient = await openWithInbox(`ws://127.0.0.1:${served.server.port}/other`);
+    page.ws.send('a');
+    assert.deepEqual(await texts(page.inbox), ['real: a']);
+    const applied = nextConfig(served.server);
+    const edited = { '/live': { mode: 'proxy', upstream: upstreamUrl, rules: [{ match: { text: 'a' }, send: 'mocked a' }] }, '/other': { mode: 'proxy', upstream: upstreamUrl } };
+    writeFileSync(path.join(served.dir, '.echo-preview.json'), JSON.stringify({ endpoints: edited }));
+    assert.equal((await applied).problem, undefined);
+    page.ws.send('a');
+    assert.deepEqual(await texts(page.inbox), ['mocked a']);
+    assert.deepEqual(await echoClient.closed, { code: 1012, reason: 'The endpoint became a proxy; reconnect' });
+    page.ws.close();
+  });
+
   it('does not buffer without bound when the upstream reads slower than the page sends', async () => {
     const slow = await startSlowUpstream();
     cleanups.push(slow.close);
@@ -318,7 +337,7 @@ describe('proxy', () => {
   });
 });
 
-describe('proxy config', () => {
+describe('proxy config', { timeout: 30_000 }, () => {
   it('refuses a non-loopback upstream when proxying beyond loopback is off, naming the setting', async () => {
     for (const upstream of ['ws://example.com/socket', 'wss://192.168.1.10:9000/', 'ws://[2001:db8::1]/', 'ws://127.0.0.1.example.com/', 'ws://foo.localhost/']) {
       try {

@@ -32,7 +32,7 @@ async function refusal(config: unknown): Promise<StartError> {
   assert.fail(`the config was accepted: ${JSON.stringify(config)}`);
 }
 
-describe('script rules', () => {
+describe('script rules', { timeout: 60_000 }, () => {
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => {
     for (const cleanup of cleanups) await cleanup();
@@ -222,7 +222,7 @@ describe('script rules', () => {
   });
 });
 
-describe('script config problems', () => {
+describe('script config problems', { timeout: 30_000 }, () => {
   // Each case: what, the endpoint's keys, the message, and the text (in the file) the problem points at.
   const cases: Array<[string, unknown, RegExp, string]> = [
     ['a backreference', { rules: [{ match: { regex: '(a)\\1' }, send: 'x' }] }, /cannot run in linear time.*backreferences/, '"(a)\\\\1"'],

@@ -3,7 +3,9 @@
  * leaves), sending a rendered message to its target after its delay, and rule errors as config
  * problems.
  */
-import { render, RuleError, type SendAction, type TemplateContext } from './rules';
+import { RuleError } from './ruleError';
+import type { SendAction } from './rules';
+import { render, type TemplateContext } from './templates';
 import type { EndpointClient, EndpointContext, SectionCheck } from './types';
 
 /** One client's pending timeouts and intervals; `clear` stops them all. */

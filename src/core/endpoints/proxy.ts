@@ -9,7 +9,8 @@ import { WebSocket, type RawData } from 'ws';
 import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
-import { compileRules, firstMatch, lazyJson, RuleError, type Rule } from './rules';
+import { RuleError } from './ruleError';
+import { compileRules, firstMatch, lazyJson, type Rule } from './rules';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
 
 export interface ProxyConfig extends EndpointConfig {

@@ -1,9 +1,10 @@
 /** Helpers for the script and proxy tests: a server started on a config file, and clients whose inbox listens from the start. */
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
-import { Inbox } from './endpoints';
+import { Inbox, PYTHON } from './endpoints';
 import { REPO_ROOT, tempDir } from './http';
 
 /** Starts a server on port 0 whose `.echo-preview.json` is `config`; `cleanup` closes it and removes the folder. */
@@ -58,4 +59,21 @@ export function readmeExample(heading: string): string {
   const block = /```json\n([\s\S]*?)\n```/.exec(readme.slice(start));
   if (block === null) throw new Error(`README.md's ${heading} section has no json example`);
   return block[1];
+}
+
+const PYCLIENT = path.join(REPO_ROOT, 'test', 'support', 'pyclient-modes.py');
+
+/** Runs pyclient-modes.py (Debian's python3-websockets) with `args` and resolves with the JSON lines it printed. */
+export function runPython(args: string[]): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [PYCLIENT, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${error.message}\n${stderr}`));
+      resolve(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>),
+      );
+    });
+  });
 }

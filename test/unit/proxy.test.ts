@@ -5,7 +5,6 @@
  * rules in front, the upstream leg in the capture, and the loopback-only setting.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -18,16 +17,14 @@ import { clientName } from '../../src/webview/names';
 import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { startCli } from '../support/cli';
-import { REPO_ROOT, tempDir } from '../support/http';
+import { tempDir } from '../support/http';
 import { liveBytes } from '../support/memory';
 import { nextConfig } from '../support/endpoints';
-import { openWithInbox, readmeExample, serveConfig, texts } from '../support/modes';
+import { openWithInbox, readmeExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
-
-const PYCLIENT = path.join(REPO_ROOT, 'test', 'support', 'pyclient-modes.py');
 
 /** A real upstream: a ws server on port 0 that records each connection's request and agrees on the last subprotocol offered. */
 async function startUpstream(onConnection: (ws: WebSocket, req: IncomingMessage) => void = () => {}): Promise<{ wss: WebSocketServer; port: number; requests: IncomingMessage[]; close: () => Promise<void> }> {
@@ -99,20 +96,6 @@ function proxyConfig(upstream: string, extra: object = {}): unknown {
 /** The capture's clients; the capture records frames only while someone subscribes. */
 function clientsOf(served: Served): ClientDTO[] {
   return served.server.capture.snapshot().clients;
-}
-
-function runPython(args: string[]): Promise<Array<Record<string, unknown>>> {
-  return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [PYCLIENT, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${error.message}\n${stderr}`));
-      resolve(
-        stdout
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      );
-    });
-  });
 }
 
 describe('proxy', { timeout: 120_000 }, () => {

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { StartError } from '../../src/core/server';
 import { startCli } from '../support/cli';
 import { tempDir } from '../support/http';
-import { openWithInbox, readmeExample, serveConfig, texts, type ModeClient } from '../support/modes';
+import { openWithInbox, readmeExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
 import { closeCodeOf } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
@@ -339,6 +339,27 @@ describe('the README’s script example, through the CLI', { timeout: 30_000 }, 
       run.child.kill('SIGTERM');
       await run.exit;
       folder.cleanup();
+    }
+  });
+});
+
+describe('script with a client not written in JavaScript', { timeout: 30_000 }, () => {
+  it('greets, answers by a rule and by the fallback, then closes after N messages, for a Python client', async () => {
+    const served = await serveConfig({
+      endpoints: {
+        '/api': {
+          mode: 'script',
+          onConnect: [{ send: { hello: '{{query.user}}' } }],
+          rules: [{ match: { json: { type: 'ping' } }, send: { type: 'pong', id: '{{json.id}}' } }],
+          faults: { closeAfter: { messages: 2, code: 4001, reason: 'two is enough' } },
+        },
+      },
+    });
+    try {
+      const lines = await runPython([`ws://127.0.0.1:${served.server.port}/api?user=py`, '--send', '{"type":"ping","id":5}', '--send', 'plain', '--send', 'never answered', '--receive', '3', '--wait-close']);
+      assert.deepEqual(lines, [{ protocol: null }, { message: '{"hello":"py"}' }, { message: '{"type":"pong","id":5}' }, { message: 'plain' }, { close: 4001, reason: 'two is enough' }]);
+    } finally {
+      await served.cleanup();
     }
   });
 });

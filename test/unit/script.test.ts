@@ -209,6 +209,28 @@ describe('script rules', { timeout: 60_000 }, () => {
     laggy.ws.close();
   });
 
+  it('stops reading a client whose messages wait for delayed replies beyond a bound, and answers every one', async () => {
+    const served = await serve({ endpoints: { '/slow': { mode: 'script', rules: [{ match: { regex: '^m' }, send: 'r', delayMs: 300 }] } } });
+    const feed = served.server.capture.subscribe(() => {});
+    try {
+      const { ws, inbox } = await connect(served, '/slow');
+      const total = 8000;
+      const message = 'm'.repeat(1024);
+      for (let i = 0; i < total; i++) ws.send(message);
+      let worst = 0;
+      for (let i = 0; i < total; i++) {
+        await inbox.next();
+        const [client] = served.server.capture.snapshot().clients;
+        worst = Math.max(worst, client.framesIn - client.framesOut);
+      }
+      // MAX_PENDING (1000) waiting, plus what had already arrived in the chunk being read when reading paused (~64).
+      assert.ok(worst <= 1500, `at most ${worst} messages were waiting for their reply at once`);
+      ws.close();
+    } finally {
+      feed.dispose();
+    }
+  });
+
   it('runs a regex that backtracks catastrophically elsewhere in linear time, and keeps answering', async () => {
     const served = await serve({ endpoints: { '/re': { mode: 'script', rules: [{ match: { regex: '^(a+)+$' }, send: 'all a' }, { match: { regex: '^(\\w+\\s?)*$' }, send: 'words' }] } } });
     const { ws, inbox } = await connect(served, '/re');

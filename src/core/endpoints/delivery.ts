@@ -1,25 +1,46 @@
 /**
  * What script and proxy share to carry out rules: one client's timers (cleared together when it
- * leaves), sending a rendered message to its target after its delay, and rule errors as config
- * problems.
+ * leaves, and bounded), sending a rendered message to its target after its delay, and rule
+ * errors as config problems.
  */
 import { RuleError } from './ruleError';
 import type { SendAction } from './rules';
 import { render, type TemplateContext } from './templates';
 import type { EndpointClient, EndpointContext, SectionCheck } from './types';
 
-/** One client's pending timeouts and intervals; `clear` stops them all. */
+/** Most delayed tasks one client may have waiting; beyond it, reading from the client pauses. */
+export const MAX_PENDING = 1000;
+
+/**
+ * One client's pending timeouts and intervals; `clear` stops them all. With `client`, a client
+ * whose messages schedule more than MAX_PENDING delayed tasks is not read from until half of
+ * them have run: delays and latency never queue without bound.
+ */
 export class Schedule {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private delayed = 0;
+  private holding = false;
+
+  constructor(private readonly client?: EndpointClient) {}
 
   /** Runs `task` after `ms` (now, when `ms` is 0). */
   after(ms: number, task: () => void): void {
     if (ms <= 0) return task();
+    this.delayed++;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.delayed--;
+      if (this.holding && this.delayed <= MAX_PENDING / 2) {
+        this.holding = false;
+        this.client?.resume();
+      }
       task();
     }, ms);
     this.timers.add(timer);
+    if (this.client !== undefined && !this.holding && this.delayed > MAX_PENDING) {
+      this.holding = true;
+      this.client.pause();
+    }
   }
 
   /** Runs `tick` every `ms` for as long as it returns true. */
@@ -35,6 +56,11 @@ export class Schedule {
   clear(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.delayed = 0;
+    if (this.holding) {
+      this.holding = false;
+      this.client?.resume();
+    }
   }
 }
 

@@ -127,7 +127,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       leg: 'upstream',
       peer: client.id,
     });
-    const pair: Pair = { client, ws, leg, unflushed: 0, pagePaused: false, upstreamPaused: false, pending: new Schedule(), query: queryOf(client.handshake.target), received: 0 };
+    const pair: Pair = { client, ws, leg, unflushed: 0, pagePaused: false, upstreamPaused: false, pending: new Schedule(client), query: queryOf(client.handshake.target), received: 0 };
     this.pairs.set(client, pair);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {

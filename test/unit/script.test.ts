@@ -4,12 +4,14 @@
  * that name their line and column.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { PROXY_KEYS } from '../../src/core/endpoints/proxy';
+import { KEYS } from '../../src/core/endpoints/rules';
 import { StartError } from '../../src/core/server';
 import { startCli } from '../support/cli';
-import { tempDir } from '../support/http';
+import { REPO_ROOT, tempDir } from '../support/http';
 import { openWithInbox, readmeExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
 import { closeCodeOf } from '../support/ws';
 
@@ -383,5 +385,48 @@ describe('script with a client not written in JavaScript', { timeout: 30_000 }, 
     } finally {
       await served.cleanup();
     }
+  });
+});
+
+describe('the schema of script and proxy', () => {
+  interface Node {
+    description?: string;
+    $ref?: string;
+    properties?: Record<string, Node>;
+    items?: Node;
+  }
+  const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas', 'echo-preview.schema.json'), 'utf8')) as { definitions: Record<string, Node> };
+  const definition = (name: string): Node => schema.definitions[name];
+  const resolve = (node: Node): Node => (node.$ref === undefined ? node : definition(node.$ref.replace('#/definitions/', '')));
+  const keysOf = (node: Node | undefined): string[] => Object.keys(resolve(node ?? {}).properties ?? {});
+  const script = definition('script').properties ?? {};
+
+  it('lists exactly the keys the config check accepts, for every object', () => {
+    const pairs: Array<[string, string[], readonly string[]]> = [
+      ['script', keysOf(definition('script')), KEYS.script],
+      ['greeting', keysOf(script.onConnect.items), KEYS.greeting],
+      ['rule', keysOf(definition('rule')), KEYS.rule],
+      ['match', keysOf(definition('matcher')), KEYS.matcher],
+      ['timer', keysOf(script.timers.items), KEYS.timer],
+      ['close', keysOf(definition('close')), KEYS.close],
+      ['faults', keysOf(script.faults), KEYS.faults],
+      ['closeAfter', keysOf(script.faults.properties?.closeAfter), KEYS.closeAfter],
+      ['drop', keysOf(script.faults.properties?.drop), KEYS.drop],
+      ['proxy', keysOf(definition('proxy')), PROXY_KEYS],
+    ];
+    for (const [what, inSchema, checked] of pairs) assert.deepEqual([...inSchema].sort(), [...checked].sort(), what);
+  });
+
+  it('describes every property', () => {
+    const missing: string[] = [];
+    const walk = (node: Node, at: string): void => {
+      for (const [key, child] of Object.entries(node.properties ?? {})) {
+        if (child.description === undefined && resolve(child).description === undefined) missing.push(`${at}.${key}`);
+        walk(child, `${at}.${key}`);
+        if (child.items !== undefined) walk(child.items, `${at}.${key}[]`);
+      }
+    };
+    for (const name of ['script', 'proxy', 'rule', 'matcher', 'close']) walk(definition(name), name);
+    assert.deepEqual(missing, []);
   });
 });

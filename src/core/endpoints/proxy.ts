@@ -273,7 +273,8 @@ function cutReason(reason: string): string {
   return cut;
 }
 
-const PROXY_KEYS = ['mode', 'upstream', 'rules'];
+/** The keys of a proxy endpoint; the schema lists the same (a test compares them). */
+export const PROXY_KEYS = ['mode', 'upstream', 'rules'];
 
 function checkUpstream(value: unknown, proxyBeyondLoopback: boolean): URL {
   if (typeof value !== 'string') throw new RuleError(['upstream'], '"upstream" is a ws:// or wss:// URL, such as "ws://127.0.0.1:9000/socket"');

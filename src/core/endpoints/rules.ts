@@ -183,6 +183,19 @@ function compileRegex(source: unknown, flags: unknown, path: ConfigPath): RegExp
   }
 }
 
+/** The keys each object of a script config may have; the schema lists the same (a test compares them). */
+export const KEYS = {
+  script: ['mode', 'onConnect', 'rules', 'timers', 'fallback', 'faults'],
+  greeting: ['send', 'to', 'delayMs'],
+  rule: ['match', 'send', 'to', 'delayMs', 'close'],
+  matcher: ['text', 'regex', 'flags', 'json'],
+  timer: ['everyMs', 'send', 'times'],
+  close: ['code', 'reason'],
+  faults: ['closeAfter', 'drop', 'latencyMs'],
+  closeAfter: ['messages', 'code', 'reason'],
+  drop: ['every', 'match'],
+} as const;
+
 // ---- Validation ---------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
@@ -223,7 +236,7 @@ function target(value: unknown, path: ConfigPath, fallback: Target): Target {
 }
 
 function closeAction(value: unknown, path: ConfigPath): CloseAction {
-  const raw = object(value, path, 'a close', ['code', 'reason']);
+  const raw = object(value, path, 'a close', KEYS.close);
   const code = raw.code;
   if (typeof code !== 'number' || !isSendableCloseCode(code)) throw new RuleError([...path, 'code'], 'a close code is 1000–1003, 1007–1014 or 3000–4999');
   const reason = raw.reason ?? '';
@@ -233,7 +246,7 @@ function closeAction(value: unknown, path: ConfigPath): CloseAction {
 
 /** A matcher: exactly one of `text`, `regex` (with optional `flags`) or `json`. */
 export function compileMatcher(value: unknown, path: ConfigPath): Matcher {
-  const raw = object(value, path, 'a match', ['text', 'regex', 'flags', 'json']);
+  const raw = object(value, path, 'a match', KEYS.matcher);
   const kinds = ['text', 'regex', 'json'].filter((key) => raw[key] !== undefined);
   if (kinds.length !== 1) throw new RuleError(path, 'a match has exactly one of "text" (the exact message), "regex" or "json" (a subset such as {"type": "ping"})');
   if (raw.flags !== undefined && kinds[0] !== 'regex') throw new RuleError([...path, 'flags'], '"flags" goes only with "regex"');
@@ -257,7 +270,7 @@ function sendAction(raw: Obj, path: ConfigPath, scope: SlotScope, defaultTarget:
 export function compileRules(value: unknown, path: ConfigPath): Rule[] {
   return list(value, path, '"rules"').map((item, i) => {
     const at = [...path, i];
-    const raw = object(item, at, 'a rule', ['match', 'send', 'to', 'delayMs', 'close']);
+    const raw = object(item, at, 'a rule', KEYS.rule);
     if (raw.match === undefined) throw new RuleError(at, 'a rule needs "match"');
     const match = compileMatcher(raw.match, [...at, 'match']);
     if (raw.send === undefined && raw.close === undefined) throw new RuleError(at, 'a rule needs "send" (the reply), "close" or both');
@@ -282,11 +295,11 @@ function compileFallback(value: unknown, path: ConfigPath): Fallback {
 }
 
 function compileFaults(value: unknown, path: ConfigPath): Faults {
-  const raw = value === undefined ? {} : object(value, path, '"faults"', ['closeAfter', 'drop', 'latencyMs']);
+  const raw = value === undefined ? {} : object(value, path, '"faults"', KEYS.faults);
   let closeAfter: Faults['closeAfter'];
   if (raw.closeAfter !== undefined) {
     const at = [...path, 'closeAfter'];
-    const spec = object(raw.closeAfter, at, '"closeAfter"', ['messages', 'code', 'reason']);
+    const spec = object(raw.closeAfter, at, '"closeAfter"', KEYS.closeAfter);
     closeAfter = {
       messages: wholeNumber(spec.messages, [...at, 'messages'], '"messages"', 1, Number.MAX_SAFE_INTEGER),
       close: closeAction({ code: spec.code, reason: spec.reason }, at),
@@ -296,7 +309,7 @@ function compileFaults(value: unknown, path: ConfigPath): Faults {
   let dropMatch: Matcher | undefined;
   if (raw.drop !== undefined) {
     const at = [...path, 'drop'];
-    const spec = object(raw.drop, at, '"drop"', ['every', 'match']);
+    const spec = object(raw.drop, at, '"drop"', KEYS.drop);
     if (spec.every === undefined && spec.match === undefined) throw new RuleError(at, '"drop" needs "every" (drop every Nth message), "match" or both');
     if (spec.every !== undefined) dropEvery = wholeNumber(spec.every, [...at, 'every'], '"every"', 1, Number.MAX_SAFE_INTEGER);
     if (spec.match !== undefined) dropMatch = compileMatcher(spec.match, [...at, 'match']);
@@ -304,20 +317,18 @@ function compileFaults(value: unknown, path: ConfigPath): Faults {
   return { closeAfter, dropEvery, dropMatch, latencyMs: raw.latencyMs === undefined ? 0 : wholeNumber(raw.latencyMs, [...path, 'latencyMs'], '"latencyMs"', 0, MAX_DELAY_MS) };
 }
 
-/** The keys of a `script` endpoint besides `mode`. */
-export const SCRIPT_KEYS = ['onConnect', 'rules', 'timers', 'fallback', 'faults'] as const;
 
 /** Validates and compiles a script endpoint's object (its `mode` key is the caller's); throws RuleError. */
 export function compileScript(endpoint: Obj, path: ConfigPath = []): ScriptProgram {
   const noMessage: SlotScope = { message: false, regex: undefined };
   const onConnect = list(endpoint.onConnect, [...path, 'onConnect'], '"onConnect"').map((item, i) => {
     const at = [...path, 'onConnect', i];
-    const raw = object(item, at, 'a greeting', ['send', 'to', 'delayMs']);
+    const raw = object(item, at, 'a greeting', KEYS.greeting);
     return sendAction(raw, at, noMessage, 'sender');
   });
   const timers = list(endpoint.timers, [...path, 'timers'], '"timers"').map((item, i): Timer => {
     const at = [...path, 'timers', i];
-    const raw = object(item, at, 'a timer', ['everyMs', 'send', 'times']);
+    const raw = object(item, at, 'a timer', KEYS.timer);
     return {
       everyMs: wholeNumber(raw.everyMs, [...at, 'everyMs'], '"everyMs"', MIN_TIMER_MS, MAX_DELAY_MS),
       times: raw.times === undefined ? undefined : wholeNumber(raw.times, [...at, 'times'], '"times"', 1, Number.MAX_SAFE_INTEGER),

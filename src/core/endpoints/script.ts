@@ -5,7 +5,7 @@
  */
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
-import { compileScript, firstMatch, lazyJson, matches, SCRIPT_KEYS, type Incoming, type ScriptProgram } from './rules';
+import { compileScript, firstMatch, lazyJson, KEYS, matches, type Incoming, type ScriptProgram } from './rules';
 import type { Endpoint, EndpointClient, EndpointConfig, EndpointContext, ModeDefinition } from './types';
 
 export interface ScriptConfig extends EndpointConfig {
@@ -121,7 +121,7 @@ class ScriptEndpoint implements Endpoint<ScriptConfig> {
 export const scriptMode: ModeDefinition<ScriptConfig> = {
   mode: 'script',
   check(section, check) {
-    if (!onlyKeys(section, ['mode', ...SCRIPT_KEYS], check, 'for mode "script"')) return undefined;
+    if (!onlyKeys(section, KEYS.script, check, 'for mode "script"')) return undefined;
     try {
       return { mode: 'script', program: compileScript(section) };
     } catch (error) {

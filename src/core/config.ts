@@ -204,6 +204,7 @@ export class ConfigSource {
     } catch (error) {
       this.report(`cannot watch ${folder} for config changes: ${(error as Error).message}`, error);
     }
+    this.schedule(); // an edit between the first read and the watch (the same text changes nothing)
   }
 
   dispose(): void {

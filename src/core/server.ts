@@ -171,6 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const withheld = new Set<string>();
   const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache(), isWithheld: (real: string) => withheld.has(real) };
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
+  // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
   const config = await loadConfig(options, realRoot, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
   const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, inspector: undefined };

@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -407,6 +409,46 @@ describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, (
     } finally {
       run.child.kill('SIGTERM');
       await run.exit;
+      folder.cleanup();
+    }
+  });
+});
+
+describe('proxy to a wss:// upstream', { timeout: 30_000 }, () => {
+  it('verifies the upstream’s certificate: refused (1014) when untrusted, forwarded when the CA is trusted', async () => {
+    const folder = tempDir();
+    const key = path.join(folder.dir, 'key.pem');
+    const cert = path.join(folder.dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const wss = new WebSocketServer({ server: tls });
+    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`secure upstream got ${data.toString()}`)));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const upstream = `wss://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), JSON.stringify(proxyConfig(upstream)));
+    const served = await serveConfig(proxyConfig(upstream));
+    const previous = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = cert;
+    const run = await startCli([folder.dir, '--port', '0']).finally(() => {
+      if (previous === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = previous;
+    });
+    try {
+      const untrusted = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+      const refused = await untrusted.closed;
+      assert.equal(refused.code, 1014);
+      assert.match(refused.reason, /^Upstream unreachable: .*self[- ]signed/i);
+      const trusted = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      trusted.ws.send('over TLS');
+      assert.deepEqual(await texts(trusted.inbox), ['secure upstream got over TLS']);
+      trusted.ws.close();
+      await trusted.closed;
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      await served.cleanup();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => tls.close(resolve));
       folder.cleanup();
     }
   });

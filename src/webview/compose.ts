@@ -95,8 +95,7 @@ export class ComposeView {
     const options = [h('option', { value: 'own' }, "From this inspector's own client")];
     for (const path of endpoints) options.push(h('option', { value: `endpoint:${path}` }, `Push to every client on ${path}`));
     for (const { client, name } of clients) {
-      // A proxy's upstream leg is not ours to push to: only the server's own clients are.
-      if (client.state !== 'open' || client.id === ownId || client.leg !== undefined) continue;
+      if (client.state !== 'open' || client.id === ownId) continue;
       options.push(h('option', { value: `client:${client.id}` }, `Push to #${client.id} ${name}`));
     }
     this.target.replaceChildren(...options);

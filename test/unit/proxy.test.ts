@@ -193,6 +193,17 @@ describe('proxy', { timeout: 120_000 }, () => {
     }
   });
 
+  it('answers 400 to a subprotocol list the upstream could not be offered (a repeated or invalid name), without connecting upstream', async () => {
+    const up = await upstream();
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    for (const offered of ['a, a', 'a b', 'x, {y}']) {
+      const { status, socket } = await rawHandshake(served.server.port, { 'Sec-WebSocket-Protocol': offered }, '/live');
+      socket.destroy();
+      assert.equal(status, 400, offered);
+    }
+    assert.equal(up.requests.length, 0);
+  });
+
   it('passes the upstream’s close code through (4001), and closes with 1011 when the upstream fails mid-session', async () => {
     const up = await upstream((ws, req) => {
       ws.on('message', (data) => {

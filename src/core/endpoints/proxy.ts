@@ -84,12 +84,20 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
         // Agree on what the client offered, so that it sees our 1014 rather than a failed handshake.
         settle({ url, ws: undefined, failure: why }, handshake.protocols[0] ?? '');
       };
-      const ws = new WebSocket(url, [...handshake.protocols], {
-        perMessageDeflate: false,
-        maxPayload: this.context.maxMessageSize,
-        handshakeTimeout: CONNECT_TIMEOUT_MS,
-        followRedirects: false,
-      });
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, [...handshake.protocols], {
+          perMessageDeflate: false,
+          maxPayload: this.context.maxMessageSize,
+          handshakeTimeout: CONNECT_TIMEOUT_MS,
+          followRedirects: false,
+        });
+      } catch (error) {
+        // ws refuses a subprotocol list with an invalid or repeated name, as its server would.
+        settled = true;
+        resolve({ refuse: { status: 400, reason: `Invalid Sec-WebSocket-Protocol header: ${(error as Error).message}` } });
+        return;
+      }
       ws.once('open', () => {
         ws.removeAllListeners();
         ws.on('error', ignore); // until opened() listens (the same turn, unless the client has gone)

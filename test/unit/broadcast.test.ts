@@ -7,7 +7,8 @@ import { startServer, type RunningServer } from '../../src/core/server';
 import { startCli } from '../support/cli';
 import { Inbox, pythonClient } from '../support/endpoints';
 import { tempDir } from '../support/http';
-import { closeCodeOf, openClient } from '../support/ws';
+import { pollUntil } from '../support/poll';
+import { closeCodeOf, frame, openClient, rawHandshake } from '../support/ws';
 
 const CONFIG = {
   endpoints: {
@@ -74,6 +75,53 @@ describe('broadcast mode', { timeout: 30_000 }, () => {
     assert.deepEqual(await b.next(), { text: 'hello python', binary: false });
     assert.equal(await python.close(), 0);
     for (const inbox of [a, b]) inbox.ws.close();
+  });
+
+  it('stops reading from a sender while a recipient does not read, and resumes when it does', async () => {
+    let framesIn = 0;
+    const counting = server.events.on((e) => {
+      if (e.type === 'frame' && e.direction === 'in' && e.size === 64 * 1024) framesIn++; // the flood's frames
+    });
+    const reader = await rawHandshake(server.port, {}, '/quiet-chat');
+    reader.socket.pause(); // reads nothing for now
+    const sender = await rawHandshake(server.port, {}, '/quiet-chat');
+    try {
+      const total = 1024;
+      const chunk = frame(0x2, Buffer.alloc(64 * 1024, 7));
+      for (let i = 0; i < total; i++) sender.socket.write(chunk); // 64 MiB: more than the kernel's buffers hold
+      // No event says "the server stopped reading", so watch its count of frames read settle.
+      // Without backpressure it reads all 64 MiB, holding every copy for the reader in memory.
+      await pollUntil(
+        (() => {
+          let last = -1;
+          let same = 0;
+          return () => {
+            assert.ok(framesIn < total, `the server read all ${total} frames while the recipient read nothing`);
+            same = framesIn === last ? same + 1 : 0;
+            last = framesIn;
+            return same >= 10;
+          };
+        })(),
+        'the server to stop reading from the sender',
+      );
+      assert.ok(framesIn > 0 && framesIn * 64 * 1024 <= 32 * 1024 * 1024, `${framesIn} frames read before pausing`);
+      // Once the recipient reads, every message arrives: the sender was resumed and nothing was lost.
+      const expected = total * (10 + 64 * 1024);
+      let received = reader.rest.length;
+      await new Promise<void>((resolve) => {
+        reader.socket.on('data', (data: Buffer) => {
+          received += data.length;
+          if (received >= expected) resolve();
+        });
+        reader.socket.resume();
+      });
+      assert.equal(received, expected);
+      assert.equal(framesIn, total);
+    } finally {
+      counting.dispose();
+      reader.socket.destroy();
+      sender.socket.destroy();
+    }
   });
 
   it('pushes from the inspector reach every client of the endpoint, and shutdown closes them with 1001', async () => {

@@ -54,6 +54,7 @@ describe('script rules', { timeout: 60_000 }, () => {
             { match: { text: 'ping' }, send: 'pong #{{n}} for client {{client}}' },
             { match: { regex: '^hello (\\w+)(?: from (?<place>\\w+))?$' }, send: 'hi {{1}} of {{groups.place}} ({{0}})' },
             { match: { json: { type: 'order', item: { kind: 'tea' } } }, send: { type: 'ack', id: '{{json.id}}', item: '{{json.item}}', note: 'for {{json.who}}', missing: '{{json.nope}}' } },
+            { match: { json: { type: 'echo-json' } }, send: 'whole {{json}} and {{ text }}' },
           ],
         },
       },
@@ -65,7 +66,11 @@ describe('script rules', { timeout: 60_000 }, () => {
     ws.send('hello bob');
     ws.send(JSON.stringify({ type: 'order', id: 7, item: { kind: 'tea', size: 'L' }, who: 'me' }));
     ws.send(JSON.stringify({ type: 'order', id: 8, item: { kind: 'coffee' } }));
+    ws.send('{"type":"echo-json","v":[1,{"a":null}]}');
+    ws.send(Buffer.from('ping'));
     const replies = await texts(inbox, 6);
+    assert.deepEqual(await inbox.next(), { text: 'whole {"type":"echo-json","v":[1,{"a":null}]} and {"type":"echo-json","v":[1,{"a":null}]}', binary: false });
+    assert.deepEqual(await inbox.next(), { text: 'ping', binary: true }, 'a binary message meets no rule: the fallback echoes it as binary');
     const id = served.server.capture.snapshot().clients[0].id;
     assert.equal(replies[0], `pong #1 for client ${id}`);
     assert.equal(replies[1], 'pingx');

@@ -1,11 +1,13 @@
 /** Helpers for the script and proxy tests: a server started on a config file, and clients whose inbox listens from the start. */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
 import { Inbox, PYTHON } from './endpoints';
 import { REPO_ROOT, tempDir } from './http';
+import { liveBytes } from './memory';
 
 /** Starts a server on port 0 whose `.echo-preview.json` is `config`; `cleanup` closes it and removes the folder. */
 export async function serveConfig(config: unknown, options: Partial<ServerOptions> = {}): Promise<{ server: RunningServer; dir: string; cleanup: () => Promise<void> }> {
@@ -75,5 +77,29 @@ export function runPython(args: string[]): Promise<Array<Record<string, unknown>
           .map((line) => JSON.parse(line) as Record<string, unknown>),
       );
     });
+  });
+}
+
+/**
+ * Reads `bytes` from a paused socket one chunk every `paceMs` (far slower than loopback, which
+ * is the point) and resolves with the most this process's live memory grew meanwhile, sampled
+ * every 64 chunks.
+ */
+export function readSlowly(socket: Socket, bytes: number, paceMs = 1): Promise<number> {
+  const baseline = liveBytes();
+  let peak = 0;
+  let received = 0;
+  let chunks = 0;
+  return new Promise((resolve) => {
+    const read = (): void => {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk !== null) {
+        received += chunk.length;
+        if (++chunks % 64 === 0) peak = Math.max(peak, liveBytes() - baseline);
+      }
+      if (received >= bytes) resolve(peak);
+      else setTimeout(read, paceMs);
+    };
+    read();
   });
 }

@@ -20,9 +20,8 @@ import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { startCli } from '../support/cli';
 import { tempDir } from '../support/http';
-import { liveBytes } from '../support/memory';
 import { nextConfig } from '../support/endpoints';
-import { openWithInbox, readmeExample, runPython, serveConfig, texts } from '../support/modes';
+import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
@@ -65,30 +64,6 @@ async function startSlowUpstream(): Promise<{ port: number; socket: Promise<Sock
       await new Promise((resolve) => server.close(resolve));
     },
   };
-}
-
-/**
- * Reads `bytes` from a paused socket one chunk per timer turn (far slower than loopback, which
- * is the point) and resolves with the most this process's live memory grew meanwhile, sampled
- * every 64 chunks.
- */
-function readSlowly(socket: Socket, bytes: number): Promise<number> {
-  const baseline = liveBytes();
-  let peak = 0;
-  let received = 0;
-  let chunks = 0;
-  return new Promise((resolve) => {
-    const read = (): void => {
-      const chunk = socket.read() as Buffer | null;
-      if (chunk !== null) {
-        received += chunk.length;
-        if (++chunks % 64 === 0) peak = Math.max(peak, liveBytes() - baseline);
-      }
-      if (received >= bytes) resolve(peak);
-      else setTimeout(read, 1);
-    };
-    read();
-  });
 }
 
 function proxyConfig(upstream: string, extra: object = {}): unknown {

@@ -12,8 +12,8 @@ import { KEYS } from '../../src/core/endpoints/rules';
 import { StartError } from '../../src/core/server';
 import { startCli } from '../support/cli';
 import { REPO_ROOT, tempDir } from '../support/http';
-import { openWithInbox, readmeExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
-import { closeCodeOf } from '../support/ws';
+import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
+import { closeCodeOf, rawHandshake } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
 
@@ -159,6 +159,18 @@ describe('script rules', { timeout: 60_000 }, () => {
     assert.deepEqual(await texts(first.inbox), ['pong']);
     first.ws.close();
     second.ws.close();
+  });
+
+  it('skips timer ticks while a page that does not keep up has 1 MiB queued, and sends them all once it reads', async () => {
+    const tick = 'x'.repeat(128 * 1024);
+    const times = 300;
+    const served = await serve({ endpoints: { '/firehose': { mode: 'script', timers: [{ everyMs: 10, times, send: `{{n}} ${tick}` }] } } });
+    const { socket, rest } = await rawHandshake(served.server.port, {}, '/firehose');
+    socket.pause();
+    // The page reads at most 64 KiB every 10 ms, half what the timer makes: without the skip the server would queue the rest.
+    const peak = await readSlowly(socket, times * (tick.length + 4) - rest.length, 10);
+    assert.ok(peak < 12 * 1024 * 1024, `the server held at most ${(peak / 1048576).toFixed(1)} MiB for a page that reads slower than its timer`);
+    socket.destroy();
   });
 
   it('falls back to ignore (no reply) or to closing with a code and reason', async () => {

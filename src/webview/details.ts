@@ -94,6 +94,7 @@ export function clientDetails(client: ClientDTO, name: string, actions: ClientAc
     ...field('Bytes in / out', `${formatSize(client.bytesIn)} / ${formatSize(client.bytesOut)}`),
   ];
   if (client.protocol) facts.push(...field('Subprotocol', client.protocol));
+  if (client.leg === 'upstream') facts.push(...field('Leg', `the proxy's upstream connection for client #${client.peer ?? '?'} (in: from the upstream, out: to it)`));
   if (client.state === 'closed') {
     facts.push(...field('Closed', client.closedAt ? formatTime(client.closedAt) : ''), ...field('Close code', String(client.closeCode ?? '')), ...field('Reason', client.closeReason || '(none)'));
   }

@@ -43,9 +43,11 @@ function hostOf(origin: string | undefined): string | undefined {
 
 /**
  * The name shown for a client: `This inspector`, another `Inspector`, `Chrome 140 tab` for a
- * page, or the tool's user agent (cut to 32 characters).
+ * page, the tool's user agent (cut to 32 characters), or `↔ upstream of #3` for a proxy's
+ * connection to its upstream on behalf of client #3.
  */
 export function clientName(client: ClientDTO, ownMarker: string | undefined): string {
+  if (client.leg === 'upstream') return `↔ upstream of #${client.peer ?? '?'}`;
   const marker = ownMarkerOf(client.target);
   if (marker !== undefined) return marker === ownMarker ? 'This inspector' : 'Inspector';
   const browser = browserOf(client.userAgent);

@@ -1,0 +1,183 @@
+/**
+ * Reply templates: strings with {{placeholders}}, or JSON values whose strings hold them,
+ * checked when the config is read (unknown placeholders, groups the regex lacks) and rendered
+ * per message. A JSON template renders as a value and is serialised, so a message's text can
+ * never change a JSON reply's structure.
+ */
+import { RuleError } from './ruleError';
+import type { ConfigPath, JsonValue } from './types';
+
+/** A placeholder: where its value comes from. */
+type Slot =
+  | { kind: 'text' }
+  | { kind: 'json'; path: string[] }
+  | { kind: 'group'; index: number }
+  | { kind: 'named'; name: string }
+  | { kind: 'client' }
+  | { kind: 'n' }
+  | { kind: 'now' }
+  | { kind: 'query'; name: string };
+
+type Piece = string | Slot;
+
+/** A reply: text with placeholders, or a JSON value whose strings hold placeholders. */
+export type Template = { kind: 'text'; pieces: Piece[] } | { kind: 'json'; value: JsonTemplate };
+type JsonTemplate = null | boolean | number | { pieces: Piece[] } | JsonTemplate[] | { object: Array<[string, JsonTemplate]> };
+
+/** What a template can draw on. `match` is the regex match when the rule matched a regex. */
+export interface TemplateContext {
+  text?: string;
+  /** The message parsed as JSON, when it is JSON (parsed once, lazily, by the caller). */
+  json?: () => JsonValue | undefined;
+  match?: RegExpExecArray;
+  client: number;
+  /** The rule's counter: the message's number from this client (1, 2, …) or the timer's tick. */
+  n: number;
+  /** The handshake's query string parameters. */
+  query: URLSearchParams;
+}
+
+/** Which placeholders a template may use where it is. */
+export interface SlotScope {
+  /** A message is being answered (text and json are there). */
+  message: boolean;
+  /** The regex the rule matches: groups are there (count and names checked). */
+  regex: RegExp | undefined;
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+function compilePieces(source: string, scope: SlotScope, path: ConfigPath): Piece[] {
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const found of source.matchAll(PLACEHOLDER)) {
+    if (found.index > last) pieces.push(source.slice(last, found.index));
+    pieces.push(compileSlot(found[1], scope, path));
+    last = found.index + found[0].length;
+  }
+  const rest = source.slice(last);
+  if (rest.includes('{{')) throw new RuleError(path, `"{{" opens a placeholder that is never closed with "}}"`);
+  if (rest !== '') pieces.push(rest);
+  return pieces;
+}
+
+const KNOWN = '{{text}}, {{json}}, {{json.a.b}}, {{0}}…{{9}}, {{groups.name}}, {{client}}, {{n}}, {{now}}, {{query.name}}';
+
+function compileSlot(expression: string, scope: SlotScope, path: ConfigPath): Slot {
+  const needsMessage = (slot: Slot): Slot => {
+    if (!scope.message) throw new RuleError(path, `{{${expression}}} is only there when a message is answered (a rule's reply), not in onConnect or timers`);
+    return slot;
+  };
+  if (expression === 'text') return needsMessage({ kind: 'text' });
+  if (expression === 'json') return needsMessage({ kind: 'json', path: [] });
+  if (expression.startsWith('json.')) {
+    const keys = expression.slice(5).split('.');
+    if (keys.some((key) => key === '')) throw new RuleError(path, `{{${expression}}}: a JSON path is keys joined by dots, such as {{json.user.name}} or {{json.items.0}}`);
+    return needsMessage({ kind: 'json', path: keys });
+  }
+  if (/^\d+$/.test(expression)) {
+    const index = Number(expression);
+    const groups = groupCount(scope.regex, expression, path);
+    if (index > groups) throw new RuleError(path, `{{${expression}}}: the rule's regex has ${groups} group${groups === 1 ? '' : 's'}`);
+    return needsMessage({ kind: 'group', index });
+  }
+  if (expression.startsWith('groups.')) {
+    const name = expression.slice(7);
+    groupCount(scope.regex, expression, path);
+    const names = Object.keys(new RegExp(`${scope.regex?.source ?? ''}|`).exec('')?.groups ?? {});
+    if (!names.includes(name)) throw new RuleError(path, `{{${expression}}}: the rule's regex has no group (?<${name}>…)`);
+    return needsMessage({ kind: 'named', name });
+  }
+  if (expression === 'client') return { kind: 'client' };
+  if (expression === 'n') return { kind: 'n' };
+  if (expression === 'now') return { kind: 'now' };
+  if (expression.startsWith('query.') && expression.length > 6) return { kind: 'query', name: expression.slice(6) };
+  throw new RuleError(path, `unknown placeholder {{${expression}}}; the placeholders are ${KNOWN}`);
+}
+
+function groupCount(regex: RegExp | undefined, expression: string, path: ConfigPath): number {
+  if (regex === undefined) throw new RuleError(path, `{{${expression}}} is a regex group: only in a rule that matches a regex`);
+  // An empty alternative always matches, so exec shows every group (unmatched ones undefined).
+  return (new RegExp(`${regex.source}|`).exec('')?.length ?? 1) - 1;
+}
+
+export function compileTemplate(value: unknown, scope: SlotScope, path: ConfigPath): Template {
+  if (typeof value === 'string') return { kind: 'text', pieces: compilePieces(value, scope, path) };
+  if (value === undefined) throw new RuleError(path, 'a message to send is a string (sent as text) or a JSON value (sent as JSON text)');
+  return { kind: 'json', value: compileJsonTemplate(value, scope, path) };
+}
+
+function compileJsonTemplate(value: unknown, scope: SlotScope, path: ConfigPath): JsonTemplate {
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (typeof value === 'string') return { pieces: compilePieces(value, scope, path) };
+  if (Array.isArray(value)) return value.map((item, i) => compileJsonTemplate(item, scope, [...path, i]));
+  if (typeof value === 'object') return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, scope, [...path, key])]) };
+  throw new RuleError(path, 'not a JSON value');
+}
+
+/** The value of one placeholder; undefined when it has none (a missing field, an unmatched group). */
+function slotValue(slot: Slot, context: TemplateContext): JsonValue | undefined {
+  switch (slot.kind) {
+    case 'text':
+      return context.text;
+    case 'json':
+      return lookup(context.json?.(), slot.path);
+    case 'group':
+      return context.match?.[slot.index];
+    case 'named':
+      return context.match?.groups?.[slot.name];
+    case 'client':
+      return context.client;
+    case 'n':
+      return context.n;
+    case 'now':
+      return new Date().toISOString();
+    case 'query':
+      return context.query.get(slot.name) ?? undefined;
+  }
+}
+
+/** A dotted path into parsed JSON, own keys only (no `__proto__` or `constructor` from the prototype). */
+function lookup(value: JsonValue | undefined, keys: readonly string[]): JsonValue | undefined {
+  let current = value;
+  for (const key of keys) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, JsonValue>)[key];
+  }
+  return current;
+}
+
+/** A value inside text: strings as they are, anything else as its JSON text, nothing as nothing. */
+function asText(value: JsonValue | undefined): string {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function renderPieces(pieces: readonly Piece[], context: TemplateContext): string {
+  let out = '';
+  for (const piece of pieces) out += typeof piece === 'string' ? piece : asText(slotValue(piece, context));
+  return out;
+}
+
+function renderJson(template: JsonTemplate, context: TemplateContext): JsonValue {
+  if (template === null || typeof template !== 'object') return template;
+  if (Array.isArray(template)) return template.map((item) => renderJson(item, context));
+  if ('pieces' in template) {
+    const [only] = template.pieces;
+    // A string that is one placeholder takes the value's own JSON type ("{{json.id}}" → 7, a missing one → null).
+    if (template.pieces.length === 1 && typeof only !== 'string') return slotValue(only, context) ?? null;
+    return renderPieces(template.pieces, context);
+  }
+  const object: Record<string, JsonValue> = {};
+  for (const [key, item] of template.object) Object.defineProperty(object, key, { value: renderJson(item, context), enumerable: true, writable: true, configurable: true });
+  return object;
+}
+
+/**
+ * The text to send. A JSON template is rendered as a value and serialised, so whatever a
+ * placeholder brings (quotes, backslashes, `}`) is escaped by JSON.stringify and can never
+ * change the reply's structure.
+ */
+export function render(template: Template, context: TemplateContext): string {
+  return template.kind === 'text' ? renderPieces(template.pieces, context) : JSON.stringify(renderJson(template.value, context));
+}

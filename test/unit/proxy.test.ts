@@ -1,0 +1,441 @@
+/**
+ * The proxy mode against a real upstream WebSocket server started in the test: both directions,
+ * subprotocol and query passthrough (also with a Python client), close codes when the upstream
+ * is down, closes or fails, bounded memory with a slow upstream and with a slow page, local
+ * rules in front, the upstream leg in the capture, and the loopback-only setting.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ClientDTO } from '../../src/protocol';
+import { clientName } from '../../src/webview/names';
+import { StartError } from '../../src/core/server';
+import type { ServerEvent } from '../../src/core/events';
+import { startCli } from '../support/cli';
+import { tempDir } from '../support/http';
+import { nextConfig } from '../support/endpoints';
+import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
+import { pollUntil } from '../support/poll';
+import { rawHandshake } from '../support/ws';
+
+type Served = Awaited<ReturnType<typeof serveConfig>>;
+
+/** A real upstream: a ws server on port 0 that records each connection's request and agrees on the last subprotocol offered. */
+async function startUpstream(onConnection: (ws: WebSocket, req: IncomingMessage) => void = () => {}): Promise<{ wss: WebSocketServer; port: number; requests: IncomingMessage[]; close: () => Promise<void> }> {
+  const requests: IncomingMessage[] = [];
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (offered) => [...offered].pop() ?? false });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  wss.on('connection', (ws, req) => {
+    requests.push(req);
+    onConnection(ws, req);
+  });
+  const close = async (): Promise<void> => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise((resolve) => wss.close(resolve));
+  };
+  return { wss, port: (wss.address() as AddressInfo).port, requests, close };
+}
+
+/** An upstream that answers the handshake by hand and then reads one chunk per `pace` call, so it is as slow as the test makes it. */
+async function startSlowUpstream(): Promise<{ port: number; socket: Promise<Socket>; close: () => Promise<void> }> {
+  const server: Server = createServer();
+  let resolveSocket: (socket: Socket) => void = () => {};
+  const socket = new Promise<Socket>((resolve) => (resolveSocket = resolve));
+  server.on('upgrade', (req: IncomingMessage, raw: Socket) => {
+    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    raw.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    raw.pause();
+    resolveSocket(raw);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    socket,
+    close: async () => {
+      (await Promise.race([socket, Promise.resolve(undefined)]))?.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function proxyConfig(upstream: string, extra: object = {}): unknown {
+  return { endpoints: { '/live': { mode: 'proxy', upstream, ...extra } } };
+}
+
+/** The capture's clients; the capture records frames only while someone subscribes. */
+function clientsOf(served: Served): ClientDTO[] {
+  return served.server.capture.snapshot().clients;
+}
+
+describe('proxy', { timeout: 120_000 }, () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  async function serve(config: unknown, options = {}): Promise<Served> {
+    const served = await serveConfig(config, options);
+    cleanups.push(served.cleanup);
+    return served;
+  }
+  async function upstream(onConnection?: (ws: WebSocket, req: IncomingMessage) => void): Promise<Awaited<ReturnType<typeof startUpstream>>> {
+    const started = await startUpstream(onConnection);
+    cleanups.push(started.close);
+    return started;
+  }
+
+  it('forwards both ways, with the subprotocols offered and the query string, and marks the upstream leg in the capture', async () => {
+    const up = await upstream((ws) => {
+      ws.send('welcome from upstream');
+      ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `upstream got ${data.toString()}`, { binary: isBinary }));
+    });
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/socket?token=abc`));
+    const feed = served.server.capture.subscribe(() => {});
+    try {
+      const { ws, inbox } = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live?room=1&name=a%20b`, {}, ['chat.v2', 'chat.v1']);
+      assert.equal(ws.protocol, 'chat.v1', 'the upstream chose the last one offered');
+      assert.equal(up.requests[0].url, '/socket?token=abc&room=1&name=a%20b');
+      assert.deepEqual(up.requests[0].headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()), ['chat.v2', 'chat.v1']);
+      assert.deepEqual(await texts(inbox), ['welcome from upstream']);
+      ws.send('hello');
+      ws.send(Buffer.from([0, 1, 2, 0x7f]));
+      assert.deepEqual(await inbox.next(), { text: 'upstream got hello', binary: false });
+      assert.deepEqual(await inbox.next(), { text: '\x00\x01\x02\x7f', binary: true });
+      const [page, leg] = clientsOf(served);
+      assert.equal(page.leg, undefined);
+      assert.deepEqual([leg.leg, leg.peer, leg.endpoint, leg.target, leg.protocol], ['upstream', page.id, '/live', `ws://127.0.0.1:${up.port}/socket?token=abc&room=1&name=a%20b`, 'chat.v1']);
+      assert.equal(clientName(leg, undefined), `↔ upstream of #${page.id}`, 'the inspector marks the leg');
+      assert.notEqual(clientName(page, undefined), clientName(leg, undefined));
+      await pollUntil(() => clientsOf(served)[1].framesIn === 3 && clientsOf(served)[1].framesOut === 2, 'the upstream leg counts 3 in, 2 out');
+      const frames = served.server.capture.snapshot().frames.filter((f) => f.kind === 'text');
+      assert.deepEqual(
+        frames.map((f) => [f.client === leg.id ? 'upstream' : 'page', f.dir, f.preview.toString()]),
+        [
+          ['upstream', 'in', 'welcome from upstream'],
+          ['page', 'out', 'welcome from upstream'],
+          ['page', 'in', 'hello'],
+          ['upstream', 'out', 'hello'],
+          ['upstream', 'in', 'upstream got hello'],
+          ['page', 'out', 'upstream got hello'],
+        ],
+      );
+      ws.close(4002, 'page leaves');
+      const closed = await new Promise<[number, string]>((resolve) => up.wss.clients.forEach((c) => c.once('close', (code, reason) => resolve([code, reason.toString()]))));
+      assert.deepEqual(closed, [4002, 'page leaves'], 'the page’s close code went upstream');
+    } finally {
+      feed.dispose();
+    }
+  });
+
+  it('closes the page with 1014 and the reason when the upstream is down or refuses the handshake, and logs why', async () => {
+    const down = await startUpstream();
+    await down.close();
+    const refusing = createServer((_req, res) => res.writeHead(403).end());
+    refusing.on('upgrade', (_req, socket: Socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => refusing.close(() => resolve())));
+    const served = await serve({
+      endpoints: {
+        '/down': { mode: 'proxy', upstream: `ws://127.0.0.1:${down.port}/` },
+        '/refused': { mode: 'proxy', upstream: `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/` },
+      },
+    });
+    const errors: string[] = [];
+    const listening = served.server.events.on((event: ServerEvent) => {
+      if (event.type === 'error') errors.push(event.message);
+    });
+    try {
+      for (const [endpoint, why] of [
+        ['/down', /ECONNREFUSED/],
+        ['/refused', /HTTP 403/],
+      ] as const) {
+        const { closed: closing } = await openWithInbox(`ws://127.0.0.1:${served.server.port}${endpoint}`, {}, ['v1']);
+        const closed = await closing;
+        assert.equal(closed.code, 1014, endpoint);
+        assert.match(closed.reason, /^Upstream unreachable: /);
+        assert.match(closed.reason, why);
+        assert.ok(errors.some((e) => e.includes(`proxy ${endpoint}: upstream ws://127.0.0.1:`) && why.test(e)), errors.join('\n'));
+      }
+    } finally {
+      listening.dispose();
+    }
+  });
+
+  it('answers 400 to a subprotocol list the upstream could not be offered (a repeated or invalid name), without connecting upstream', async () => {
+    const up = await upstream();
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    for (const offered of ['a, a', 'a b', 'x, {y}']) {
+      const { status, socket } = await rawHandshake(served.server.port, { 'Sec-WebSocket-Protocol': offered }, '/live');
+      socket.destroy();
+      assert.equal(status, 400, offered);
+    }
+    assert.equal(up.requests.length, 0);
+  });
+
+  it('passes the upstream’s close code through (4001), and closes with 1011 when the upstream fails mid-session', async () => {
+    const up = await upstream((ws, req) => {
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (text === 'close please') ws.close(4001, 'upstream says bye');
+        // Not a frame: the proxy's ws client fails with a protocol error.
+        if (text === 'break') (ws as unknown as { _socket: Socket })._socket.write(Buffer.from([0xff, 0x7f]));
+        if (text === 'drop') ws.terminate();
+      });
+      void req;
+    });
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    const errors: string[] = [];
+    const listening = served.server.events.on((event: ServerEvent) => {
+      if (event.type === 'error') errors.push(event.message);
+    });
+    try {
+      const url = `ws://127.0.0.1:${served.server.port}/live`;
+      const first = await openWithInbox(url);
+      first.ws.send('close please');
+      assert.deepEqual(await first.closed, { code: 4001, reason: 'upstream says bye' });
+      const second = await openWithInbox(url);
+      second.ws.send('break');
+      const broken = await second.closed;
+      assert.equal(broken.code, 1011);
+      assert.match(broken.reason, /^Upstream failed: /);
+      assert.ok(errors.some((e) => /proxy \/live: upstream .* failed for client #\d+/.test(e)), errors.join('\n'));
+      const third = await openWithInbox(url);
+      third.ws.send('drop');
+      assert.deepEqual(await third.closed, { code: 1011, reason: 'Upstream connection lost' });
+    } finally {
+      listening.dispose();
+    }
+  });
+
+  it('answers messages that match its rules locally and forwards the rest', async () => {
+    const up = await upstream((ws) => ws.on('message', (data) => ws.send(`real: ${data.toString()}`)));
+    const served = await serve(
+      proxyConfig(`ws://127.0.0.1:${up.port}/`, {
+        rules: [
+          { match: { json: { type: 'ping' } }, send: { type: 'pong', id: '{{json.id}}' } },
+          { match: { regex: '^quit (\\d+)$' }, close: { code: 4005, reason: 'mocked quit' } },
+        ],
+      }),
+    );
+    const upstreamGot: string[] = [];
+    up.wss.on('connection', (ws) => ws.on('message', (data) => upstreamGot.push(data.toString())));
+    const { ws, inbox, closed } = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+    ws.send(JSON.stringify({ type: 'ping', id: 3 }));
+    ws.send('{"type":"order"}');
+    ws.send(JSON.stringify({ type: 'ping', id: 4 }));
+    const replies = await texts(inbox, 3);
+    // Local answers go at once; the forwarded one takes a round trip, so only each kind's order is fixed.
+    assert.deepEqual(replies.filter((r) => r.startsWith('{')).map((r) => JSON.parse(r)), [{ type: 'pong', id: 3 }, { type: 'pong', id: 4 }]);
+    assert.deepEqual(replies.filter((r) => !r.startsWith('{')), ['real: {"type":"order"}']);
+    assert.deepEqual(upstreamGot, ['{"type":"order"}'], 'only the unmatched message went upstream');
+    ws.send('quit 1');
+    assert.deepEqual(await closed, { code: 4005, reason: 'mocked quit' });
+  });
+
+  it('passes subprotocol and query to the upstream for a Python client too', async () => {
+    const up = await upstream((ws, req) => {
+      ws.send(`protocol=${ws.protocol} url=${req.url ?? ''}`);
+      ws.on('message', (data) => ws.send(`upstream got ${data.toString()}`));
+    });
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/feed`, { rules: [{ match: { text: 'local?' }, send: 'answered here' }] }));
+    const lines = await runPython([`ws://127.0.0.1:${served.server.port}/live?user=py`, '--protocol', 'a.v1', '--protocol', 'b.v2', '--send', 'local?', '--send', 'hi', '--receive', '3']);
+    assert.deepEqual(lines, [
+      { protocol: 'b.v2' },
+      { message: 'protocol=b.v2 url=/feed?user=py' },
+      { message: 'answered here' },
+      { message: 'upstream got hi' },
+      { close: 1000, reason: '' },
+    ]);
+  });
+
+  it('applies edited rules to connected clients, and closes with 1012 the clients of an endpoint that becomes a proxy', async () => {
+    const up = await upstream((ws) => ws.on('message', (data) => ws.send(`real: ${data.toString()}`)));
+    const upstreamUrl = `ws://127.0.0.1:${up.port}/`;
+    const served = await serve({ endpoints: { '/live': { mode: 'proxy', upstream: upstreamUrl }, '/other': { mode: 'echo' } } });
+    const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+    const echoClient = await openWithInbox(`ws://127.0.0.1:${served.server.port}/other`);
+    page.ws.send('a');
+    assert.deepEqual(await texts(page.inbox), ['real: a']);
+    const applied = nextConfig(served.server);
+    const edited = { '/live': { mode: 'proxy', upstream: upstreamUrl, rules: [{ match: { text: 'a' }, send: 'mocked a' }] }, '/other': { mode: 'proxy', upstream: upstreamUrl } };
+    writeFileSync(path.join(served.dir, '.echo-preview.json'), JSON.stringify({ endpoints: edited }));
+    assert.equal((await applied).problem, undefined);
+    page.ws.send('a');
+    assert.deepEqual(await texts(page.inbox), ['mocked a']);
+    assert.deepEqual(await echoClient.closed, { code: 1012, reason: 'The endpoint became a proxy; reconnect' });
+    page.ws.close();
+  });
+
+  it('does not buffer without bound when the upstream reads slower than the page sends', async () => {
+    const slow = await startSlowUpstream();
+    cleanups.push(slow.close);
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${slow.port}/`));
+    const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+    const upstreamSocket = await slow.socket;
+    const message = Buffer.alloc(1024 * 1024, 0x61);
+    const total = 64;
+    // The page sends each message once the previous one has left it, so its own memory stays one message.
+    const reading = readSlowly(upstreamSocket, total * message.length);
+    for (let i = 0; i < total; i++) await new Promise<void>((resolve, reject) => page.ws.send(message, (error) => (error ? reject(error) : resolve())));
+    const peak = await reading;
+    assert.ok(peak < 24 * 1024 * 1024, `the server held at most ${(peak / 1048576).toFixed(1)} MiB while 64 MiB passed a slow upstream`);
+    page.ws.close();
+  });
+
+  it('does not buffer without bound when the page reads slower than the upstream sends', async () => {
+    const total = 64;
+    const message = Buffer.alloc(1024 * 1024, 0x62);
+    let sent = 0;
+    const up = await upstream((ws) => {
+      const next = (): void => {
+        if (sent++ < total) ws.send(message, next);
+      };
+      next();
+    });
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    const { socket, rest } = await rawHandshake(served.server.port, {}, '/live');
+    socket.pause();
+    const peak = await readSlowly(socket, total * message.length - rest.length);
+    assert.ok(peak < 24 * 1024 * 1024, `the server held at most ${(peak / 1048576).toFixed(1)} MiB while 64 MiB passed to a slow page`);
+    socket.destroy();
+  });
+});
+
+describe('proxy config', { timeout: 30_000 }, () => {
+  it('refuses a non-loopback upstream when proxying beyond loopback is off, naming the setting', async () => {
+    for (const upstream of ['ws://example.com/socket', 'wss://192.168.1.10:9000/', 'ws://[2001:db8::1]/', 'ws://127.0.0.1.example.com/', 'ws://foo.localhost/']) {
+      try {
+        const served = await serveConfig(proxyConfig(upstream), { proxyBeyondLoopback: false });
+        await served.cleanup();
+        assert.fail(`accepted ${upstream}`);
+      } catch (error) {
+        assert.ok(error instanceof StartError && error.code === 'CONFIG_INVALID', String(error));
+        assert.match(error.message, /echoPreview\.proxy\.allowRemote/);
+        assert.match(error.message, /is not on this machine/);
+      }
+    }
+    for (const upstream of ['ws://127.0.0.1:9/', 'ws://localhost:9/', 'ws://[::1]:9/', 'wss://127.1.2.3/']) {
+      const served = await serveConfig(proxyConfig(upstream), { proxyBeyondLoopback: false });
+      await served.cleanup();
+    }
+    const served = await serveConfig(proxyConfig('wss://example.com/socket'));
+    await served.cleanup();
+  });
+
+  it('refuses an upstream that is not a ws:// or wss:// URL, or a missing one, at its line and column', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ upstream: 'http://127.0.0.1/' }, /must start with ws:\/\/ or wss:\/\/, not http:/],
+      [{ upstream: 'not a url' }, /is not a URL/],
+      [{ upstream: 9000 }, /"upstream" is a ws:\/\/ or wss:\/\/ URL/],
+      [{ upstream: 'ws://127.0.0.1/#x' }, /#fragment/],
+      [{}, /a proxy needs "upstream"/],
+      [{ upstream: 'ws://127.0.0.1/', target: 'x' }, /unknown property "target" for mode "proxy"/],
+      [{ upstream: 'ws://127.0.0.1/', rules: [{ match: { text: 'a' }, send: '{{nope}}' }] }, /unknown placeholder/],
+    ];
+    for (const [section, message] of cases) {
+      try {
+        const served = await serveConfig({ endpoints: { '/live': { mode: 'proxy', ...(section as object) } } });
+        await served.cleanup();
+        assert.fail(`accepted ${JSON.stringify(section)}`);
+      } catch (error) {
+        assert.ok(error instanceof StartError && error.code === 'CONFIG_INVALID', String(error));
+        assert.match(error.message, message);
+        assert.match(error.message, /\.echo-preview\.json:\d+:\d+: /);
+      }
+    }
+  });
+});
+
+describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, () => {
+  it('mocks the ping and forwards the rest to the upstream', async () => {
+    const up = await startUpstream((ws) => ws.on('message', (data) => ws.send(`upstream got ${data.toString()}`)));
+    const folder = tempDir();
+    const example = readmeExample('### proxy');
+    assert.ok(example.includes('ws://127.0.0.1:9000/socket'));
+    // The upstream of the example listens on a free port rather than 9000.
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), example.replace('127.0.0.1:9000', `127.0.0.1:${up.port}`));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      await run.waitFor((out) => out.includes(`  ws://127.0.0.1:${run.port}/live  (proxy)\n`), 'the endpoint line');
+      const page = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      page.ws.send('{"type":"ping","id":1}');
+      assert.deepEqual(await texts(page.inbox), ['{"type":"pong","id":1}']);
+      page.ws.send('{"type":"order","id":2}');
+      assert.deepEqual(await texts(page.inbox), ['upstream got {"type":"order","id":2}']);
+      assert.equal(up.requests[0].url, '/socket');
+      page.ws.close();
+      await page.closed;
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
+      await up.close();
+    }
+  });
+
+  it('closes the page with 1014 when the upstream is down, and the CLI logs why', async () => {
+    const down = await startUpstream();
+    await down.close();
+    const folder = tempDir();
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### proxy').replace('127.0.0.1:9000', `127.0.0.1:${down.port}`));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      const page = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      const closed = await page.closed;
+      assert.equal(closed.code, 1014);
+      assert.equal(closed.reason, `Upstream unreachable: connect ECONNREFUSED 127.0.0.1:${down.port}`);
+      await run.waitFor((out) => out.includes(`proxy /live: upstream ws://127.0.0.1:${down.port}/socket unreachable: connect ECONNREFUSED`), 'the log line');
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
+    }
+  });
+});
+
+describe('proxy to a wss:// upstream', { timeout: 30_000 }, () => {
+  it('verifies the upstream’s certificate: refused (1014) when untrusted, forwarded when the CA is trusted', async () => {
+    const folder = tempDir();
+    const key = path.join(folder.dir, 'key.pem');
+    const cert = path.join(folder.dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const wss = new WebSocketServer({ server: tls });
+    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`secure upstream got ${data.toString()}`)));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const upstream = `wss://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), JSON.stringify(proxyConfig(upstream)));
+    const served = await serveConfig(proxyConfig(upstream));
+    const previous = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = cert;
+    const run = await startCli([folder.dir, '--port', '0']).finally(() => {
+      if (previous === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = previous;
+    });
+    try {
+      const untrusted = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+      const refused = await untrusted.closed;
+      assert.equal(refused.code, 1014);
+      assert.match(refused.reason, /^Upstream unreachable: .*self[- ]signed/i);
+      const trusted = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
+      trusted.ws.send('over TLS');
+      assert.deepEqual(await texts(trusted.inbox), ['secure upstream got over TLS']);
+      trusted.ws.close();
+      await trusted.closed;
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      await served.cleanup();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => tls.close(resolve));
+      folder.cleanup();
+    }
+  });
+});

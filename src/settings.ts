@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { quoted } from './core/format';
+import { CONFIG_FILE_NAME } from './demoFiles';
 import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
@@ -11,6 +12,8 @@ export type OpenOnStart = 'panel' | 'browser' | 'none';
 export interface FolderSettings {
   options: ServerOptions & { port: number; host: string; wsPath: string; allowedOrigins: readonly string[] };
   openOnStart: OpenOnStart;
+  /** The config file the server reads (absolute): echoPreview.configFile, else `.echo-preview.json` in the root. */
+  configPath: string;
 }
 
 /** How the server's refusals tell the person to open each check up: in the editor, the settings. */
@@ -46,6 +49,10 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   const wsPath = config.get<string>('websocketPath', DEFAULTS.wsPath);
   const problem = wsPathProblem(wsPath);
   if (problem) return { error: problem };
+  // Both restricted (package.json): in an untrusted workspace only the user's own values count.
+  const configSetting = config.get<string>('configFile', '').trim();
+  const configFile = configSetting ? path.resolve(folderPath, configSetting) : undefined;
+  const proxyBeyondLoopback = vscode.workspace.isTrusted || config.get<boolean>('proxy.allowRemote', false);
   return {
     options: {
       root,
@@ -57,7 +64,10 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
       allowedOrigins: config.get<string[]>('allowedOrigins', []),
       allowCrossSite: config.get<boolean>('allowCrossSite', false),
       advice: EDITOR_ADVICE,
+      configFile,
+      proxyBeyondLoopback,
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),
+    configPath: configFile ?? path.join(root, CONFIG_FILE_NAME),
   };
 }

@@ -4,6 +4,8 @@
  * waits for what is in flight and resolves once every port is free.
  */
 import * as vscode from 'vscode';
+import { ConfigDiagnostics, openConfig } from './configDiagnostics';
+import type { ConfigProblem, ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
 import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
@@ -42,8 +44,9 @@ interface OriginGrant {
 
 interface Running {
   entry: ServerEntry;
-  /** The server's event listener, released once the server has closed. */
+  /** The server's event and config listeners, released once the server has closed. */
   listener: vscode.Disposable;
+  configListener: vscode.Disposable;
 }
 
 export class Controller implements vscode.Disposable {
@@ -55,7 +58,9 @@ export class Controller implements vscode.Disposable {
   /** Origins our own message panel reported, per folder it follows: given to every server it starts. */
   private readonly webviewOrigins = new Set<OriginGrant>();
   private readonly changed = new vscode.EventEmitter<void>();
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** Config problems in the Problems view, one per folder. */
+  private readonly diagnostics = new ConfigDiagnostics();
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.diagnostics];
   private shuttingDown: Promise<void> | undefined;
   private announceShutdown: () => void = () => undefined;
   /** Settles when shutdown begins, so a prompt still open cannot hold it up. */
@@ -214,6 +219,8 @@ export class Controller implements vscode.Disposable {
     const settings = readSettings(folder);
     if ('error' in settings) return this.fail(settings.error, true);
     const { options } = settings;
+    // A problem shown from an earlier start goes; this start shows its own, if any.
+    this.diagnostics.set(keyOf(folder), undefined);
     let allowLan = false;
     if (!isLoopbackHost(options.host)) {
       const choice = await Promise.race([
@@ -227,7 +234,7 @@ export class Controller implements vscode.Disposable {
       if (choice !== 'Start Anyway' || this.isShuttingDown) return undefined;
       allowLan = true;
     }
-    const server = await this.listen({ ...options, allowLan });
+    const server = await this.listen(folder, { ...options, allowLan });
     if (!server) return undefined;
     // Granted before this continuation yields, so before the server handles any handshake: the
     // panel of this folder may connect the moment the port opens.
@@ -248,11 +255,13 @@ export class Controller implements vscode.Disposable {
       this.log.event(folder.name, event);
       if (event.type === 'client-open' || event.type === 'client-close') this.changed.fire();
     });
-    this.running.set(keyOf(folder), { entry, listener });
+    const configListener = server.onConfig((state) => this.configChanged(folder, state));
+    this.running.set(keyOf(folder), { entry, listener, configListener });
     this.lastError = undefined;
     // Asked once now so the forwarded address is set up and accepted; asked again whenever used.
     const external = await this.externalAddress(entry).catch(() => undefined);
     this.log.info(`Serving ${server.root} at ${server.url} (WebSocket ${server.wsUrl}${external ? `; opened as ${external.url}` : ''})`);
+    this.log.info(`[${folder.name}] ${describeConfig(server.config)}`);
     return entry;
   }
 
@@ -261,13 +270,14 @@ export class Controller implements vscode.Disposable {
    * Every failed attempt has released what it took (startServer's contract); only the last
    * failure is reported.
    */
-  private async listen(options: ServerOptions & { port: number }): Promise<RunningServer | undefined> {
+  private async listen(folder: vscode.WorkspaceFolder, options: ServerOptions & { port: number }): Promise<RunningServer | undefined> {
     let port = options.port;
     for (let attempt = 0; ; attempt++) {
       try {
         return await startServer({ ...options, port });
       } catch (error) {
         if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
+        if (error.code === 'CONFIG_INVALID' && error.problem) return this.failConfig(folder, error.problem, error.message);
         if (error.code !== 'PORT_IN_USE' || port === 0 || this.isShuttingDown) return this.fail(error.message, error.code.startsWith('ROOT'));
         this.log.info(`${error.message} Trying another port.`);
         port = attempt < PORT_ATTEMPTS && port < 65535 ? port + 1 : 0;
@@ -280,6 +290,8 @@ export class Controller implements vscode.Disposable {
     if (!running) return false;
     await running.entry.server.close();
     running.listener.dispose();
+    running.configListener.dispose();
+    this.diagnostics.set(keyOf(folder), undefined);
     this.running.delete(keyOf(folder));
     this.log.info(`Stopped the server for ${folder.name} (port ${running.entry.server.port} is free).`);
     return true;
@@ -295,6 +307,27 @@ export class Controller implements vscode.Disposable {
       if (choice === 'Show Log') this.log.show();
     });
     return undefined;
+  }
+
+  /** A config file broken at start: in the Problems view, and an error offering to open it. */
+  private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string): undefined {
+    if (this.isShuttingDown) return undefined;
+    this.diagnostics.set(keyOf(folder), problem);
+    this.lastError = message;
+    this.log.error(`[${folder.name}] Config refused: ${message}`);
+    void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {
+      if (choice === 'Open Config') void openConfig(problem);
+      if (choice === 'Show Log') this.log.show();
+    });
+    return undefined;
+  }
+
+  /** A running server's config changed (applied, refused or removed): the Problems view, the log, the status bar. */
+  private configChanged(folder: vscode.WorkspaceFolder, state: ConfigState): void {
+    this.diagnostics.set(keyOf(folder), state.problem, true);
+    if (state.problem) this.log.warn(`[${folder.name}] Config refused: ${problemText(state.problem)} (keeping the last good config)`);
+    else this.log.info(`[${folder.name}] ${describeConfig(state)}`);
+    this.changed.fire();
   }
 
   /** One prompt per affected server, all at once; each is about the server instance it names. */
@@ -322,6 +355,17 @@ export class Controller implements vscode.Disposable {
       await this.doStart(folder);
     });
   }
+}
+
+/** `file:line:col: message`, as the CLI prints a config problem. */
+function problemText(problem: ConfigProblem): string {
+  return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
+}
+
+/** The log's line for a config in force: which file, and each endpoint with its mode. */
+export function describeConfig(state: ConfigState): string {
+  const endpoints = state.endpoints.map((e) => `${e.path} (${e.mode})`).join(', ');
+  return `${state.file ? `Config ${state.file} applied` : 'No config file'}: ${endpoints}`;
 }
 
 function keyOf(folder: vscode.WorkspaceFolder): string {

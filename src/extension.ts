@@ -21,6 +21,10 @@ export interface ServerInfo {
   /** Grows with every server started in this window: a restart gives a new id. */
   id: number;
   clients: number;
+  /** Each WebSocket endpoint with its reply mode, as the config in force says. */
+  endpoints: Array<{ path: string; mode: string }>;
+  /** The config file in force (absolute), or undefined when there is none. */
+  configFile: string | undefined;
 }
 
 /**
@@ -35,6 +39,8 @@ export interface EchoPreviewApi {
   readonly testing: {
     /** The status bar item's text, e.g. `$(radio-tower) Echo :8080` (the workbench DOM is out of reach). */
     statusBarText(): string;
+    /** The status bar item's tooltip (Markdown source), which lists each endpoint with its mode. */
+    statusBarTooltip(): string;
   };
 }
 
@@ -157,9 +163,11 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
         port: e.server.port,
         id: e.id,
         clients: e.server.clientCount,
+        endpoints: e.server.config.endpoints.map(({ path, mode }) => ({ path, mode })),
+        configFile: e.server.config.file,
       })),
     onDidChangeServers: ctl.onDidChange,
-    testing: { statusBarText: () => statusBar.text },
+    testing: { statusBarText: () => statusBar.text, statusBarTooltip: () => statusBar.tooltip },
   };
 }
 

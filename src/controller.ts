@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './configDiagnostics';
-import type { ConfigProblem, ConfigState } from './core/config';
+import { describeConfig, formatProblem, type ConfigProblem, type ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
 import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
@@ -314,7 +314,7 @@ export class Controller implements vscode.Disposable {
     if (this.isShuttingDown) return undefined;
     this.diagnostics.set(keyOf(folder), problem);
     this.lastError = message;
-    this.log.error(`[${folder.name}] Config refused: ${message}`);
+    this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);
     void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {
       if (choice === 'Open Config') void openConfig(problem);
       if (choice === 'Show Log') this.log.show();
@@ -322,11 +322,9 @@ export class Controller implements vscode.Disposable {
     return undefined;
   }
 
-  /** A running server's config changed (applied, refused or removed): the Problems view, the log, the status bar. */
+  /** A running server's config changed (applied, refused or removed): the Problems view and the status bar (the log has its event). */
   private configChanged(folder: vscode.WorkspaceFolder, state: ConfigState): void {
     this.diagnostics.set(keyOf(folder), state.problem, true);
-    if (state.problem) this.log.warn(`[${folder.name}] Config refused: ${problemText(state.problem)} (keeping the last good config)`);
-    else this.log.info(`[${folder.name}] ${describeConfig(state)}`);
     this.changed.fire();
   }
 
@@ -355,17 +353,6 @@ export class Controller implements vscode.Disposable {
       await this.doStart(folder);
     });
   }
-}
-
-/** `file:line:col: message`, as the CLI prints a config problem. */
-function problemText(problem: ConfigProblem): string {
-  return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
-}
-
-/** The log's line for a config in force: which file, and each endpoint with its mode. */
-export function describeConfig(state: ConfigState): string {
-  const endpoints = state.endpoints.map((e) => `${e.path} (${e.mode})`).join(', ');
-  return `${state.file ? `Config ${state.file} applied` : 'No config file'}: ${endpoints}`;
 }
 
 function keyOf(folder: vscode.WorkspaceFolder): string {

@@ -4,11 +4,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CONFIG_FILE_NAME } from './core/config';
 
 export const DEMO_FILES = ['index.html', 'websocket.js'] as const;
 export const CHAT_FILES = ['chat.html', 'chat.js'] as const;
-/** The config file a folder's server reads when no echoPreview.configFile is set. */
-export const CONFIG_FILE_NAME = '.echo-preview.json';
 
 export type DemoKind = 'echo' | 'chat';
 

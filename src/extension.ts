@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { Controller, pickFolder, type ServerEntry } from './controller';
-import { CONFIG_FILE_NAME, createDemoFiles, pickDemo } from './demoFiles';
+import { CONFIG_FILE_NAME } from './core/config';
+import { createDemoFiles, pickDemo } from './demoFiles';
 import { Log } from './log';
 import { InspectorPanel, PANEL_VIEW_TYPE } from './panel/inspectorPanel';
 import { readSettings } from './settings';

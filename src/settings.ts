@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { quoted } from './core/format';
-import { CONFIG_FILE_NAME } from './demoFiles';
+import { CONFIG_FILE_NAME } from './core/config';
 import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';

@@ -17,7 +17,7 @@ import { sendGenerated, type StaticOptions } from './static';
 
 export const RESERVED_PREFIX = '/__echo-preview/';
 
-/** `{"endpoints":[{"path":"/websocket"}]}`: one entry per WebSocket endpoint. */
+/** `{"endpoints":[{"path":"/websocket","mode":"echo"}]}`: one entry per WebSocket endpoint, with its reply mode. */
 export const ENDPOINTS_PATH = `${RESERVED_PREFIX}endpoints.json`;
 
 const ENDPOINTS_SEGMENTS = ENDPOINTS_PATH.split('/').filter((s) => s !== '');
@@ -28,7 +28,8 @@ export type BuiltinAnswer = (res: ServerResponse, authority: string) => Promise<
 /** What the reserved paths answer with, for one running server. */
 export interface BuiltinContext {
   readonly files: StaticOptions;
-  readonly wsPaths: readonly string[];
+  /** The endpoints now (the config may change while the server runs). */
+  readonly endpoints: () => readonly { path: string; mode: string }[];
   /** Only with `--inspect` (ServerOptions.inspector); otherwise nothing is served at its paths. */
   inspector: InspectorServer | undefined;
 }
@@ -52,7 +53,7 @@ export async function serveBuiltin(res: ServerResponse, pathname: string, author
 
 function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinContext): BuiltinAnswer | undefined {
   if (!directoryForm && segments.length === ENDPOINTS_SEGMENTS.length && segments.every((s, i) => s === ENDPOINTS_SEGMENTS[i])) {
-    const body = JSON.stringify({ endpoints: context.wsPaths.map((path) => ({ path })) }) + '\n';
+    const body = JSON.stringify({ endpoints: context.endpoints().map(({ path, mode }) => ({ path, mode })) }) + '\n';
     return async (res) => sendGenerated(res, 'application/json; charset=utf-8', body);
   }
   return context.inspector?.route(segments, directoryForm);

@@ -3,6 +3,8 @@
  * `active` before building an event object, so the echo hot path allocates nothing for logging.
  */
 
+import type { ConfigState } from './config';
+
 export type FrameKind = 'text' | 'binary';
 
 export type ServerEvent =
@@ -21,7 +23,9 @@ export type ServerEvent =
   | { type: 'client-close'; id: number; code: number; reason: string }
   | { type: 'frame'; id: number; direction: 'in' | 'out'; size: number; kind: FrameKind }
   | { type: 'refused'; what: 'host' | 'origin' | 'cross-site' | 'path' | 'handshake'; detail: string; remote: string }
-  | { type: 'error'; message: string; error?: unknown };
+  | { type: 'error'; message: string; error?: unknown }
+  /** The config file was applied, refused (the last good one stays) or removed (config.ts). */
+  | { type: 'config'; state: ConfigState };
 
 export type ServerEventListener = (event: ServerEvent) => void;
 

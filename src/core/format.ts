@@ -1,4 +1,5 @@
 /** One concise line per server event, for the CLI and the editor's log, with client text made safe to print. */
+import { describeConfig } from './config';
 import type { ServerEvent } from './events';
 
 /**
@@ -69,5 +70,7 @@ function describe(event: ServerEvent): string {
       return `refused ${event.what} from ${event.remote}: ${event.detail}`;
     case 'error':
       return `error: ${event.message}`;
+    case 'config':
+      return describeConfig(event.state);
   }
 }

@@ -31,6 +31,8 @@ export interface DecodedPath {
 export interface ResolveOptions {
   /** Serve names starting with a dot (.git, .env). Off by default. */
   dotfiles: boolean;
+  /** Files never served whatever their name, by real path (the active config file). */
+  isWithheld?: (realPath: string) => boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function resolveInsideRoot(realRoot: string, segments: readonly str
     return { ok: false, status: 403, reason: 'The path leads outside the served folder.' };
   }
   if (!options.dotfiles && path.relative(realRoot, realPath).split(path.sep).some(isHiddenSegment)) return NOT_FOUND;
+  if (options.isWithheld?.(realPath) === true) return NOT_FOUND;
   let stats: Stats;
   try {
     // lstat: realPath holds no symlink, so one here now means the tree changed under us.

@@ -1,6 +1,7 @@
 /**
- * startServer(options): one port, HTTP for the folder's files and a WebSocket echo on one path,
- * with a capture of its traffic for the inspector (and, with `inspector`, the inspector itself).
+ * startServer(options): one port, HTTP for the folder's files and WebSocket endpoints (an echo
+ * on one path, or the endpoints of the config file, each with its reply mode), with a capture of
+ * their traffic for the inspector (and, with `inspector`, the inspector itself).
  * Every request passes the Host guard and the cross-site rule; a WebSocket handshake on the
  * WebSocket path also passes the Origin guard, one on the inspector's feed the own-origin rule.
  * Any other request is an ordinary one.
@@ -12,13 +13,14 @@ import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
 import { serveBuiltin, type BuiltinContext } from './builtin';
 import { Capture, type CaptureOptions, type ClientControl } from './capture';
+import { CONFIG_FILE_NAME, ConfigSource, formatProblem, type ConfigProblem, type ConfigState } from './config';
 import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
-import { EchoEndpoint } from './socket';
+import { EndpointHub, type EndpointSpec } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic } from './static';
-import { isWsPath, wsPathError, wsPathProblem } from './wsPath';
+import { wsPathError, wsPathProblem } from './wsPath';
 
 export interface ServerOptions {
   /** The folder to serve. */
@@ -61,6 +63,14 @@ export interface ServerOptions {
    * `…/<token>/feed` (the CLI's `--inspect`). Off by default: nothing is served at those paths.
    */
   inspector?: InspectorOptions;
+  /**
+   * The config file with the endpoints and their reply modes (absolute, or relative to `root`).
+   * Default `.echo-preview.json` in the root, if it is there; without one, `wsPath` is the echo.
+   * It is watched and applied in place; it is never served.
+   */
+  configFile?: string;
+  /** Let a proxy endpoint reach beyond loopback. Default true; the editor passes false in an untrusted workspace. */
+  proxyBeyondLoopback?: boolean;
 }
 
 /** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
@@ -82,13 +92,16 @@ export type StartErrorCode =
   | 'PORT_FORBIDDEN'
   | 'HOST_NOT_LOOPBACK'
   | 'HOST_UNAVAILABLE'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'CONFIG_INVALID';
 
 /** A start failure with a message written for the person who asked for the server. */
 export class StartError extends Error {
   constructor(
     readonly code: StartErrorCode,
     message: string,
+    /** With CONFIG_INVALID: where the config file is wrong. */
+    readonly problem?: ConfigProblem,
   ) {
     super(message);
     this.name = 'StartError';
@@ -100,11 +113,18 @@ export interface RunningServer {
   readonly url: string;
   /** `ws://<host>:<port><wsPath>`. */
   readonly wsUrl: string;
+  /** `ws://<host>:<port>` followed by any endpoint path: its URL. */
+  readonly wsOrigin: string;
   readonly port: number;
   readonly host: string;
   /** The served folder after realpath. */
   readonly root: string;
+  /** The first endpoint's path: the `wsPath` option without a config file. */
   readonly wsPath: string;
+  /** The config in force: its file, the endpoints with their modes, and a refused edit. */
+  readonly config: ConfigState;
+  /** Called whenever the config state changes (applied, refused, file removed), listener on `events` or not. */
+  onConfig(listener: (state: ConfigState) => void): Disposable;
   readonly events: ServerEvents;
   /**
    * Every client and, while someone subscribes, every frame in and out (the tap in socket.ts).
@@ -148,8 +168,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     allowCrossSite: options.allowCrossSite,
     advice: options.advice,
   });
-  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache() };
-  const builtin: BuiltinContext = { files: staticOptions, wsPaths: [wsPath], inspector: undefined };
+  const withheld = new Set<string>();
+  const staticOptions = { realRoot, dotfiles: options.dotfiles ?? false, cache: new FileCache(), isWithheld: (real: string) => withheld.has(real) };
+  // Made once the port is ours (below); the config is read first, so a broken one fails the start.
+  let hub: EndpointHub | undefined;
+  const config = await loadConfig(options, realRoot, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
+  const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, inspector: undefined };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
@@ -186,8 +210,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
     }
     if (!target) return sendError(res, 400, 'The request target is not a path.');
-    if (isWsPath(target.pathname, wsPath)) {
-      return sendError(res, 426, `${wsPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
+    const endpointPath = hub?.route(target.pathname);
+    if (endpointPath !== undefined) {
+      return sendError(res, 426, `${endpointPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
         Upgrade: 'websocket',
         Connection: 'Upgrade',
       });
@@ -198,7 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EchoEndpoint, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (endpoint: EndpointHub, inspector: InspectorServer | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
@@ -236,15 +261,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
     // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
-    if (!target || !isWsPath(target.pathname, wsPath)) {
-      return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${wsPath}.`);
+    const endpointPath = target && endpoint.route(target.pathname);
+    if (endpointPath === undefined) {
+      const paths = endpoint.endpoints.map((e) => e.path);
+      return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${paths.length === 1 ? paths[0] : `one of ${paths.join(', ')}`}.`);
     }
     const origin = req.headers.origin;
     const originVerdict = guard.checkOrigin(origin);
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(req, socket, head);
+    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason) => refuse(status, 'path', reason));
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
@@ -274,8 +301,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EchoEndpoint({ path: wsPath, maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
-  const inspector = options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, [wsPath], maxMessageSize, heartbeatMs);
+  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  hub = echo;
+  echo.apply(config.endpoints);
+  // The inspector reads this list at each page: kept current with the config.
+  const inspectorPaths = echo.endpoints.map((e) => e.path);
+  config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
+  config.source.watch();
+  const inspector =
+    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs);
   builtin.inspector = inspector;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, req, socket, head));
   const boundPort = (server.address() as AddressInfo).port;
@@ -283,14 +317,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shownHost = displayHost(host);
   const url = `http://${shownHost}:${boundPort}/`;
 
+  const wsOrigin = `ws://${shownHost}:${boundPort}`;
+  const firstPath = (): string => echo.endpoints[0]?.path ?? wsPath;
   let closing: Promise<void> | undefined;
   return {
     url,
-    wsUrl: `ws://${shownHost}:${boundPort}${wsPath}`,
+    get wsUrl() {
+      return wsOrigin + firstPath();
+    },
+    wsOrigin,
     port: boundPort,
     host,
     root: realRoot,
-    wsPath,
+    get wsPath() {
+      return firstPath();
+    },
+    get config() {
+      return config.source.state;
+    },
+    onConfig: (listener) => config.source.onConfig(listener),
     events,
     capture,
     clients: echo,
@@ -301,10 +346,40 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
     close: () => {
+      config.source.dispose();
       closing ??= shutdown(server, echo, inspector, capture, sockets);
       return closing;
     },
   };
+}
+
+/**
+ * The config file, read before the port is taken: its endpoints, or the echo at `wsPath` when
+ * there is none; a broken one is a StartError. Its real path goes into `withheld` (never served).
+ */
+async function loadConfig(
+  options: ServerOptions,
+  realRoot: string,
+  wsPath: string,
+  events: ServerEvents,
+  withheld: Set<string>,
+  apply: (endpoints: readonly EndpointSpec[]) => void,
+): Promise<{ source: ConfigSource; endpoints: readonly EndpointSpec[] }> {
+  const file = options.configFile === undefined ? path.join(realRoot, CONFIG_FILE_NAME) : path.resolve(realRoot, options.configFile);
+  const withhold = async (): Promise<void> => {
+    withheld.add(file);
+    const real = await fs.realpath(file).catch(() => undefined);
+    if (real !== undefined) withheld.add(real);
+  };
+  await withhold();
+  const defaults: EndpointSpec[] = [{ path: wsPath, config: { mode: 'echo' } }];
+  const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true }, events, (endpoints) => {
+    void withhold(); // a file saved by rename may be a new symlink
+    apply(endpoints);
+  });
+  const initial = await source.initial(options.configFile !== undefined);
+  if (!initial.ok) throw new StartError('CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
+  return { source, endpoints: initial.endpoints };
 }
 
 /** The capture, or a StartError naming what is wrong with its options. */
@@ -492,7 +567,7 @@ function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResp
   });
 }
 
-async function shutdown(server: Server, endpoint: EchoEndpoint, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
+async function shutdown(server: Server, endpoint: EndpointHub, inspector: InspectorServer | undefined, capture: Capture, sockets: Set<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.all([endpoint.shutdown(), inspector?.close()]);
   capture.dispose();

@@ -130,7 +130,7 @@ describe(`${ENDPOINTS_PATH}`, () => {
           assert.equal(res.status, 200, target);
           assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
           assert.equal(res.headers['x-content-type-options'], 'nosniff');
-          assert.deepEqual(JSON.parse(res.body.toString()), { endpoints: [{ path: expected }] });
+          assert.deepEqual(JSON.parse(res.body.toString()), { endpoints: [{ path: expected, mode: 'echo' }] });
         }
         const head = await get(server.port, ENDPOINTS_PATH, {}, 'HEAD');
         assert.equal(head.status, 200);

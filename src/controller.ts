@@ -138,12 +138,7 @@ export class Controller implements vscode.Disposable {
     const parsed = new URL(url);
     entry.server.allowHost(parsed.hostname);
     entry.server.allowOrigin(parsed.origin);
-    const ws = new URL(parsed.href);
-    ws.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
-    ws.pathname = parsed.pathname.replace(/\/?$/, '') + entry.server.wsPath; // URL percent-encodes the path
-    ws.search = '';
-    ws.hash = '';
-    return { url, wsUrl: ws.href };
+    return { url, wsUrl: wsUrlFor(url, entry.server.wsPath) };
   }
 
   /**
@@ -353,6 +348,17 @@ export class Controller implements vscode.Disposable {
       await this.doStart(folder);
     });
   }
+}
+
+/** The WebSocket URL of the endpoint at `wsPath` of the server whose page is at `pageUrl` (http → ws, https → wss). */
+export function wsUrlFor(pageUrl: string, wsPath: string): string {
+  const page = new URL(pageUrl);
+  const ws = new URL(page.href);
+  ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.pathname = page.pathname.replace(/\/?$/, '') + wsPath; // URL percent-encodes the path
+  ws.search = '';
+  ws.hash = '';
+  return ws.href;
 }
 
 function keyOf(folder: vscode.WorkspaceFolder): string {

@@ -38,10 +38,12 @@ export class StatusBar implements vscode.Disposable {
       const clients = entry.server.clientCount;
       this.item.text = `$(radio-tower) Echo :${entry.server.port}`;
       const tooltip = new vscode.MarkdownString(`**Echo Preview** serving \`${entry.folder.name}\` on port ${entry.server.port}\n\n`, true);
-      tooltip.appendText(`WebSocket: ${endpointList(entry)}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
+      // Paths are safe in code spans: an endpoint path holds no backtick (wsPath.ts).
+      const endpoints = entry.server.config.endpoints.map((e) => `\`${e.path}\` (${e.mode})`).join(', ');
+      tooltip.appendMarkdown(`WebSocket: ${endpoints}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
       const problem = entry.server.config.problem;
-      if (problem) tooltip.appendMarkdown('$(warning) ').appendText(`Config edit refused (line ${problem.line}): ${problem.message}. The last good config applies.\n\n`);
-      this.item.tooltip = tooltip.appendText('Click for actions.');
+      if (problem) tooltip.appendMarkdown(`$(warning) Config edit refused (line ${problem.line}): `).appendText(problem.message).appendMarkdown('. The last good config applies.\n\n');
+      this.item.tooltip = tooltip.appendMarkdown('Click for actions.');
     } else if (running.length > 1) {
       this.item.text = `$(radio-tower) Echo ×${running.length}`;
       this.item.tooltip = running.map((e) => `${e.folder.name}: port ${e.server.port}, ${endpointList(e)}`).join('\n');

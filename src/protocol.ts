@@ -25,6 +25,13 @@ export interface ClientDTO {
   userAgent?: string;
   /** The negotiated subprotocol, if any. */
   protocol?: string;
+  /**
+   * `upstream` for a proxy's connection to its upstream (its `target` is the upstream URL, `in`
+   * is what the upstream sent us); absent for a client that connected to us.
+   */
+  leg?: 'upstream';
+  /** For an upstream leg: the id of the client it carries. */
+  peer?: number;
   connectedAt: number;
   state: ClientState;
   closedAt?: number;

@@ -55,9 +55,10 @@ export function minBudgetBytes(previewBytes: number = CAPTURE_DEFAULTS.previewBy
 
 /**
  * What the socket layer knows of a client when its handshake completes: the endpoint path, the
- * request target, the Host, Origin and User-Agent headers, the remote address and the subprotocol.
+ * request target, the Host, Origin and User-Agent headers, the remote address and the subprotocol;
+ * for a proxy's upstream leg also `leg` and the `peer` client it carries.
  */
-export type ClientInfo = Pick<ClientDTO, 'endpoint' | 'target' | 'host' | 'origin' | 'remote' | 'userAgent' | 'protocol'>;
+export type ClientInfo = Pick<ClientDTO, 'endpoint' | 'target' | 'host' | 'origin' | 'remote' | 'userAgent' | 'protocol' | 'leg' | 'peer'>;
 
 /**
  * What the inspector may do to clients. The socket layer implements it; frames it sends this way
@@ -184,6 +185,7 @@ export class Capture {
       remote: info.remote,
       userAgent: info.userAgent,
       protocol: info.protocol,
+      ...(info.leg === undefined ? {} : { leg: info.leg, peer: info.peer }),
       connectedAt: captureNow(),
       state: 'open',
       framesIn: 0,

@@ -1,6 +1,8 @@
 /** The reply modes by name: each one's config check and endpoint factory (types.ts). */
 import { broadcastMode } from './broadcast';
 import { echoMode } from './echo';
+import { proxyMode } from './proxy';
+import { scriptMode } from './script';
 import type { EndpointConfig, EndpointMode, ModeDefinition } from './types';
 
 export type { Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, ModeDefinition } from './types';
@@ -9,6 +11,8 @@ export type { Endpoint, EndpointClient, EndpointConfig, EndpointContext, Endpoin
 export const MODES: { readonly [M in EndpointMode]?: ModeDefinition<EndpointConfig & { mode: M }> } = {
   echo: echoMode,
   broadcast: broadcastMode,
+  script: scriptMode,
+  proxy: proxyMode,
 };
 
 export const MODE_NAMES: readonly EndpointMode[] = ['echo', 'broadcast', 'script', 'proxy'];

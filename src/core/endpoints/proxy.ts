@@ -1,0 +1,308 @@
+/**
+ * The proxy mode: each client gets its own connection to the upstream ws:// or wss:// URL
+ * (with the client's subprotocols and query string), and messages flow both ways with
+ * backpressure on each leg; optional script rules answer some messages locally. The upstream
+ * leg is recorded in the capture as a client of its own, marked `leg: 'upstream'`.
+ */
+import { isIP } from 'node:net';
+import { WebSocket, type RawData } from 'ws';
+import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
+import { onlyKeys } from './check';
+import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
+import { compileRules, firstMatch, lazyJson, RuleError, type Rule } from './rules';
+import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
+
+export interface ProxyConfig extends EndpointConfig {
+  readonly mode: 'proxy';
+  /** The upstream as configured; the client's query string is added to it per connection. */
+  readonly upstream: URL;
+  readonly rules: readonly Rule[];
+}
+
+/** Stop reading one leg while this much of what it sent is still queued for the other. */
+export const PROXY_HIGH_WATER = 1024 * 1024;
+/** How long the upstream gets to complete its handshake before the client is told 1014. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const AS_BINARY = { binary: true } as const;
+const AS_TEXT = { binary: false } as const;
+
+/** The upstream connection of one client: made in `accept`, claimed in `opened`. */
+interface Upstream {
+  readonly url: string;
+  readonly ws: WebSocket | undefined;
+  /** Why it could not connect; the client is closed with 1014 and this reason. */
+  readonly failure: string | undefined;
+}
+
+interface Pair {
+  readonly client: EndpointClient;
+  readonly ws: WebSocket;
+  /** The upstream leg's id in the capture. */
+  readonly leg: number;
+  /** Bytes sent upstream that ws has not handed to the OS yet. */
+  unflushed: number;
+  pagePaused: boolean;
+  upstreamPaused: boolean;
+  readonly pending: Schedule;
+  readonly query: URLSearchParams;
+  received: number;
+}
+
+class ProxyEndpoint implements Endpoint<ProxyConfig> {
+  private readonly connecting = new WeakMap<Handshake, Upstream>();
+  private readonly pairs = new Map<EndpointClient, Pair>();
+
+  constructor(
+    private config: ProxyConfig,
+    private readonly context: EndpointContext,
+  ) {}
+
+  /** Connects upstream before the client's handshake is answered, so the client gets the subprotocol the upstream chose. */
+  accept(handshake: Handshake): Promise<Admission> {
+    const url = upstreamUrl(this.config.upstream, handshake.target);
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (upstream: Upstream, protocol: string): void => {
+        if (settled) return;
+        settled = true;
+        this.connecting.set(handshake, upstream);
+        resolve({ protocol });
+        // The tap calls `opened` in the same turn; if the client went away meanwhile, nobody will.
+        setImmediate(() => {
+          if (this.connecting.get(handshake) !== upstream) return;
+          this.connecting.delete(handshake);
+          upstream.ws?.terminate();
+        });
+      };
+      const fail = (why: string): void => {
+        if (settled) return;
+        this.context.report(`proxy ${this.context.path}: upstream ${url} unreachable: ${why}`);
+        ws.removeAllListeners();
+        ws.on('error', ignore);
+        ws.terminate();
+        // Agree on what the client offered, so that it sees our 1014 rather than a failed handshake.
+        settle({ url, ws: undefined, failure: why }, handshake.protocols[0] ?? '');
+      };
+      const ws = new WebSocket(url, [...handshake.protocols], {
+        perMessageDeflate: false,
+        maxPayload: this.context.maxMessageSize,
+        handshakeTimeout: CONNECT_TIMEOUT_MS,
+        followRedirects: false,
+      });
+      ws.once('open', () => {
+        ws.removeAllListeners();
+        ws.on('error', ignore); // until opened() listens (the same turn, unless the client has gone)
+        ws.pause(); // nothing is read until the client is there to take it
+        settle({ url, ws, failure: undefined }, ws.protocol);
+      });
+      ws.once('unexpected-response', (_req, res) => fail(`it answered HTTP ${res.statusCode} instead of a WebSocket handshake`));
+      ws.once('error', (error: Error) => fail(error.message));
+    });
+  }
+
+  opened(client: EndpointClient): void {
+    const upstream = this.connecting.get(client.handshake);
+    this.connecting.delete(client.handshake);
+    if (upstream === undefined) {
+      // Taken over from another mode after a config change: it had no upstream; it reconnects.
+      client.close(1012, 'The endpoint became a proxy; reconnect');
+      return;
+    }
+    if (upstream.ws === undefined) {
+      client.close(1014, cutReason(`Upstream unreachable: ${upstream.failure ?? ''}`));
+      return;
+    }
+    const ws = upstream.ws;
+    const { capture } = this.context;
+    const url = new URL(upstream.url);
+    const leg = capture.openClient({
+      endpoint: this.context.path,
+      target: upstream.url,
+      host: url.host,
+      origin: undefined,
+      remote: url.host,
+      userAgent: undefined,
+      protocol: ws.protocol === '' ? undefined : ws.protocol,
+      leg: 'upstream',
+      peer: client.id,
+    });
+    const pair: Pair = { client, ws, leg, unflushed: 0, pagePaused: false, upstreamPaused: false, pending: new Schedule(), query: queryOf(client.handshake.target), received: 0 };
+    this.pairs.set(client, pair);
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const payload = data as Buffer;
+      if (capture.active) capture.frame(leg, 'in', isBinary ? 'binary' : 'text', payload, payload.length);
+      client.send(payload, isBinary);
+      // A page that reads slower than the upstream sends: stop reading the upstream until it catches up.
+      if (client.bufferedAmount > PROXY_HIGH_WATER && !pair.upstreamPaused) {
+        pair.upstreamPaused = true;
+        ws.pause();
+        client.onDrain(() => {
+          pair.upstreamPaused = false;
+          if (ws.readyState === WebSocket.OPEN) ws.resume();
+        });
+      }
+    });
+    ws.on('ping', (data: Buffer) => {
+      if (!capture.active) return;
+      capture.frame(leg, 'in', 'ping', data, data.length);
+      if (ws.readyState === WebSocket.OPEN) capture.frame(leg, 'out', 'pong', data, data.length);
+    });
+    ws.on('pong', (data: Buffer) => {
+      if (capture.active) capture.frame(leg, 'in', 'pong', data, data.length);
+    });
+    let failure: Error | undefined;
+    ws.on('error', (error: Error) => {
+      failure = error;
+      this.context.report(`proxy ${this.context.path}: upstream ${upstream.url} failed for client #${client.id}: ${error.message}`, error);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      const text = reason.toString();
+      if (capture.active && code !== 1006) capture.closeFrame(leg, 'in', code, text);
+      capture.closeClient(leg, code, text);
+      this.release(pair);
+      if (!client.isOpen) return;
+      if (failure !== undefined) client.close(1011, cutReason(`Upstream failed: ${failure.message}`));
+      else if (isSendableCloseCode(code)) client.close(code, text);
+      else if (code === 1005) client.close(1000, '');
+      else client.close(1011, 'Upstream connection lost');
+    });
+    ws.resume();
+  }
+
+  message(client: EndpointClient, data: Buffer, isBinary: boolean): void {
+    const pair = this.pairs.get(client);
+    if (pair === undefined) return;
+    pair.received++;
+    if (!isBinary && this.config.rules.length > 0 && this.answerLocally(pair, data.toString('utf8'))) return;
+    this.forward(pair, data, isBinary);
+  }
+
+  /** The first rule that matches answers the message here; it is not forwarded. */
+  private answerLocally(pair: Pair, text: string): boolean {
+    const json = lazyJson(text);
+    const found = firstMatch(this.config.rules, { text, json });
+    if (found === undefined) return false;
+    const { client } = pair;
+    const { send, close } = found.rule;
+    if (send !== undefined) deliver(this.context, pair.pending, client, send, { text, json, match: found.match, client: client.id, n: pair.received, query: pair.query });
+    if (close !== undefined) pair.pending.after(send?.delayMs ?? 0, () => client.close(close.code, close.reason));
+    return true;
+  }
+
+  private forward(pair: Pair, data: Buffer, isBinary: boolean): void {
+    const { ws, client } = pair;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (this.context.capture.active) this.context.capture.frame(pair.leg, 'out', isBinary ? 'binary' : 'text', data, data.length);
+    pair.unflushed += data.length;
+    ws.send(data, isBinary ? AS_BINARY : AS_TEXT, () => {
+      pair.unflushed -= data.length;
+      if (pair.pagePaused && pair.unflushed <= PROXY_HIGH_WATER) {
+        pair.pagePaused = false;
+        client.resume();
+      }
+    });
+    // An upstream that reads slower than the page sends: stop reading the page until it catches up.
+    if (pair.unflushed > PROXY_HIGH_WATER && !pair.pagePaused) {
+      pair.pagePaused = true;
+      client.pause();
+    }
+  }
+
+  closed(client: EndpointClient, code: number, reason: string): void {
+    const pair = this.pairs.get(client);
+    if (pair === undefined) return;
+    this.release(pair);
+    const { ws } = pair;
+    if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+    // The page's own code goes upstream when it may be sent; otherwise a normal closure.
+    const [sent, why] = isSendableCloseCode(code) ? [code, reason] : [1000, ''];
+    if (this.context.capture.active) this.context.capture.closeFrame(pair.leg, 'out', sent, why);
+    ws.close(sent, why);
+    setTimeout(() => ws.terminate(), 1000).unref();
+  }
+
+  private release(pair: Pair): void {
+    this.pairs.delete(pair.client);
+    pair.pending.clear();
+    if (pair.pagePaused) {
+      pair.pagePaused = false;
+      pair.client.resume();
+    }
+  }
+
+  reconfigure(config: ProxyConfig): void {
+    // Connected clients keep their upstream; new ones get the new one.
+    this.config = config;
+  }
+
+  dispose(): void {
+    for (const pair of [...this.pairs.values()]) {
+      this.release(pair);
+      pair.ws.close(1001, 'Proxy endpoint stopped');
+      setTimeout(() => pair.ws.terminate(), 1000).unref();
+    }
+  }
+}
+
+/** The upstream URL for one client: the configured one with the client's query string added (after the upstream's own). */
+export function upstreamUrl(upstream: URL, target: string): string {
+  const at = target.indexOf('?');
+  const query = at === -1 ? '' : target.slice(at + 1);
+  if (query === '') return upstream.href;
+  const url = new URL(upstream.href);
+  url.search = url.search.length > 1 ? `${url.search.slice(1)}&${query}` : query;
+  return url.href;
+}
+
+/** Loopback only: `localhost`, 127.0.0.0/8 and ::1 (an upstream by any other name may be anywhere). */
+export function isLoopbackUpstream(url: URL): boolean {
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '0:0:0:0:0:0:0:1';
+}
+
+function ignore(): void {}
+
+/** A close reason cut to the 123 bytes a close frame holds. */
+function cutReason(reason: string): string {
+  let cut = reason;
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}
+
+const PROXY_KEYS = ['mode', 'upstream', 'rules'];
+
+function checkUpstream(value: unknown, proxyBeyondLoopback: boolean): URL {
+  if (typeof value !== 'string') throw new RuleError(['upstream'], '"upstream" is a ws:// or wss:// URL, such as "ws://127.0.0.1:9000/socket"');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new RuleError(['upstream'], `"upstream" is not a URL: ${JSON.stringify(value)}; write it as ws://host:port/path or wss://…`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new RuleError(['upstream'], `"upstream" must start with ws:// or wss://, not ${url.protocol}//`);
+  if (url.hash !== '') throw new RuleError(['upstream'], '"upstream" cannot have a #fragment');
+  if (!proxyBeyondLoopback && !isLoopbackUpstream(url)) {
+    throw new RuleError(
+      ['upstream'],
+      `"upstream" ${url.host} is not on this machine, and this workspace may only proxy to loopback (localhost, 127.0.0.1, ::1); to allow it, turn on the user setting echoPreview.proxy.allowRemote`,
+    );
+  }
+  return url;
+}
+
+export const proxyMode: ModeDefinition<ProxyConfig> = {
+  mode: 'proxy',
+  check(section, check) {
+    if (!onlyKeys(section, PROXY_KEYS, check, 'for mode "proxy"')) return undefined;
+    try {
+      if (section.upstream === undefined) throw new RuleError([], 'a proxy needs "upstream", a ws:// or wss:// URL');
+      return { mode: 'proxy', upstream: checkUpstream(section.upstream, check.proxyBeyondLoopback), rules: compileRules(section.rules, ['rules']) };
+    } catch (error) {
+      return reportRuleError(error, check);
+    }
+  },
+  create: (config, context) => new ProxyEndpoint(config, context),
+};

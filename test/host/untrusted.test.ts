@@ -109,6 +109,7 @@ describe('Echo Preview in an untrusted workspace', function () {
     assert.match(script, /^const WS_PATH = '\/untrusted-ws';$/m);
   });
 
+  // Mocha runs these after the tests above, Stop among them: each starts its own server.
   describe('the config file', () => {
     const configFile = (): string => path.join(site().uri.fsPath, '.echo-preview.json');
     const ours = (): vscode.Diagnostic[] => ourDiagnostics(vscode.languages.getDiagnostics(vscode.Uri.file(configFile())));
@@ -123,10 +124,11 @@ describe('Echo Preview in an untrusted workspace', function () {
 
     after(async () => {
       await fs.rm(configFile(), { force: true });
-      await restart();
+      await vscode.commands.executeCommand('echoPreview.stop', site().uri);
     });
 
     it("ignores the workspace's echoPreview.configFile: without the folder's own file, no config applies", async () => {
+      await restart();
       const info = serverFor(api, site());
       assert.ok(info);
       assert.equal(info.configFile, undefined, 'echoPreview.configFile applied');

@@ -260,7 +260,17 @@ describe('the config file in the editor', function () {
       assert.equal(chatConfig(shipped, '/websocket'), shipped);
     });
 
-    it('asks which demo when none is named; the first choice is the echo demo', async () => {
+    it('asks which demo when none is named: dismissed, it writes nothing', async () => {
+      const dismissed = vscode.Uri.joinPath(target(), 'dismissed');
+      let done = false;
+      const creating = Promise.resolve(vscode.commands.executeCommand<string[]>('echoPreview.createDemo', dismissed)).finally(() => (done = true));
+      const deadline = Date.now() + 10_000;
+      while (!done && Date.now() < deadline) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      assert.deepEqual(await creating, []);
+      await assert.rejects(fs.stat(dismissed.fsPath), 'the folder was made');
+    });
+
+    it('the first choice of the question is the echo demo', async () => {
       const echoTarget = vscode.Uri.joinPath(target(), 'echo');
       let done = false;
       const creating = Promise.resolve(vscode.commands.executeCommand<string[]>('echoPreview.createDemo', echoTarget)).finally(() => (done = true));

@@ -1,7 +1,10 @@
 /**
  * The Problems view's entries for config files (.echo-preview.json or echoPreview.configFile):
  * at most one per folder, set from its server's config problem and cleared when fixed or stopped.
+ * A problem that stopped a start has no server to watch the file: it is checked again here on
+ * each change of the file, until fixed or replaced.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ConfigProblem } from './core/config';
 
@@ -9,6 +12,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('echoPreview.config');
   /** Per folder (its key): the problem shown for it, and whether a server keeps running despite it. */
   private readonly shown = new Map<string, { problem: ConfigProblem; kept: boolean }>();
+  /** Per folder: the watcher of a file whose problem stopped the start. */
+  private readonly watchers = new Map<string, vscode.Disposable>();
 
   /**
    * Shows `problem` for the folder `owner` (replacing what it showed), or clears it when
@@ -16,6 +21,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
    * than not having started.
    */
   set(owner: string, problem: ConfigProblem | undefined, kept = false): void {
+    this.watchers.get(owner)?.dispose();
+    this.watchers.delete(owner);
     const before = this.shown.get(owner);
     if (problem) this.shown.set(owner, { problem, kept });
     else this.shown.delete(owner);
@@ -23,7 +30,39 @@ export class ConfigDiagnostics implements vscode.Disposable {
     if (problem) this.render(problem.file);
   }
 
+  /**
+   * Shows `problem`, which stopped the folder's start, and checks the file again with `recheck`
+   * whenever it changes (its text; undefined once removed): a new problem replaces it, none clears it.
+   */
+  setUntilFixed(owner: string, problem: ConfigProblem, recheck: (text: string | undefined) => ConfigProblem | undefined): void {
+    this.set(owner, problem);
+    const uri = vscode.Uri.file(problem.file);
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(problem.file)), path.basename(problem.file)));
+    let checks = 0;
+    const check = async (): Promise<void> => {
+      const run = ++checks;
+      const text = await vscode.workspace.fs.readFile(uri).then(
+        (bytes) => new TextDecoder().decode(bytes),
+        () => undefined,
+      );
+      if (run !== checks || this.watchers.get(owner) !== watcher) return; // a later change, or replaced meanwhile
+      const now = recheck(text);
+      if (now) {
+        this.shown.set(owner, { problem: now, kept: false });
+        this.render(problem.file);
+      } else {
+        this.set(owner, undefined);
+      }
+    };
+    watcher.onDidChange(check);
+    watcher.onDidCreate(check);
+    watcher.onDidDelete(check);
+    this.watchers.set(owner, watcher);
+  }
+
   dispose(): void {
+    for (const watcher of this.watchers.values()) watcher.dispose();
+    this.watchers.clear();
     this.shown.clear();
     this.collection.dispose();
   }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './configDiagnostics';
-import { describeConfig, formatProblem, type ConfigProblem, type ConfigState } from './core/config';
+import { checkConfigText, describeConfig, formatProblem, type CheckEnvironment, type ConfigProblem, type ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
 import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
@@ -272,7 +272,9 @@ export class Controller implements vscode.Disposable {
         return await startServer({ ...options, port });
       } catch (error) {
         if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
-        if (error.code === 'CONFIG_INVALID' && error.problem) return this.failConfig(folder, error.problem, error.message);
+        if (error.code === 'CONFIG_INVALID' && error.problem) {
+          return this.failConfig(folder, error.problem, error.message, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true });
+        }
         if (error.code !== 'PORT_IN_USE' || port === 0 || this.isShuttingDown) return this.fail(error.message, error.code.startsWith('ROOT'));
         this.log.info(`${error.message} Trying another port.`);
         port = attempt < PORT_ATTEMPTS && port < 65535 ? port + 1 : 0;
@@ -305,9 +307,14 @@ export class Controller implements vscode.Disposable {
   }
 
   /** A config file broken at start: in the Problems view, and an error offering to open it. */
-  private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string): undefined {
+  private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string, env: CheckEnvironment): undefined {
     if (this.isShuttingDown) return undefined;
-    this.diagnostics.set(keyOf(folder), problem);
+    // Checked as the server would at its next start; a removed file is no problem then.
+    this.diagnostics.setUntilFixed(keyOf(folder), problem, (text) => {
+      if (text === undefined) return undefined;
+      const checked = checkConfigText(problem.file, text, env);
+      return checked.ok ? undefined : checked.problem;
+    });
     this.lastError = message;
     this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);
     void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {

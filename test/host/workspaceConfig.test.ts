@@ -134,7 +134,7 @@ describe('the config file in the editor', function () {
     assert.deepEqual(ours(), [], 'the diagnostic outlived the server');
   });
 
-  it('a broken config at start: no server, the Problems view points at it; the next start with it fixed clears it', async () => {
+  it('a broken config at start: no server, the Problems view points at it, follows its edits and clears once fixed', async () => {
     const broken = '{\n  "endpoints": {\n    "/chat": { "mode": "broadcast", "includeSender": "yes" }\n  }\n}\n';
     await fs.writeFile(configA(), broken);
     await vscode.commands.executeCommand('notifications.clearAll');
@@ -147,7 +147,11 @@ describe('the config file in the editor', function () {
     assert.equal(shown.range.start.line, 2);
     assert.match(shown.message, /includeSender/);
     assert.match(shown.message, /did not start/);
+    // No server watches the file: the Problems view still follows it.
+    await fs.writeFile(configA(), '{\n  "endpoints": {}\n}\n');
+    await whenDiagnostics(configA(), (d) => ourDiagnostics(d)[0]?.range.start.line === 1, 'the diagnostic to follow the edit');
     await fs.writeFile(configA(), GOOD);
+    await whenDiagnostics(configA(), (d) => ourDiagnostics(d).length === 0, 'the diagnostic to go once fixed, before any start');
     await vscode.commands.executeCommand('echoPreview.start', siteA().uri);
     assert.ok(server(siteA()), 'started once fixed');
     assert.deepEqual(ours(), []);

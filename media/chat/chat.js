@@ -28,7 +28,7 @@ function parse(data) {
     try {
         var message = JSON.parse(data);
         if (message && typeof message.name === 'string' && typeof message.text === 'string') return message;
-    } catch (e) {
+    } catch {
         // not JSON: shown as it came
     }
     return undefined;
@@ -74,7 +74,7 @@ function send(event) {
     }
     try {
         localStorage.setItem('echo-preview-chat-name', name.value.trim());
-    } catch (e) {
+    } catch {
         // storage unavailable: the name is simply not remembered
     }
     socket.send(JSON.stringify({ name: name.value.trim(), text: message.value }));
@@ -85,7 +85,7 @@ function send(event) {
 document.getElementById('chatform').addEventListener('submit', send);
 try {
     document.getElementById('name').value = localStorage.getItem('echo-preview-chat-name') || '';
-} catch (e) {
+} catch {
     // storage unavailable
 }
 document.getElementById(document.getElementById('name').value ? 'message' : 'name').focus();

@@ -264,24 +264,27 @@ describe('the config file in the editor', function () {
       assert.equal(chatConfig(shipped, '/websocket'), shipped);
     });
 
+    /**
+     * Runs Create Demo Files on `uri` without naming a demo, answering its quick pick with the
+     * workbench command `answer` until the command is done (no event says the pick is showing).
+     */
+    async function createAnswering(uri: vscode.Uri, answer: string): Promise<string[]> {
+      let done = false;
+      const creating = Promise.resolve(vscode.commands.executeCommand<string[]>('echoPreview.createDemo', uri)).finally(() => (done = true));
+      const deadline = Date.now() + 10_000;
+      while (!done && Date.now() < deadline) await vscode.commands.executeCommand(answer);
+      return creating;
+    }
+
     it('asks which demo when none is named: dismissed, it writes nothing', async () => {
       const dismissed = vscode.Uri.joinPath(target(), 'dismissed');
-      let done = false;
-      const creating = Promise.resolve(vscode.commands.executeCommand<string[]>('echoPreview.createDemo', dismissed)).finally(() => (done = true));
-      const deadline = Date.now() + 10_000;
-      while (!done && Date.now() < deadline) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-      assert.deepEqual(await creating, []);
+      assert.deepEqual(await createAnswering(dismissed, 'workbench.action.closeQuickOpen'), []);
       await assert.rejects(fs.stat(dismissed.fsPath), 'the folder was made');
     });
 
     it('the first choice of the question is the echo demo', async () => {
-      const echoTarget = vscode.Uri.joinPath(target(), 'echo');
-      let done = false;
-      const creating = Promise.resolve(vscode.commands.executeCommand<string[]>('echoPreview.createDemo', echoTarget)).finally(() => (done = true));
-      // Accept the quick pick's first item (the echo demo) once it is showing.
-      const deadline = Date.now() + 10_000;
-      while (!done && Date.now() < deadline) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      assert.deepEqual(await creating, ['index.html', 'websocket.js']);
+      const written = await createAnswering(vscode.Uri.joinPath(target(), 'echo'), 'workbench.action.acceptSelectedQuickOpenItem');
+      assert.deepEqual(written, ['index.html', 'websocket.js']);
     });
   });
 });

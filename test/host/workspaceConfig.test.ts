@@ -147,6 +147,19 @@ describe('the config file in the editor', function () {
     assert.equal(shown.range.start.line, 2);
     assert.match(shown.message, /includeSender/);
     assert.match(shown.message, /did not start/);
+    // The error's first action opens the file at the problem.
+    const opened = new Promise<vscode.TextEditor>((resolve) => {
+      const subscription = vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor?.document.uri.fsPath !== configA()) return;
+        subscription.dispose();
+        resolve(editor);
+      });
+    });
+    await vscode.commands.executeCommand('notification.acceptPrimaryAction');
+    const editor = await opened;
+    assert.deepEqual({ line: editor.selection.active.line, character: editor.selection.active.character }, { line: 2, character: shown.range.start.character });
+    assert.ok(shown.range.start.character > 0, 'the column is the value, not the line start');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     // No server watches the file: the Problems view still follows it.
     await fs.writeFile(configA(), '{\n  "endpoints": {}\n}\n');
     await whenDiagnostics(configA(), (d) => ourDiagnostics(d)[0]?.range.start.line === 1, 'the diagnostic to follow the edit');

@@ -35,6 +35,17 @@ export interface StartResult {
 /** How many ports after a taken one are tried before asking the system for any free port. */
 const PORT_ATTEMPTS = 10;
 
+/** The WebSocket URL of the endpoint at `wsPath` of the server whose page is at `pageUrl` (http → ws, https → wss). */
+export function wsUrlFor(pageUrl: string, wsPath: string): string {
+  const page = new URL(pageUrl);
+  const ws = new URL(page.href);
+  ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.pathname = page.pathname.replace(/\/?$/, '') + wsPath; // URL percent-encodes the path
+  ws.search = '';
+  ws.hash = '';
+  return ws.href;
+}
+
 /** Our panel's webview origin for one folder, and its grant on the folder's server now running (one at a time). */
 interface OriginGrant {
   folderKey: string;
@@ -355,17 +366,6 @@ export class Controller implements vscode.Disposable {
       await this.doStart(folder);
     });
   }
-}
-
-/** The WebSocket URL of the endpoint at `wsPath` of the server whose page is at `pageUrl` (http → ws, https → wss). */
-export function wsUrlFor(pageUrl: string, wsPath: string): string {
-  const page = new URL(pageUrl);
-  const ws = new URL(page.href);
-  ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
-  ws.pathname = page.pathname.replace(/\/?$/, '') + wsPath; // URL percent-encodes the path
-  ws.search = '';
-  ws.hash = '';
-  return ws.href;
 }
 
 function keyOf(folder: vscode.WorkspaceFolder): string {

@@ -14,6 +14,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
   private readonly shown = new Map<string, { problem: ConfigProblem; kept: boolean }>();
   /** Per folder: the watcher of a file whose problem stopped the start. */
   private readonly watchers = new Map<string, vscode.Disposable>();
+  /** Servers still closing at shutdown clear their entries after VS Code has disposed this: dropped. */
+  private disposed = false;
 
   /**
    * Shows `problem` for the folder `owner` (replacing what it showed), or clears it when
@@ -21,6 +23,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
    * than not having started.
    */
   set(owner: string, problem: ConfigProblem | undefined, kept = false): void {
+    if (this.disposed) return;
     this.watchers.get(owner)?.dispose();
     this.watchers.delete(owner);
     const before = this.shown.get(owner);
@@ -35,6 +38,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
    * whenever it changes (its text; undefined once removed): a new problem replaces it, none clears it.
    */
   setUntilFixed(owner: string, problem: ConfigProblem, recheck: (text: string | undefined) => ConfigProblem | undefined): void {
+    if (this.disposed) return;
     this.set(owner, problem);
     const uri = vscode.Uri.file(problem.file);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(problem.file)), path.basename(problem.file)));
@@ -61,6 +65,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const watcher of this.watchers.values()) watcher.dispose();
     this.watchers.clear();
     this.shown.clear();

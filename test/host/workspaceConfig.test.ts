@@ -219,6 +219,28 @@ describe('the config file in the editor', function () {
     assert.deepEqual(ourDiagnostics(vscode.languages.getDiagnostics(vscode.Uri.file(file))), []);
   });
 
+  it("the editor checks .echo-preview.json against the contributed schema: a mode that does not exist is flagged, the modes are completed", async () => {
+    const file = path.join(siteB().uri.fsPath, 'schema-check', '.echo-preview.json');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const text = '{\n  "endpoints": {\n    "/chat": { "mode": "broadcst" }\n  }\n}\n';
+    await fs.writeFile(file, text);
+    try {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      assert.equal(document.languageId, 'json');
+      await vscode.window.showTextDocument(document);
+      // The JSON language service's own diagnostics (not ours: no server runs for this file).
+      const flagged = await whenDiagnostics(file, (d) => d.some((x) => x.source !== 'Echo Preview' && x.range.start.line === 2), 'the schema check of the mode');
+      assert.ok(flagged.some((d) => /broadcast|echo|allowed|enum/i.test(d.message)), JSON.stringify(flagged.map((d) => d.message)));
+      const inValue = new vscode.Position(2, text.split('\n')[2].indexOf('broadcst'));
+      const completions = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', document.uri, inValue);
+      const labels = completions.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+      for (const mode of ['"echo"', '"broadcast"', '"script"', '"proxy"']) assert.ok(labels.includes(mode), `${mode} not completed: ${labels.join(' ')}`);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await fs.rm(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
   describe('Create Demo Files: the chat demo', () => {
     const target = (): vscode.Uri => vscode.Uri.joinPath(siteB().uri, 'chat-demo');
     const configB = (): string => path.join(siteB().uri.fsPath, '.echo-preview.json');

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { StartError, startServer, type RunningServer } from './core/server';
+import { formatProblem, type ConfigState } from './core/config';
 import { escapeControls } from './core/format';
 import { isLoopbackHost } from './core/guard';
 import { INSTALLED_ASSETS } from './core/inspectorServer';
@@ -76,7 +77,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const out = new LineWriter(process.stdout);
   const inspector = server.inspectorUrl === undefined ? '' : ` (inspector: ${server.inspectorUrl})`;
-  out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (WebSocket echo: ${server.wsUrl})${inspector}`));
+  const { file } = server.config;
+  if (file === undefined) {
+    out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (WebSocket echo: ${server.wsUrl})${inspector}`));
+  } else {
+    out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (config: ${file})${inspector}`));
+    printEndpoints(out, server, server.config);
+  }
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
@@ -88,12 +95,25 @@ async function main(argv: string[]): Promise<number> {
     server.events.on((event) => {
       // Every echo is one message: log what came in, not its copy going out.
       if (event.type === 'frame' && event.direction === 'out') return;
+      if (event.type === 'config') return; // onConfig below
       summary.add(event);
     });
   }
+  server.onConfig((state) => {
+    if (state.problem !== undefined) return fail(`${formatProblem(state.problem)} (keeping the last good config)`);
+    if (config.quiet) return;
+    const count = `${state.endpoints.length} ${state.endpoints.length === 1 ? 'endpoint' : 'endpoints'}`;
+    out.line(state.file === undefined ? `config removed: no config file, ${count}` : `config applied: ${count}`);
+    printEndpoints(out, server, state);
+  });
   stopOnSignals(server, out, summary);
   if (config.open) openInBrowser(server.url);
   return -1; // keep running
+}
+
+/** One line per endpoint, as under the ready line: `  ws://127.0.0.1:8080/chat  (broadcast)`. */
+function printEndpoints(out: LineWriter, server: RunningServer, state: ConfigState): void {
+  for (const { path, mode } of state.endpoints) out.line(escapeControls(`  ${server.wsOrigin}${path}  (${mode})`));
 }
 
 /** Which flag an invalid option came from, by what the core's message is about. */

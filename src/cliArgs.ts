@@ -4,12 +4,15 @@
  */
 import { CAPTURE_DEFAULTS, minBudgetBytes } from './core/capture';
 import { DEFAULTS, MAX_MESSAGE_SIZE, type ServerOptions } from './core/server';
+import * as path from 'node:path';
+import { CONFIG_FILE_NAME } from './core/config';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
 import { newInspectorToken } from './core/inspectorServer';
 
 export const USAGE = `Usage: echo-preview [folder] [options]
 
-Serves a folder over HTTP with a WebSocket echo endpoint.
+Serves a folder over HTTP with a WebSocket echo endpoint, or the endpoints and reply modes
+(echo, broadcast, script, proxy) of a config file.
 
 Arguments:
   folder                   folder to serve (default: the current folder)
@@ -18,7 +21,9 @@ Options:
   -p, --port <n>           port to listen on, 0 for any free port (default: ${DEFAULTS.port})
   -H, --host <address>     address to bind (default: ${DEFAULTS.host})
       --allow-lan          allow a non-loopback --host (the folder becomes reachable from the network)
-      --ws-path <path>     path of the WebSocket echo endpoint (default: ${DEFAULTS.wsPath})
+      --ws-path <path>     path of the WebSocket echo endpoint without a config file (default: ${DEFAULTS.wsPath})
+      --config <file>      the config file of WebSocket endpoints (default: ${CONFIG_FILE_NAME} in the folder,
+                           if there); applied again whenever it changes
       --max-message-size <bytes>
                            largest WebSocket message, in bytes (default: ${DEFAULTS.maxMessageSize})
       --compression        enable permessage-deflate (off by default: it slows echo down)
@@ -63,6 +68,7 @@ const FLAGS: Record<string, Flag> = {
   host: { short: 'H', value: 'an address to bind, e.g. 127.0.0.1' },
   'allow-lan': {},
   'ws-path': { value: 'a path starting with "/", e.g. /websocket' },
+  config: { value: `a JSON file, e.g. ${CONFIG_FILE_NAME}` },
   'max-message-size': { value: 'a number of bytes, e.g. 16777216 for 16 MiB' },
   compression: {},
   'allow-host': { value: 'a host name, e.g. myhost.local', multiple: true },
@@ -206,6 +212,7 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
   const port = one('port');
   const size = one('max-message-size');
   const budget = one('capture-budget');
+  const configFile = one('config');
   return {
     options: {
       root: positionals[0] ?? process.cwd(),
@@ -213,6 +220,8 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       host: one('host') ?? DEFAULTS.host,
       allowLan: values.has('allow-lan'),
       wsPath: one('ws-path') ?? DEFAULTS.wsPath,
+      // Relative to where the command runs, as a person typing it expects.
+      configFile: configFile === undefined ? undefined : path.resolve(configFile),
       maxMessageSize: size === undefined ? DEFAULTS.maxMessageSize : wholeNumber('--max-message-size', size, 1, MAX_MESSAGE_SIZE, ' of bytes'),
       compression: values.has('compression'),
       dotfiles: values.has('dotfiles'),

@@ -1,4 +1,5 @@
 /** Reads `echoPreview.*` for one workspace folder into server options, or says which setting is wrong. */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
@@ -37,6 +38,14 @@ export function wsPathProblem(wsPath: string): string | undefined {
   return problem && `The setting echoPreview.websocketPath (${quoted(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
 }
 
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | { error: string } {
   const config = vscode.workspace.getConfiguration('echoPreview', folder.uri);
   const rootSetting = config.get<string>('root', '').trim();
@@ -52,6 +61,13 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   // Both restricted (package.json): in an untrusted workspace only the user's own values count.
   const configSetting = config.get<string>('configFile', '').trim();
   const configFile = configSetting ? path.resolve(folderPath, configSetting) : undefined;
+  if (configFile !== undefined && !isFile(configFile)) {
+    return {
+      error:
+        `The setting echoPreview.configFile (${quoted(configSetting)}) names ${configFile}, which is not a file. ` +
+        `Create it, or clear the setting to use ${CONFIG_FILE_NAME} in the served folder.`,
+    };
+  }
   const proxyBeyondLoopback = vscode.workspace.isTrusted || config.get<boolean>('proxy.allowRemote', false);
   return {
     options: {

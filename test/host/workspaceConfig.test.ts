@@ -219,6 +219,23 @@ describe('the config file in the editor', function () {
     assert.deepEqual(ourDiagnostics(vscode.languages.getDiagnostics(vscode.Uri.file(file))), []);
   });
 
+  it('an echoPreview.configFile that names no file is refused at start, naming the setting', async () => {
+    const config = vscode.workspace.getConfiguration('echoPreview', siteB().uri);
+    for (const value of ['conf/missing.json', '.', '../site-a']) {
+      await config.update('configFile', value, vscode.ConfigurationTarget.WorkspaceFolder);
+      try {
+        assert.equal(await vscode.commands.executeCommand('echoPreview.start', siteB().uri), undefined, `started with configFile ${value}`);
+        assert.equal(api.testing.statusBarText(), STATUS.failed);
+        const tooltip = api.testing.statusBarTooltip();
+        assert.match(tooltip, /echoPreview\.configFile/, value);
+        assert.ok(tooltip.includes(path.resolve(siteB().uri.fsPath, value)), tooltip);
+      } finally {
+        await config.update('configFile', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+        await vscode.commands.executeCommand('notifications.clearAll');
+      }
+    }
+  });
+
   it("the editor checks .echo-preview.json against the contributed schema: a mode that does not exist is flagged, the modes are completed", async () => {
     const file = path.join(siteB().uri.fsPath, 'schema-check', '.echo-preview.json');
     await fs.mkdir(path.dirname(file), { recursive: true });

@@ -4,6 +4,8 @@
  * waits for what is in flight and resolves once every port is free.
  */
 import * as vscode from 'vscode';
+import { ConfigDiagnostics, openConfig } from './configDiagnostics';
+import { checkConfigText, describeConfig, formatProblem, type CheckEnvironment, type ConfigProblem, type ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
 import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
@@ -34,6 +36,17 @@ export interface StartResult {
 /** How many ports after a taken one are tried before asking the system for any free port. */
 const PORT_ATTEMPTS = 10;
 
+/** The WebSocket URL of the endpoint at `wsPath` of the server whose page is at `pageUrl` (http → ws, https → wss). */
+export function wsUrlFor(pageUrl: string, wsPath: string): string {
+  const page = new URL(pageUrl);
+  const ws = new URL(page.href);
+  ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.pathname = page.pathname.replace(/\/?$/, '') + wsPath; // URL percent-encodes the path
+  ws.search = '';
+  ws.hash = '';
+  return ws.href;
+}
+
 /** Our panel's webview origin for one folder, and its grant on the folder's server now running (one at a time). */
 interface OriginGrant {
   folderKey: string;
@@ -43,10 +56,11 @@ interface OriginGrant {
 
 interface Running {
   entry: ServerEntry;
-  /** The server's event listener, released once the server has closed. */
+  /** The server's event and config listeners, released once the server has closed. */
   listener: vscode.Disposable;
   /** The unsaved documents it serves (echoPreview.reloadOnType), released with it. */
   buffers?: UnsavedBuffers;
+  configListener: vscode.Disposable;
 }
 
 export class Controller implements vscode.Disposable {
@@ -58,7 +72,9 @@ export class Controller implements vscode.Disposable {
   /** Origins our own message panel reported, per folder it follows: given to every server it starts. */
   private readonly webviewOrigins = new Set<OriginGrant>();
   private readonly changed = new vscode.EventEmitter<void>();
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** Config problems in the Problems view, one per folder. */
+  private readonly diagnostics = new ConfigDiagnostics();
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.diagnostics];
   private shuttingDown: Promise<void> | undefined;
   private announceShutdown: () => void = () => undefined;
   /** Settles when shutdown begins, so a prompt still open cannot hold it up. */
@@ -136,12 +152,7 @@ export class Controller implements vscode.Disposable {
     const parsed = new URL(url);
     entry.server.allowHost(parsed.hostname);
     entry.server.allowOrigin(parsed.origin);
-    const ws = new URL(parsed.href);
-    ws.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
-    ws.pathname = parsed.pathname.replace(/\/?$/, '') + entry.server.wsPath; // URL percent-encodes the path
-    ws.search = '';
-    ws.hash = '';
-    return { url, wsUrl: ws.href };
+    return { url, wsUrl: wsUrlFor(url, entry.server.wsPath) };
   }
 
   /**
@@ -217,6 +228,8 @@ export class Controller implements vscode.Disposable {
     const settings = readSettings(folder);
     if ('error' in settings) return this.fail(settings.error, true);
     const { options } = settings;
+    // A problem shown from an earlier start goes; this start shows its own, if any.
+    this.diagnostics.set(keyOf(folder), undefined);
     let allowLan = false;
     if (!isLoopbackHost(options.host)) {
       const choice = await Promise.race([
@@ -231,7 +244,7 @@ export class Controller implements vscode.Disposable {
       allowLan = true;
     }
     const buffers = settings.reloadOnType ? new UnsavedBuffers(options.root) : undefined;
-    const server = await this.listen({ ...options, allowLan, overlay: buffers });
+    const server = await this.listen(folder, { ...options, allowLan, overlay: buffers });
     if (!server) {
       buffers?.dispose();
       return undefined;
@@ -257,11 +270,13 @@ export class Controller implements vscode.Disposable {
       this.log.event(folder.name, event);
       if (event.type === 'client-open' || event.type === 'client-close') this.changed.fire();
     });
-    this.running.set(keyOf(folder), { entry, listener, buffers });
+    const configListener = server.onConfig((state) => this.configChanged(folder, state));
+    this.running.set(keyOf(folder), { entry, listener, configListener, buffers });
     this.lastError = undefined;
     // Asked once now so the forwarded address is set up and accepted; asked again whenever used.
     const external = await this.externalAddress(entry).catch(() => undefined);
     this.log.info(`Serving ${server.root} at ${server.url} (WebSocket ${server.wsUrl}${external ? `; opened as ${external.url}` : ''})`);
+    this.log.info(`[${folder.name}] ${describeConfig(server.config)}`);
     return entry;
   }
 
@@ -270,13 +285,16 @@ export class Controller implements vscode.Disposable {
    * Every failed attempt has released what it took (startServer's contract); only the last
    * failure is reported.
    */
-  private async listen(options: ServerOptions & { port: number }): Promise<RunningServer | undefined> {
+  private async listen(folder: vscode.WorkspaceFolder, options: ServerOptions & { port: number }): Promise<RunningServer | undefined> {
     let port = options.port;
     for (let attempt = 0; ; attempt++) {
       try {
         return await startServer({ ...options, port });
       } catch (error) {
         if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
+        if (error.code === 'CONFIG_INVALID' && error.problem) {
+          return this.failConfig(folder, error.problem, error.message, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true });
+        }
         if (error.code !== 'PORT_IN_USE' || port === 0 || this.isShuttingDown) return this.fail(error.message, error.code.startsWith('ROOT'));
         this.log.info(`${error.message} Trying another port.`);
         port = attempt < PORT_ATTEMPTS && port < 65535 ? port + 1 : 0;
@@ -290,6 +308,8 @@ export class Controller implements vscode.Disposable {
     await running.entry.server.close();
     running.listener.dispose();
     running.buffers?.dispose();
+    running.configListener.dispose();
+    this.diagnostics.set(keyOf(folder), undefined);
     this.running.delete(keyOf(folder));
     this.log.info(`Stopped the server for ${folder.name} (port ${running.entry.server.port} is free).`);
     return true;
@@ -305,6 +325,30 @@ export class Controller implements vscode.Disposable {
       if (choice === 'Show Log') this.log.show();
     });
     return undefined;
+  }
+
+  /** A config file broken at start: in the Problems view, and an error offering to open it. */
+  private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string, env: CheckEnvironment): undefined {
+    if (this.isShuttingDown) return undefined;
+    // Checked as the server would at its next start; a removed file is no problem then.
+    this.diagnostics.setUntilFixed(keyOf(folder), problem, (text) => {
+      if (text === undefined) return undefined;
+      const checked = checkConfigText(problem.file, text, env);
+      return checked.ok ? undefined : checked.problem;
+    });
+    this.lastError = message;
+    this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);
+    void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {
+      if (choice === 'Open Config') void openConfig(problem);
+      if (choice === 'Show Log') this.log.show();
+    });
+    return undefined;
+  }
+
+  /** A running server's config changed (applied, refused or removed): the Problems view and the status bar (the log has its event). */
+  private configChanged(folder: vscode.WorkspaceFolder, state: ConfigState): void {
+    this.diagnostics.set(keyOf(folder), state.problem, true);
+    this.changed.fire();
   }
 
   /** One prompt per affected server, all at once; each is about the server instance it names. */

@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { Controller, pickFolder, type ServerEntry } from './controller';
-import { createDemoFiles } from './demoFiles';
+import { CONFIG_FILE_NAME } from './core/config';
+import { createDemoFiles, pickDemo } from './demoFiles';
 import { Log } from './log';
 import { InspectorPanel, PANEL_VIEW_TYPE } from './panel/inspectorPanel';
 import { PreviewPanel, pagePathOf, type PreviewTestState } from './panel/previewPanel';
@@ -23,6 +24,10 @@ export interface ServerInfo {
   /** Grows with every server started in this window: a restart gives a new id. */
   id: number;
   clients: number;
+  /** Each WebSocket endpoint with its reply mode, as the config in force says. */
+  endpoints: Array<{ path: string; mode: string }>;
+  /** The config file in force (absolute), or undefined when there is none. */
+  configFile: string | undefined;
 }
 
 /**
@@ -39,6 +44,8 @@ export interface EchoPreviewApi {
     statusBarText(): string;
     /** The preview panel's frame as its UI last reported it; undefined while no preview is open. */
     preview(): PreviewTestState | undefined;
+    /** The status bar item's tooltip (Markdown source), which lists each endpoint with its mode. */
+    statusBarTooltip(): string;
   };
 }
 
@@ -84,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
     else if (entry.openOnStart === 'browser') await openInBrowser(entry);
   }
 
-  const commands: Record<string, (uri?: vscode.Uri) => unknown> = {
+  const commands: Record<string, (uri?: vscode.Uri, ...rest: unknown[]) => unknown> = {
     'echoPreview.start': async (uri) => {
       const result = await ctl.start(folderOf(uri));
       if (result?.started) await afterStart(result.entry);
@@ -115,9 +122,9 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
       await vscode.env.clipboard.writeText(url);
       void vscode.window.showInformationMessage(`Copied ${url}`);
     },
-    'echoPreview.createDemo': async (uri) => {
+    'echoPreview.createDemo': async (uri, which?: unknown) => {
       // A folder given (explorer context, tests) is the target; otherwise the served root of
-      // the workspace folder the person picks.
+      // the workspace folder the person picks. A demo kind given (tests) is not asked for.
       let target = uri instanceof vscode.Uri ? uri : undefined;
       if (!target) {
         const picked = await pickFolder(vscode.workspace.workspaceFolders ?? [], 'Create the demo files in which folder?');
@@ -125,14 +132,20 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
         const settings = readSettings(picked);
         target = 'error' in settings ? picked.uri : vscode.Uri.file(settings.options.root);
       }
+      const kind = which === 'echo' || which === 'chat' ? which : await pickDemo();
+      if (!kind) return [];
       const folder = vscode.workspace.getWorkspaceFolder(target);
-      const settings = folder && readSettings(folder);
-      // The page talks to the endpoint its folder's server will have (an unusable setting: the default).
-      const wsPath = settings && !('error' in settings) ? settings.options.wsPath : DEFAULTS.wsPath;
-      const written = await createDemoFiles(extensionUri, target, wsPath);
+      const read = folder && readSettings(folder);
+      const settings = read && !('error' in read) ? read : undefined;
+      // The page talks to the endpoint its folder's server will have (an unusable setting: the
+      // default); the chat config goes where that server reads it (outside a workspace folder: beside the page).
+      const wsPath = settings?.options.wsPath ?? DEFAULTS.wsPath;
+      const configFile = settings ? vscode.Uri.file(settings.configPath) : vscode.Uri.joinPath(target, CONFIG_FILE_NAME);
+      const written = await createDemoFiles(extensionUri, kind, { folder: target, wsPath, configFile });
       if (written.length > 0) {
         log.info(`Created ${written.join(', ')} in ${target.fsPath} (WebSocket path ${wsPath})`);
-        void vscode.window.showInformationMessage(`Created ${written.join(' and ')} in ${target.fsPath}.`, ...(folder ? ['Start Server'] : [])).then((choice) => {
+        const page = kind === 'chat' ? ' Open chat.html in two tabs to chat.' : '';
+        void vscode.window.showInformationMessage(`Created ${written.join(' and ')} in ${target.fsPath}.${page}`, ...(folder ? ['Start Server'] : [])).then((choice) => {
           if (choice && folder) void vscode.commands.executeCommand('echoPreview.start', folder.uri);
         });
       }
@@ -167,9 +180,11 @@ export function activate(context: vscode.ExtensionContext): EchoPreviewApi {
         port: e.server.port,
         id: e.id,
         clients: e.server.clientCount,
+        endpoints: e.server.config.endpoints.map(({ path, mode }) => ({ path, mode })),
+        configFile: e.server.config.file,
       })),
     onDidChangeServers: ctl.onDidChange,
-    testing: { statusBarText: () => statusBar.text, preview: () => PreviewPanel.instance?.testState },
+    testing: { statusBarText: () => statusBar.text, statusBarTooltip: () => statusBar.tooltip, preview: () => PreviewPanel.instance?.testState },
   };
 }
 

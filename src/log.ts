@@ -70,6 +70,8 @@ function levelOf(event: ServerEvent): Level {
       return 'warn';
     case 'error':
       return 'error';
+    case 'config':
+      return event.state.problem ? 'warn' : 'info';
     default:
       return 'info';
   }

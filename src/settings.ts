@@ -1,9 +1,11 @@
 /** Reads `echoPreview.*` for one workspace folder into server options, or says which setting is wrong. */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { quoted } from './core/format';
+import { CONFIG_FILE_NAME } from './core/config';
 import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
@@ -13,6 +15,8 @@ export interface FolderSettings {
   openOnStart: OpenOnStart;
   /** echoPreview.reloadOnType: serve unsaved editor buffers and reload as you type. */
   reloadOnType: boolean;
+  /** The config file the server reads (absolute): echoPreview.configFile, else `.echo-preview.json` in the root. */
+  configPath: string;
 }
 
 /** How the server's refusals tell the person to open each check up: in the editor, the settings. */
@@ -36,6 +40,14 @@ export function wsPathProblem(wsPath: string): string | undefined {
   return problem && `The setting echoPreview.websocketPath (${quoted(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
 }
 
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | { error: string } {
   const config = vscode.workspace.getConfiguration('echoPreview', folder.uri);
   const rootSetting = config.get<string>('root', '').trim();
@@ -48,6 +60,17 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   const wsPath = config.get<string>('websocketPath', DEFAULTS.wsPath);
   const problem = wsPathProblem(wsPath);
   if (problem) return { error: problem };
+  // Both restricted (package.json): in an untrusted workspace only the user's own values count.
+  const configSetting = config.get<string>('configFile', '').trim();
+  const configFile = configSetting ? path.resolve(folderPath, configSetting) : undefined;
+  if (configFile !== undefined && !isFile(configFile)) {
+    return {
+      error:
+        `The setting echoPreview.configFile (${quoted(configSetting)}) names ${configFile}, which is not a file. ` +
+        `Create it, or clear the setting to use ${CONFIG_FILE_NAME} in the served folder.`,
+    };
+  }
+  const proxyBeyondLoopback = vscode.workspace.isTrusted || config.get<boolean>('proxy.allowRemote', false);
   return {
     options: {
       root,
@@ -60,8 +83,11 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
       allowCrossSite: config.get<boolean>('allowCrossSite', false),
       advice: EDITOR_ADVICE,
       liveReload: config.get<boolean>('liveReload', true),
+      configFile,
+      proxyBeyondLoopback,
     },
     openOnStart: config.get<OpenOnStart>('openOnStart', 'panel'),
     reloadOnType: config.get<boolean>('reloadOnType', false),
+    configPath: configFile ?? path.join(root, CONFIG_FILE_NAME),
   };
 }

@@ -1,6 +1,6 @@
 /** The status bar item: state and port at a glance; a click offers the actions that fit the state. */
 import * as vscode from 'vscode';
-import type { Controller } from './controller';
+import type { Controller, ServerEntry } from './controller';
 
 export const QUICK_ACTIONS_COMMAND = 'echoPreview.quickActions';
 
@@ -21,6 +21,12 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  /** What its tooltip says now (Markdown source when it is Markdown). */
+  get tooltip(): string {
+    const tooltip = this.item.tooltip;
+    return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+  }
+
   private render(): void {
     const running = this.controller.entries;
     this.item.backgroundColor = undefined;
@@ -31,13 +37,16 @@ export class StatusBar implements vscode.Disposable {
       const [entry] = running;
       const clients = entry.server.clientCount;
       this.item.text = `$(radio-tower) Echo :${entry.server.port}`;
-      this.item.tooltip = new vscode.MarkdownString(
-        `**Echo Preview** serving \`${entry.folder.name}\` on port ${entry.server.port}\n\n` +
-          `WebSocket echo: \`${entry.server.wsPath}\` (${clients} ${clients === 1 ? 'client' : 'clients'})\n\nClick for actions.`,
-      );
+      const tooltip = new vscode.MarkdownString(`**Echo Preview** serving \`${entry.folder.name}\` on port ${entry.server.port}\n\n`, true);
+      // Paths are safe in code spans: an endpoint path holds no backtick (wsPath.ts).
+      const endpoints = entry.server.config.endpoints.map((e) => `\`${e.path}\` (${e.mode})`).join(', ');
+      tooltip.appendMarkdown(`WebSocket: ${endpoints}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
+      const problem = entry.server.config.problem;
+      if (problem) tooltip.appendMarkdown(`$(warning) Config edit refused (line ${problem.line}): `).appendText(problem.message).appendMarkdown('. The last good config applies.\n\n');
+      this.item.tooltip = tooltip.appendMarkdown('Click for actions.');
     } else if (running.length > 1) {
       this.item.text = `$(radio-tower) Echo ×${running.length}`;
-      this.item.tooltip = running.map((e) => `${e.folder.name}: port ${e.server.port}`).join('\n');
+      this.item.tooltip = running.map((e) => `${e.folder.name}: port ${e.server.port}, ${endpointList(e)}`).join('\n');
     } else if (this.controller.lastError) {
       this.item.text = '$(error) Echo Preview';
       this.item.tooltip = `Echo Preview could not start: ${this.controller.lastError}\nClick for actions.`;
@@ -53,6 +62,11 @@ export class StatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** Each endpoint of the server with its mode: `/websocket (echo), /chat (broadcast)`. */
+function endpointList(entry: ServerEntry): string {
+  return entry.server.config.endpoints.map((e) => `${e.path} (${e.mode})`).join(', ');
 }
 
 /** The click on the status bar item: actions for the state the server is in. */

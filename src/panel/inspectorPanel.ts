@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Controller, ExternalAddress, ServerEntry } from '../controller';
+import { wsUrlFor, type Controller, type ExternalAddress, type ServerEntry } from '../controller';
 import type { Capture, ClientControl } from '../core/capture';
 import type { Disposable } from '../core/events';
 import { applyInspectorRequest, toBatchDTO } from '../core/inspectorHost';
@@ -51,6 +51,8 @@ export class InspectorPanel implements vscode.Disposable {
   private syncs = 0;
   /** The server instance the page was last told about (undefined: none running). */
   private syncedEntryId: number | undefined | null = null;
+  /** The endpoint paths the page was last told (a config edit changes them without a new server). */
+  private syncedEndpoints: string | undefined;
   /** The UI has said 'ready' since the HTML was last set: it takes batches. */
   private uiReady = false;
   private subscription: { entryId: number; capture: Disposable } | undefined;
@@ -93,10 +95,14 @@ export class InspectorPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(message)),
       // Client counts and busy states change often; the panel needs news only of another server.
       controller.onDidChange(() => {
-        if (this.entry?.id !== this.syncedEntryId) void this.sync();
+        if (this.entry?.id !== this.syncedEntryId || this.endpointPaths() !== this.syncedEndpoints) void this.sync();
       }),
     );
     void this.sync();
+  }
+
+  private endpointPaths(): string | undefined {
+    return this.entry?.server.config.endpoints.map((e) => e.path).join('\n');
   }
 
   private get entry(): ServerEntry | undefined {
@@ -117,6 +123,7 @@ export class InspectorPanel implements vscode.Disposable {
     const run = ++this.syncs;
     const entry = this.entry;
     this.syncedEntryId = entry?.id;
+    this.syncedEndpoints = this.endpointPaths();
     let address: ExternalAddress | undefined;
     let source: string | undefined;
     try {
@@ -147,7 +154,7 @@ export class InspectorPanel implements vscode.Disposable {
       this.post({
         type: 'target',
         running: true,
-        endpoints: [{ path: entry.server.wsPath, url: address.wsUrl }],
+        endpoints: endpointsOf(entry, address),
         pageUrl: address.url,
         folder: entry.folder.name,
         folderUri: entry.folder.uri.toString(),
@@ -262,7 +269,7 @@ export class InspectorPanel implements vscode.Disposable {
     const csp = panelCsp({ wsUrl: address?.wsUrl, cspSource: webview.cspSource, nonce });
     const config: InspectorConfig = {
       host: 'vscode',
-      endpoints: entry && address ? [{ path: entry.server.wsPath, url: address.wsUrl }] : [],
+      endpoints: entry && address ? endpointsOf(entry, address) : [],
       version: String((this.context.extension.packageJSON as { version?: unknown }).version ?? ''),
       folder: entry?.folder.name,
     };
@@ -293,6 +300,11 @@ export class InspectorPanel implements vscode.Disposable {
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
+}
+
+/** Each endpoint of `entry`'s server with its URL as the webview reaches it; the first is the one the page's own client opens. */
+function endpointsOf(entry: ServerEntry, address: ExternalAddress): Array<{ path: string; url: string }> {
+  return entry.server.config.endpoints.map((e) => ({ path: e.path, url: wsUrlFor(address.url, e.path) }));
 }
 
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {

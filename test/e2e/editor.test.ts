@@ -156,6 +156,27 @@ describe('the editor, driven like a person (code-server in Chromium)', { timeout
     await shot(page, '02-panel-echo');
   });
 
+  it('a config edit while the panel is open: it offers each endpoint to push to, and its own client stays', async () => {
+    const { page } = win;
+    const frame = panelPage(page);
+    const own = frame.locator('#clients .client.own', { hasText: 'This inspector' });
+    const ownId = await own.getAttribute('data-id');
+    const config = path.join(workspace, '.echo-preview.json');
+    const target = (endpoint: string) => frame.locator(`#compose-target option[value="endpoint:${endpoint}"]`);
+    writeFileSync(config, JSON.stringify({ endpoints: { '/websocket': { mode: 'echo' }, '/chat': { mode: 'broadcast' } } }));
+    try {
+      await target('/chat').waitFor({ state: 'attached', timeout: 20_000 });
+      assert.equal(await target('/websocket').count(), 1);
+      await frame.locator('#msgbox').fill('after the config edit');
+      await frame.locator('#msgbox').press('Enter');
+      await frame.locator('#replytxt', { hasText: 'after the config edit' }).waitFor();
+      assert.equal(await own.getAttribute('data-id'), ownId, 'the own client reconnected');
+    } finally {
+      rmSync(config, { force: true });
+    }
+    await target('/chat').waitFor({ state: 'detached', timeout: 20_000 });
+  });
+
   it('a 1 MiB echo leaves the panel light: small saved state and posts, no save per keystroke', async () => {
     const { page } = win;
     const frame = panelPage(page);

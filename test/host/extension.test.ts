@@ -257,7 +257,7 @@ describe('Echo Preview extension', function () {
 
   it('Create Demo Files writes the guide demo, and the server serves it', async () => {
     const target = vscode.Uri.joinPath(siteB().uri, 'demo');
-    const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target);
+    const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target, 'echo');
     assert.deepEqual(written, ['index.html', 'websocket.js']);
     for (const name of written) {
       const created = await fs.readFile(path.join(target.fsPath, name), 'utf8');
@@ -279,7 +279,7 @@ describe('Echo Preview extension', function () {
     const restore = await setFor(siteB(), 'websocketPath', '/demo-ws');
     try {
       const target = vscode.Uri.joinPath(siteB().uri, 'demo-custom');
-      await vscode.commands.executeCommand('echoPreview.createDemo', target);
+      await vscode.commands.executeCommand('echoPreview.createDemo', target, 'echo');
       const created = await fs.readFile(path.join(target.fsPath, 'websocket.js'), 'utf8');
       assert.equal(created, shipped.replace(line, "const WS_PATH = '/demo-ws';"));
       await vscode.commands.executeCommand('echoPreview.start', siteB().uri);

@@ -129,3 +129,45 @@ export function upgradeFrom(url: string, origin: string): Promise<{ status: numb
     ws.once('error', reject);
   });
 }
+
+/** The next message `ws` receives, as text; rejects if it closes first. */
+export function nextMessage(ws: WebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onClose = (code: number): void => reject(new Error(`closed with ${code} before a message came`));
+    ws.once('message', (data) => {
+      ws.off('close', onClose);
+      resolve(String(data));
+    });
+    ws.once('close', onClose);
+  });
+}
+
+/**
+ * Resolves with the diagnostics on `file` once `probe` accepts them: checked now and on every
+ * change of the Problems view's entries; rejects after `timeoutMs` with what it last saw.
+ */
+export function whenDiagnostics(file: string, probe: (diagnostics: readonly vscode.Diagnostic[]) => boolean, what: string, timeoutMs = 15_000): Promise<readonly vscode.Diagnostic[]> {
+  const uri = vscode.Uri.file(file);
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const diagnostics = vscode.languages.getDiagnostics(uri);
+      if (!probe(diagnostics)) return;
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve(diagnostics);
+    };
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`timed out waiting for ${what}; the Problems view has ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => d.message))}`));
+    }, timeoutMs);
+    const subscription = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.fsPath === uri.fsPath)) check();
+    });
+    check();
+  });
+}
+
+/** The diagnostics Echo Preview shows on `file` (the editor's own JSON checks left out). */
+export function ourDiagnostics(diagnostics: readonly vscode.Diagnostic[]): vscode.Diagnostic[] {
+  return diagnostics.filter((d) => d.source === 'Echo Preview');
+}

@@ -4,12 +4,13 @@
  * flight must end closed with its port free, and nothing may write to the closed log.
  */
 import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Controller } from '../../src/controller';
 import type { ServerEvent } from '../../src/core/events';
 import { Log } from '../../src/log';
-import { STATUS, activateApi, extensionPath, folder, serverFor } from './helpers';
+import { STATUS, activateApi, extensionPath, folder, ourDiagnostics, serverFor, whenDiagnostics } from './helpers';
 import { freePort, portIsFree } from './ports';
 
 /** Resolves on the next onDidChange: for a start, the moment it has entered the controller's queue. */
@@ -94,5 +95,26 @@ describe('shutdown', function () {
       assert.equal(await starting, undefined, 'a start that shutdown overtook reports no server');
       assert.deepEqual(controller.entries, []);
     });
+  });
+
+  it("shutdown in VS Code's order with a refused config edit in the Problems view: the server stops, the port is free", async () => {
+    const config = path.join(folder('site-a').uri.fsPath, '.echo-preview.json');
+    await fs.writeFile(config, '{ "endpoints": { "/websocket": { "mode": "echo" } } }\n');
+    try {
+      const log = new Log();
+      const controller = new Controller(log);
+      const running = await controller.start(folder('site-a'));
+      assert.ok(running?.started);
+      await fs.writeFile(config, '{ "endpoints": {} }\n');
+      await whenDiagnostics(config, (d) => ourDiagnostics(d).length === 1, 'the refused edit in the Problems view');
+      const shutdown = controller.shutdown();
+      log.dispose();
+      controller.dispose();
+      await shutdown;
+      assert.ok(await portIsFree(running.entry.server.port), 'the server outlived the shutdown');
+      assert.deepEqual(ourDiagnostics(vscode.languages.getDiagnostics(vscode.Uri.file(config))), [], 'the disposed collection still shows the problem');
+    } finally {
+      await fs.rm(config, { force: true });
+    }
   });
 });

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EchoPreviewApi } from '../../src/extension';
 import { get } from '../support/http';
-import { STATUS, activateApi, echoOnce, folder, serverFor, upgradeFrom, whenServers } from './helpers';
+import { STATUS, activateApi, echoOnce, folder, ourDiagnostics, serverFor, upgradeFrom, whenDiagnostics, whenServers } from './helpers';
 
 /** Resolves when `port` at `address` refuses (or drops) a TCP connection; rejects if one opens. */
 function refusesConnection(address: string, port: number): Promise<void> {
@@ -43,7 +43,15 @@ describe('Echo Preview in an untrusted workspace', function () {
   it('runs in restricted mode, with restricted settings present in the folder', async () => {
     assert.equal(vscode.workspace.isTrusted, false, 'the workspace is trusted: this run proves nothing');
     const text = await fs.readFile(path.join(site().uri.fsPath, '.vscode', 'settings.json'), 'utf8');
-    for (const key of ['"echoPreview.host": "0.0.0.0"', '"echoPreview.root": "inner"', '"echoPreview.allowedHosts"', '"echoPreview.allowedOrigins"', '"echoPreview.allowCrossSite": true']) {
+    for (const key of [
+      '"echoPreview.host": "0.0.0.0"',
+      '"echoPreview.root": "inner"',
+      '"echoPreview.allowedHosts"',
+      '"echoPreview.allowedOrigins"',
+      '"echoPreview.allowCrossSite": true',
+      '"echoPreview.configFile": "elsewhere.json"',
+      '"echoPreview.proxy.allowRemote": true',
+    ]) {
       assert.ok(text.includes(key), `the fixture sets ${key}`);
     }
   });
@@ -95,10 +103,76 @@ describe('Echo Preview in an untrusted workspace', function () {
 
   it('Create Demo Files writes a demo that talks to the configured path', async () => {
     const target = vscode.Uri.joinPath(site().uri, 'demo');
-    const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target);
+    const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target, 'echo');
     assert.deepEqual(written, ['index.html', 'websocket.js']);
     const script = await fs.readFile(path.join(target.fsPath, 'websocket.js'), 'utf8');
     assert.match(script, /^const WS_PATH = '\/untrusted-ws';$/m);
+  });
+
+  // Mocha runs these after the tests above, Stop among them: each starts its own server.
+  describe('the config file', () => {
+    const configFile = (): string => path.join(site().uri.fsPath, '.echo-preview.json');
+    const ours = (): vscode.Diagnostic[] => ourDiagnostics(vscode.languages.getDiagnostics(vscode.Uri.file(configFile())));
+    const proxyTo = (upstream: string): string => JSON.stringify({ endpoints: { '/untrusted-ws': { mode: 'echo' }, '/live': { mode: 'proxy', upstream } } }, null, 2) + '\n';
+    const restart = (): Thenable<string | undefined> => vscode.commands.executeCommand<string | undefined>('echoPreview.restart', site().uri);
+    const modes = (): string[] => (serverFor(api, site())?.endpoints ?? []).map((e) => `${e.path} ${e.mode}`).sort();
+
+    afterEach(async () => {
+      await vscode.workspace.getConfiguration('echoPreview').update('proxy.allowRemote', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('notifications.clearAll');
+    });
+
+    after(async () => {
+      await fs.rm(configFile(), { force: true });
+      await vscode.commands.executeCommand('echoPreview.stop', site().uri);
+    });
+
+    it("ignores the workspace's echoPreview.configFile: without the folder's own file, no config applies", async () => {
+      await restart();
+      const info = serverFor(api, site());
+      assert.ok(info);
+      assert.equal(info.configFile, undefined, 'echoPreview.configFile applied');
+      assert.deepEqual(modes(), ['/untrusted-ws echo']);
+      assert.equal((await upgradeFrom(new URL('/elsewhere', info.wsUrl).href, new URL(info.url).origin)).status, 404);
+    });
+
+    it("applies the folder's own .echo-preview.json (it cannot run code)", async () => {
+      await fs.writeFile(configFile(), JSON.stringify({ endpoints: { '/untrusted-ws': { mode: 'echo' }, '/room': { mode: 'broadcast' } } }));
+      await restart();
+      assert.equal(serverFor(api, site())?.configFile, configFile());
+      assert.deepEqual(modes(), ['/room broadcast', '/untrusted-ws echo']);
+    });
+
+    it('refuses a proxy upstream beyond loopback, naming echoPreview.proxy.allowRemote, though the workspace settings set it', async () => {
+      for (const upstream of ['ws://192.0.2.10:9000/feed', 'wss://backend.example/feed', 'ws://[2001:db8::1]/x', 'ws://10.0.0.1/']) {
+        await fs.writeFile(configFile(), proxyTo(upstream));
+        assert.equal(await restart(), undefined, `started with a proxy to ${upstream}`);
+        assert.equal(serverFor(api, site()), undefined);
+        const [shown] = ours();
+        assert.ok(shown, `no diagnostic for ${upstream}`);
+        assert.match(shown.message, /echoPreview\.proxy\.allowRemote/, upstream);
+        assert.equal(shown.range.start.line, proxyTo(upstream).split('\n').findIndex((line) => line.includes('upstream')), shown.message);
+      }
+    });
+
+    it('a refused edit while it runs keeps the last good config, in the Problems view', async () => {
+      await fs.writeFile(configFile(), proxyTo('ws://127.0.0.1:9/feed'));
+      await restart();
+      assert.deepEqual(modes(), ['/live proxy', '/untrusted-ws echo'], 'a loopback upstream needs no setting');
+      await fs.writeFile(configFile(), proxyTo('ws://192.0.2.10:9000/feed'));
+      const [shown] = ourDiagnostics(await whenDiagnostics(configFile(), (d) => ourDiagnostics(d).length === 1, 'the refused proxy edit'));
+      assert.match(shown.message, /echoPreview\.proxy\.allowRemote/);
+      assert.match(shown.message, /last good config/);
+      assert.deepEqual(modes(), ['/live proxy', '/untrusted-ws echo']);
+    });
+
+    it("the user's own echoPreview.proxy.allowRemote lets the same config apply", async () => {
+      await fs.writeFile(configFile(), proxyTo('ws://192.0.2.10:9000/feed'));
+      await vscode.workspace.getConfiguration('echoPreview').update('proxy.allowRemote', true, vscode.ConfigurationTarget.Global);
+      assert.ok(await restart(), 'not started with the user setting on');
+      assert.deepEqual(modes(), ['/live proxy', '/untrusted-ws echo']);
+      assert.deepEqual(ours(), []);
+    });
   });
 
   it('Stop frees the port', async () => {

@@ -52,6 +52,7 @@ interface Manifest {
   icon?: string;
   bin?: string | Record<string, string>;
   repository?: { url: string };
+  contributes?: { jsonValidation?: Array<{ fileMatch: string; url: string }> };
 }
 
 describe('the packaged extension (.vsix)', { timeout: 120_000 }, () => {
@@ -87,12 +88,15 @@ describe('the packaged extension (.vsix)', { timeout: 120_000 }, () => {
     assert.ok(vsixBytes <= VSIX_BUDGET_BYTES, `the .vsix is ${vsixBytes} bytes`);
   });
 
-  it('holds every file its package.json names: main, bin and icon', () => {
+  it('holds every file its package.json names: main, bin, icon and the JSON schemas', () => {
     const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
-    const named = [manifest.main, ...bins, ...(manifest.icon ? [manifest.icon] : [])];
+    const schemas = (manifest.contributes?.jsonValidation ?? []).map((v) => v.url);
+    assert.ok(schemas.includes('./schemas/echo-preview.schema.json'), 'package.json contributes the config schema');
+    const named = [manifest.main, ...bins, ...(manifest.icon ? [manifest.icon] : []), ...schemas];
     for (const file of named) {
       assert.ok(files.has(`extension/${path.posix.normalize(file)}`), `package.json names ${file}, which the .vsix does not contain`);
     }
+    for (const schema of schemas) assert.doesNotThrow(() => JSON.parse(text(`extension/${path.posix.normalize(schema)}`)), `${schema} is JSON`);
   });
 
   it('has a 128×128 PNG icon, registered as the marketplace icon', () => {

@@ -24,6 +24,7 @@ import {
   type PanelRequest,
 } from '../protocol';
 import { connectSource, panelCsp } from './csp';
+import { webviewPage } from './webviewPage';
 
 export const PANEL_VIEW_TYPE = 'echoPreview.messagePanel';
 const SAVED_KEY = 'echoPreview.savedMessages';
@@ -273,22 +274,15 @@ export class InspectorPanel implements vscode.Disposable {
       version: String((this.context.extension.packageJSON as { version?: unknown }).version ?? ''),
       folder: entry?.folder.name,
     };
-    // JSON inside <script>: `<` escaped so no value can end the element. Data, never run.
-    const json = JSON.stringify(config).replace(/</g, '\\u003c');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('media', 'inspector', 'inspector.css')}">
-<title>Echo Preview Inspector</title>
-</head>
-<body>
-<script type="application/json" id="${CONFIG_ELEMENT_ID}">${json}</script>
-<script nonce="${nonce}" src="${asset('dist', 'inspector.js')}"></script>
-</body>
-</html>`;
+    return webviewPage({
+      title: 'Echo Preview Inspector',
+      csp,
+      styleUrl: asset('media', 'inspector', 'inspector.css'),
+      scriptUrl: asset('dist', 'inspector.js'),
+      nonce,
+      configId: CONFIG_ELEMENT_ID,
+      config,
+    });
   }
 
   dispose(): void {

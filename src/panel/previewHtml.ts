@@ -1,6 +1,7 @@
 /** The preview panel's page and its Content-Security-Policy (no vscode here: the UI test renders the same page). */
 import { PREVIEW_CONFIG_ID, type PreviewConfig } from '../webview/previewProtocol';
 import { CSP_HOST, CSP_ORIGIN_SOURCE } from './csp';
+import { webviewPage } from './webviewPage';
 
 /** The `frame-src` source for exactly the origin of `url` (http or https, no credentials). */
 export function frameSource(url: string): string {
@@ -37,21 +38,5 @@ export interface PreviewPage {
 /** The panel's HTML: the policy, the stylesheet, the config as data, and the one script. */
 export function previewHtml({ config, cspSource, nonce, styleUrl, scriptUrl }: PreviewPage): string {
   const csp = previewCsp(config.base, cspSource, nonce);
-  // JSON inside <script>: `<` escaped so no value can end the element. Data, never run.
-  const json = JSON.stringify(config).replace(/</g, '\\u003c');
-  const attr = (url: string): string => url.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(styleUrl)}">
-<title>Echo Preview</title>
-</head>
-<body>
-<script type="application/json" id="${PREVIEW_CONFIG_ID}">${json}</script>
-<script nonce="${nonce}" src="${attr(scriptUrl)}"></script>
-</body>
-</html>`;
+  return webviewPage({ title: 'Echo Preview', csp, styleUrl, scriptUrl, nonce, configId: PREVIEW_CONFIG_ID, config });
 }

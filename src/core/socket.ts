@@ -12,7 +12,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../protocol';
 import type { Capture, ClientControl } from './capture';
 import { modeOf } from './endpoints';
-import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, Handshake } from './endpoints/types';
+import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, Handshake, LegControl } from './endpoints/types';
 import type { ServerEvents } from './events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
 import { isWsPath } from './wsPath';
@@ -61,6 +61,9 @@ export class EndpointHub implements ClientControl {
   private readonly wss: WebSocketServer;
   private readonly slots = new Map<string, Slot>();
   private readonly clients = new Map<number, Client>();
+  /** Connections a mode owns that the client API reaches too (the proxy's upstream legs), by capture id. */
+  private readonly legs = new Map<number, LegControl>();
+  private readonly heartbeatMs: number;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
   /** The client whose message is being handled, and the clients it made us write too much to. */
@@ -74,6 +77,7 @@ export class EndpointHub implements ClientControl {
     readonly capture: Capture,
   ) {
     this.maxMessageSize = options.maxMessageSize;
+    this.heartbeatMs = options.heartbeatMs;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -210,6 +214,15 @@ export class EndpointHub implements ClientControl {
       report: (message, error) => {
         if (this.events.active) this.events.emit({ type: 'error', message, error });
       },
+      heartbeatMs: this.heartbeatMs,
+      control: (id, leg) => {
+        this.legs.set(id, leg);
+        return {
+          dispose: () => {
+            if (this.legs.get(id) === leg) this.legs.delete(id);
+          },
+        };
+      },
     };
   }
 
@@ -306,7 +319,9 @@ export class EndpointHub implements ClientControl {
   // ---- The client API (ClientControl): what the inspector asks for ------------------------------
 
   send(id: number, data: string | Buffer, binary: boolean): boolean {
-    return this.clients.get(id)?.send(data, binary) ?? false;
+    const client = this.clients.get(id);
+    if (client !== undefined) return client.send(data, binary);
+    return this.legs.get(id)?.send(typeof data === 'string' ? Buffer.from(data) : data, binary) ?? false;
   }
 
   sendToEndpoint(path: string, data: string | Buffer, binary: boolean): number {
@@ -315,12 +330,13 @@ export class EndpointHub implements ClientControl {
 
   close(id: number, code: number, reason: string): boolean {
     checkClose(code, reason);
-    return this.clients.get(id)?.close(code, reason) ?? false;
+    return (this.clients.get(id) ?? this.legs.get(id))?.close(code, reason) ?? false;
   }
 
   ping(id: number): boolean {
     const client = this.clients.get(id);
-    if (client === undefined || !client.isOpen) return false;
+    if (client === undefined) return this.legs.get(id)?.ping() ?? false;
+    if (!client.isOpen) return false;
     client.sendPing();
     return true;
   }

@@ -2,7 +2,8 @@
  * The proxy mode against a real upstream WebSocket server started in the test: both directions,
  * subprotocol and query passthrough (also with a Python client), close codes when the upstream
  * is down, closes or fails, bounded memory with a slow upstream and with a slow page, local
- * rules in front, the upstream leg in the capture, and the loopback-only setting.
+ * rules in front, the upstream leg in the capture and in the client API, the heartbeat on the
+ * upstream leg, and the loopback-only setting.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,24 +14,27 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import type { ClientDTO } from '../../src/protocol';
 import { clientName } from '../../src/webview/names';
 import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { startCli } from '../support/cli';
 import { tempDir } from '../support/http';
-import { nextConfig } from '../support/endpoints';
+import { Inbox, nextConfig } from '../support/endpoints';
 import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
 
-/** A real upstream: a ws server on port 0 that records each connection's request and agrees on the last subprotocol offered. */
-async function startUpstream(onConnection: (ws: WebSocket, req: IncomingMessage) => void = () => {}): Promise<{ wss: WebSocketServer; port: number; requests: IncomingMessage[]; close: () => Promise<void> }> {
+/** A real upstream: a ws server on port 0 (with these ws options) that records each connection's request and agrees on the last subprotocol offered. */
+async function startUpstream(
+  onConnection: (ws: WebSocket, req: IncomingMessage) => void = () => {},
+  options: ServerOptions = {},
+): Promise<{ wss: WebSocketServer; port: number; requests: IncomingMessage[]; close: () => Promise<void> }> {
   const requests: IncomingMessage[] = [];
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (offered) => [...offered].pop() ?? false });
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (offered) => [...offered].pop() ?? false, ...options });
   await new Promise((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws, req) => {
     requests.push(req);
@@ -85,8 +89,8 @@ describe('proxy', { timeout: 120_000 }, () => {
     cleanups.push(served.cleanup);
     return served;
   }
-  async function upstream(onConnection?: (ws: WebSocket, req: IncomingMessage) => void): Promise<Awaited<ReturnType<typeof startUpstream>>> {
-    const started = await startUpstream(onConnection);
+  async function upstream(onConnection?: (ws: WebSocket, req: IncomingMessage) => void, options?: ServerOptions): Promise<Awaited<ReturnType<typeof startUpstream>>> {
+    const started = await startUpstream(onConnection, options);
     cleanups.push(started.close);
     return started;
   }
@@ -211,6 +215,101 @@ describe('proxy', { timeout: 120_000 }, () => {
       assert.deepEqual(await third.closed, { code: 1011, reason: 'Upstream connection lost' });
     } finally {
       listening.dispose();
+    }
+  });
+
+  it('pings the upstream on the heartbeat, and closes the page with 1011 and logs why when the upstream stops answering', { timeout: 10_000 }, async () => {
+    let pingsAnswered = 0;
+    let answered: () => void = () => {};
+    const threeRounds = new Promise<void>((resolve) => (answered = resolve));
+    const lively = await upstream((ws) => {
+      ws.on('ping', () => {
+        if (++pingsAnswered === 3) answered();
+      });
+      ws.on('message', (data) => ws.send(`upstream got ${data.toString()}`));
+    });
+    // autoPong off: the connection stays open, pings are read and never answered.
+    const silent = await upstream(undefined, { autoPong: false });
+    const served = await serve(
+      {
+        endpoints: {
+          '/lively': { mode: 'proxy', upstream: `ws://127.0.0.1:${lively.port}/` },
+          '/silent': { mode: 'proxy', upstream: `ws://127.0.0.1:${silent.port}/feed` },
+        },
+      },
+      { heartbeatMs: 40 },
+    );
+    const errors: string[] = [];
+    const listening = served.server.events.on((event: ServerEvent) => {
+      if (event.type === 'error') errors.push(event.message);
+    });
+    try {
+      const kept = await openWithInbox(`ws://127.0.0.1:${served.server.port}/lively`);
+      const pinged = new Promise<void>((resolve) => silent.wss.once('connection', (ws) => ws.once('ping', () => resolve())));
+      const dropped = await openWithInbox(`ws://127.0.0.1:${served.server.port}/silent`);
+      await pinged;
+      assert.deepEqual(await dropped.closed, { code: 1011, reason: 'Upstream stopped answering pings' });
+      assert.ok(
+        errors.some((e) => new RegExp(`^proxy /silent: upstream ws://127\\.0\\.0\\.1:${silent.port}/feed stopped answering pings for client #\\d+`).test(e)),
+        errors.join('\n'),
+      );
+      // An upstream that answers stays connected through the rounds.
+      await threeRounds;
+      kept.ws.send('still there?');
+      assert.deepEqual(await texts(kept.inbox), ['upstream got still there?']);
+      kept.ws.close();
+      await kept.closed;
+    } finally {
+      listening.dispose();
+    }
+  });
+
+  it('lets the client API send to (the inspector’s push), ping and close the upstream leg by its capture id, as the inspector does', { timeout: 10_000 }, async () => {
+    let upstreamInbox: Inbox | undefined;
+    let connected: () => void = () => {};
+    const upstreamOpen = new Promise<void>((resolve) => (connected = resolve));
+    const up = await upstream((ws) => {
+      upstreamInbox = new Inbox(ws);
+      connected();
+    });
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    const feed = served.server.capture.subscribe(() => {});
+    try {
+      const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+      await upstreamOpen;
+      const fromUpstream = upstreamInbox as Inbox;
+      const upstreamWs = [...up.wss.clients][0];
+      const leg = clientsOf(served).find((c) => c.leg === 'upstream');
+      assert.ok(leg !== undefined, 'the upstream leg is a client of the capture');
+      const { clients } = served.server;
+
+      assert.equal(clients.send(leg.id, 'pushed by the inspector', false), true);
+      assert.equal(clients.send(leg.id, Buffer.from([1, 2, 3]), true), true);
+      assert.deepEqual(await fromUpstream.next(), { text: 'pushed by the inspector', binary: false });
+      assert.deepEqual(await fromUpstream.next(), { text: '\x01\x02\x03', binary: true });
+      const legFrames = (): string[] =>
+        served.server.capture
+          .snapshot()
+          .frames.filter((f) => f.client === leg.id)
+          .map((f) => `${f.dir} ${f.kind}${f.kind === 'text' ? ` ${f.preview.toString()}` : ''}`);
+      assert.deepEqual(legFrames(), ['out text pushed by the inspector', 'out binary']);
+      assert.equal(page.inbox.pending, 0, 'a push to the upstream leg is not sent to the page');
+
+      const pinged = new Promise<void>((resolve) => upstreamWs.once('ping', () => resolve()));
+      assert.equal(clients.ping(leg.id), true);
+      await pinged;
+      await pollUntil(() => legFrames().includes('in pong'), 'the upstream’s pong in the capture');
+      assert.deepEqual(legFrames().slice(2), ['out ping', 'in pong']);
+
+      const upstreamClosed = new Promise<[number, string]>((resolve) => upstreamWs.once('close', (code, reason) => resolve([code, reason.toString()])));
+      assert.equal(clients.close(leg.id, 4003, 'closed from the inspector'), true);
+      assert.deepEqual(await upstreamClosed, [4003, 'closed from the inspector']);
+      assert.deepEqual(await page.closed, { code: 4003, reason: 'closed from the inspector' }, 'the page gets the upstream’s code');
+      assert.equal(clients.send(leg.id, 'too late', false), false);
+      assert.equal(clients.ping(leg.id), false);
+      assert.equal(clients.close(leg.id, 1000, ''), false);
+    } finally {
+      feed.dispose();
     }
   });
 

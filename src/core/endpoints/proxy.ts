@@ -2,11 +2,14 @@
  * The proxy mode: each client gets its own connection to the upstream ws:// or wss:// URL
  * (with the client's subprotocols and query string), and messages flow both ways with
  * backpressure on each leg; optional script rules answer some messages locally. The upstream
- * leg is recorded in the capture as a client of its own, marked `leg: 'upstream'`.
+ * leg is recorded in the capture as a client of its own, marked `leg: 'upstream'`, which the
+ * client API (the inspector's push, close, ping) reaches too; it is pinged on the server's
+ * heartbeat, and one that stops answering closes its page with 1011.
  */
 import { isIP } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
+import type { Disposable } from '../events';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
 import { RuleError } from './ruleError';
@@ -47,11 +50,16 @@ interface Pair {
   readonly pending: Schedule;
   readonly query: URLSearchParams;
   received: number;
+  /** Heard from since the last heartbeat round (a pong or a message). */
+  alive: boolean;
+  /** The leg's registration with the client API. */
+  control: Disposable | undefined;
 }
 
 class ProxyEndpoint implements Endpoint<ProxyConfig> {
   private readonly connecting = new WeakMap<Handshake, Upstream>();
   private readonly pairs = new Map<EndpointClient, Pair>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private config: ProxyConfig,
@@ -135,10 +143,34 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       leg: 'upstream',
       peer: client.id,
     });
-    const pair: Pair = { client, ws, leg, unflushed: 0, pagePaused: false, upstreamPaused: false, pending: new Schedule(client), query: queryOf(client.handshake.target), received: 0 };
+    const pair: Pair = {
+      client,
+      ws,
+      leg,
+      unflushed: 0,
+      pagePaused: false,
+      upstreamPaused: false,
+      pending: new Schedule(client),
+      query: queryOf(client.handshake.target),
+      received: 0,
+      alive: true,
+      control: undefined,
+    };
     this.pairs.set(client, pair);
+    pair.control = this.context.control(leg, {
+      send: (data, binary) => this.forward(pair, data, binary),
+      close: (code, reason) => {
+        if (ws.readyState !== WebSocket.OPEN) return false;
+        if (capture.active) capture.closeFrame(leg, 'out', code, reason);
+        ws.close(code, reason); // the upstream answers, and its close closes the page as any would
+        return true;
+      },
+      ping: () => this.ping(pair),
+    });
+    this.heartbeat ??= setInterval(() => this.checkUpstreams(), this.context.heartbeatMs).unref();
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      pair.alive = true;
       const payload = data as Buffer;
       if (capture.active) capture.frame(leg, 'in', isBinary ? 'binary' : 'text', payload, payload.length);
       client.send(payload, isBinary);
@@ -158,6 +190,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       if (ws.readyState === WebSocket.OPEN) capture.frame(leg, 'out', 'pong', data, data.length);
     });
     ws.on('pong', (data: Buffer) => {
+      pair.alive = true;
       if (capture.active) capture.frame(leg, 'in', 'pong', data, data.length);
     });
     let failure: Error | undefined;
@@ -199,9 +232,10 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     return true;
   }
 
-  private forward(pair: Pair, data: Buffer, isBinary: boolean): void {
+  /** Sends one message upstream; false when the upstream is not open. */
+  private forward(pair: Pair, data: Buffer, isBinary: boolean): boolean {
     const { ws, client } = pair;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     if (this.context.capture.active) this.context.capture.frame(pair.leg, 'out', isBinary ? 'binary' : 'text', data, data.length);
     pair.unflushed += data.length;
     ws.send(data, isBinary ? AS_BINARY : AS_TEXT, () => {
@@ -215,6 +249,32 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     if (pair.unflushed > PROXY_HIGH_WATER && !pair.pagePaused) {
       pair.pagePaused = true;
       client.pause();
+    }
+    return true;
+  }
+
+  private ping(pair: Pair): boolean {
+    if (pair.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.context.capture.active) this.context.capture.frame(pair.leg, 'out', 'ping', undefined, 0);
+    pair.ws.ping();
+    return true;
+  }
+
+  /** One heartbeat round: an upstream that has not answered since the last one is dropped, and its page closed with 1011. */
+  private checkUpstreams(): void {
+    for (const pair of [...this.pairs.values()]) {
+      // Not being read (its page is slow), so its pong could not have been seen: not judged this round.
+      if (pair.upstreamPaused) continue;
+      if (pair.alive) {
+        pair.alive = false;
+        this.ping(pair);
+        continue;
+      }
+      const { client, ws } = pair;
+      this.context.report(`proxy ${this.context.path}: upstream ${ws.url} stopped answering pings for client #${client.id}; closed it`);
+      this.release(pair);
+      if (client.isOpen) client.close(1011, 'Upstream stopped answering pings');
+      ws.terminate();
     }
   }
 
@@ -233,7 +293,12 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
 
   private release(pair: Pair): void {
     this.pairs.delete(pair.client);
+    pair.control?.dispose();
     pair.pending.clear();
+    if (this.pairs.size === 0 && this.heartbeat !== undefined) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
     if (pair.pagePaused) {
       pair.pagePaused = false;
       pair.client.resume();

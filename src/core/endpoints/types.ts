@@ -13,7 +13,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Capture } from '../capture';
-import type { ServerEvents } from '../events';
+import type { Disposable, ServerEvents } from '../events';
 
 export type EndpointMode = 'echo' | 'broadcast' | 'script' | 'proxy';
 
@@ -77,6 +77,17 @@ export interface EndpointContext {
   readonly capture: Capture;
   /** Emit only `if (events.active)`. */
   readonly events: ServerEvents;
+  /** How often the tap pings its clients; the proxy pings its upstream legs on the same beat. */
+  readonly heartbeatMs: number;
+  /** Lets the client API (push, close, ping by capture id) reach a connection the tap does not own, until disposed. */
+  control(id: number, leg: LegControl): Disposable;
+}
+
+/** A connection a mode owns (the proxy's upstream leg), as the client API drives it; each returns false when it is not open. */
+export interface LegControl {
+  send(data: Buffer, binary: boolean): boolean;
+  close(code: number, reason: string): boolean;
+  ping(): boolean;
 }
 
 /** One configured endpoint of a mode. Called only by the tap, never concurrently. */

@@ -84,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     out.line(escapeControls(`Echo Preview: serving ${server.root} at ${server.url} (config: ${file})${inspector}`));
     printEndpoints(out, server, server.config);
   }
+  if (config.wsPathGiven && file !== undefined) fail(`warning: --ws-path is ignored: ${file} defines the endpoints`);
   if (!isLoopbackHost(server.host)) {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }

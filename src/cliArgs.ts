@@ -96,6 +96,8 @@ export interface CliConfig {
   options: ServerOptions;
   open: boolean;
   quiet: boolean;
+  /** --ws-path was given (a config file's endpoints override it: cli.ts warns). */
+  wsPathGiven: boolean;
 }
 
 /** What a person typed, quoted for a message (cli.ts escapes control characters in every error line). */
@@ -253,5 +255,6 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
     },
     open: values.has('open'),
     quiet: values.has('quiet'),
+    wsPathGiven: values.has('ws-path'),
   };
 }

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './configDiagnostics';
 import { checkConfigText, describeConfig, formatProblem, type CheckEnvironment, type ConfigProblem, type ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
-import { StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
+import { DEFAULTS, StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
 import { readSettings, type OpenOnStart } from './settings';
 import { UnsavedBuffers } from './unsavedBuffers';
@@ -277,6 +277,9 @@ export class Controller implements vscode.Disposable {
     const external = await this.externalAddress(entry).catch(() => undefined);
     this.log.info(`Serving ${server.root} at ${server.url} (WebSocket ${server.wsUrl}${external ? `; opened as ${external.url}` : ''})`);
     this.log.info(`[${folder.name}] ${describeConfig(server.config)}`);
+    if (server.config.file !== undefined && options.wsPath !== DEFAULTS.wsPath) {
+      this.log.warn(`[${folder.name}] echoPreview.websocketPath is ignored: ${server.config.file} defines the endpoints`);
+    }
     return entry;
   }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkConfigText, type ConfigState } from '../../src/core/config';
 import { StartError, startServer, type RunningServer } from '../../src/core/server';
-import { runCli, startCli } from '../support/cli';
+import { runCli, startCli, type CliRun } from '../support/cli';
 import { Inbox, nextConfig } from '../support/endpoints';
 import { get, tempDir } from '../support/http';
 import { closeCodeOf, echoAll, openClient } from '../support/ws';
@@ -150,6 +150,49 @@ describe('config at start', () => {
       await run.exit;
       folder.cleanup();
     }
+  });
+});
+
+describe('--ws-path with a config file', { timeout: 30_000 }, () => {
+  /** Resolves once the CLI's stderr holds `text`. */
+  function stderrHas(run: CliRun, text: string): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!run.stderr().includes(text)) return;
+        run.child.stderr?.off('data', check);
+        resolve();
+      };
+      run.child.stderr?.on('data', check);
+      check();
+    });
+  }
+
+  it('warns on stderr that --ws-path is ignored, naming the file, when a config file defines the endpoints; not without one', async () => {
+    const folder = tempDir();
+    const file = path.join(folder.dir, '.echo-preview.json');
+    writeFileSync(file, JSON.stringify(ECHO_AND_CHAT));
+    const warning = `echo-preview: warning: --ws-path is ignored: ${file} defines the endpoints\n`;
+    const withConfig = await startCli([folder.dir, '--port', '0', '--ws-path', '/other']);
+    try {
+      await stderrHas(withConfig, warning);
+      const { status } = await get(withConfig.port, '/other', { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+      assert.equal(status, 404, 'the config’s endpoints are served, not --ws-path');
+    } finally {
+      withConfig.child.kill('SIGTERM');
+      await withConfig.exit;
+    }
+    assert.equal(withConfig.stderr(), warning, 'one line, once');
+    const noFlag = await startCli([folder.dir, '--port', '0']);
+    noFlag.child.kill('SIGTERM');
+    await noFlag.exit;
+    assert.equal(noFlag.stderr(), '', 'no warning without --ws-path');
+    rmSync(file);
+    const noConfig = await startCli([folder.dir, '--port', '0', '--ws-path', '/other']);
+    noConfig.child.kill('SIGTERM');
+    await noConfig.exit;
+    assert.match(noConfig.ready, /\(WebSocket echo: ws:\/\/127\.0\.0\.1:\d+\/other\)/);
+    assert.equal(noConfig.stderr(), '', 'no warning without a config file');
+    folder.cleanup();
   });
 });
 

@@ -43,6 +43,9 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`WebSocket: ${endpoints}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
       const problem = entry.server.config.problem;
       if (problem) tooltip.appendMarkdown(`$(warning) Config edit refused (line ${problem.line}): `).appendText(problem.message).appendMarkdown('. The last good config applies.\n\n');
+      const reload = entry.server.liveReload;
+      if (reload?.problem !== undefined) tooltip.appendMarkdown('Live reload: limited: ').appendText(reload.problem).appendMarkdown('\n\n');
+      else tooltip.appendMarkdown(`Live reload: ${reload === undefined ? 'off' : 'on'}\n\n`);
       this.item.tooltip = tooltip.appendMarkdown('Click for actions.');
     } else if (running.length > 1) {
       this.item.text = `$(radio-tower) Echo ×${running.length}`;

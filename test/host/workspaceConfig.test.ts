@@ -70,6 +70,7 @@ describe('the config file in the editor', function () {
     const tooltip = api.testing.statusBarTooltip();
     assert.match(tooltip, /`\/websocket` \(echo\)/);
     assert.match(tooltip, /`\/chat` \(broadcast\)/);
+    assert.match(tooltip, /^Live reload: on$/m, 'echoPreview.liveReload is on by default');
     const [a, b] = await Promise.all([openClient(new URL('/chat', info.wsUrl).href), openClient(new URL('/chat', info.wsUrl).href)]);
     try {
       assert.deepEqual(await relay(a, [a, b], 'to everyone'), ['to everyone', 'to everyone']);

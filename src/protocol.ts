@@ -64,6 +64,26 @@ export interface FrameDTO {
   reason?: string;
 }
 
+/**
+ * A frame as the CLI's feed socket writes it: a FrameDTO, or one whose preview repeats the frame
+ * just before it in the same message (an echo's answer), with `same` (that frame's seq) in place
+ * of `data`, so an echoed payload is encoded and sent once. `expandFeedFrames` undoes it.
+ */
+export type FeedFrameDTO = FrameDTO | (Omit<FrameDTO, 'data'> & { same: number });
+
+/** A feed message's frames as FrameDTOs again: each `same` replaced by the data of the frame it names. */
+export function expandFeedFrames(frames: Array<FrameDTO | FeedFrameDTO>): FrameDTO[] {
+  let previous: FrameDTO | undefined;
+  for (const frame of frames as Array<Partial<FrameDTO> & { same?: unknown }>) {
+    if (frame.same !== undefined) {
+      frame.data = previous !== undefined && previous.seq === frame.same ? previous.data : '';
+      delete frame.same;
+    }
+    previous = frame as FrameDTO;
+  }
+  return frames as FrameDTO[];
+}
+
 export interface CaptureStatusDTO {
   paused: boolean;
   /** The ring's byte budget and what it accounts for now. */

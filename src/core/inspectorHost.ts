@@ -3,7 +3,7 @@
  * batches and snapshots turned into protocol messages, and UI requests applied to the capture
  * and the clients.
  */
-import type { CaptureBatchDTO, CaptureSnapshotDTO, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
+import type { CaptureBatchDTO, CaptureSnapshotDTO, FeedFrameDTO, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
 import type { Capture, CaptureBatch, CaptureSnapshot, CapturedFrame, ClientControl } from './capture';
 
 /** A frame as the UI gets it: text previews as text, other payloads as base64. */
@@ -15,7 +15,7 @@ export function toFrameDTO(frame: CapturedFrame): FrameDTO {
     time: frame.time,
     size: frame.size,
     kind: frame.kind,
-    data: frame.kind === 'text' ? frame.preview.toString('utf8') : frame.preview.toString('base64'),
+    data: frame.previewString(frame.kind === 'text' ? 'utf8' : 'base64'),
     truncated: frame.truncated,
   };
   if (frame.kind === 'close') {
@@ -37,27 +37,57 @@ export function toBatchDTO(batch: CaptureBatch): CaptureBatchDTO {
  */
 const HAND_WRITTEN_PREVIEW_BYTES = 512;
 
-/** The `batch` message as JSON: exactly what JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }) writes. */
-export function batchMessageJson(batch: CaptureBatch): string {
-  let previewBytes = 0;
-  for (const frame of batch.frames) previewBytes += frame.previewLength;
-  if (previewBytes < HAND_WRITTEN_PREVIEW_BYTES * batch.frames.length) return JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) } satisfies HostMessage);
-  const frames = batch.frames.map(frameJson).join(',');
+/** Previews shorter than this are sent again rather than as a `same` reference (which is about as long). */
+const MIN_SHARED_PREVIEW_BYTES = 8;
+
+/** True when `frame` repeats the preview of the frame before it, and the feed sends it as `same`. */
+function repeats(frame: CapturedFrame, before: CapturedFrame | undefined): before is CapturedFrame {
   return (
-    `{"type":"batch","batch":{"reset":${batch.reset},"clients":${JSON.stringify(batch.clients)},"frames":[${frames}],` +
+    before !== undefined &&
+    frame.previewLength >= MIN_SHARED_PREVIEW_BYTES &&
+    before.kind === frame.kind &&
+    frame.kind !== 'close' &&
+    frame.samePreview(before)
+  );
+}
+
+/** A frame as the feed writes it: as toFrameDTO, or with `same` for a preview that repeats the one before. */
+function toFeedFrameDTO(frame: CapturedFrame, before: CapturedFrame | undefined): FeedFrameDTO {
+  if (!repeats(frame, before)) return toFrameDTO(frame);
+  return { seq: frame.seq, client: frame.client, dir: frame.dir, time: frame.time, size: frame.size, kind: frame.kind, same: before.seq, truncated: frame.truncated };
+}
+
+/**
+ * The `batch` message as the CLI's feed writes it: JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }),
+ * except that a frame whose preview repeats the frame before it (an echo's answer) carries
+ * `"same":<seq>` instead of its data (FeedFrameDTO; expandFeedFrames undoes it).
+ */
+export function batchMessageJson(batch: CaptureBatch): string {
+  const { frames } = batch;
+  let previewBytes = 0;
+  for (const frame of frames) previewBytes += frame.previewLength;
+  if (previewBytes < HAND_WRITTEN_PREVIEW_BYTES * frames.length) {
+    const dtos = frames.map((frame, i) => toFeedFrameDTO(frame, frames[i - 1]));
+    return JSON.stringify({ type: 'batch', batch: { ...batch, frames: dtos } });
+  }
+  const json = frames.map((frame, i) => frameJson(frame, frames[i - 1])).join(',');
+  return (
+    `{"type":"batch","batch":{"reset":${batch.reset},"clients":${JSON.stringify(batch.clients)},"frames":[${json}],` +
     `"missedFrames":${batch.missedFrames},"missedBytes":${batch.missedBytes},"status":${JSON.stringify(batch.status)}}}`
   );
 }
 
-/** toFrameDTO's object as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
-function frameJson(frame: CapturedFrame): string {
-  const data = frame.kind === 'text' ? JSON.stringify(frame.preview.toString('utf8')) : `"${frame.preview.toString('base64')}"`;
+/** toFeedFrameDTO's object as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
+function frameJson(frame: CapturedFrame, before: CapturedFrame | undefined): string {
+  const head = `{"seq":${frame.seq},"client":${frame.client},"dir":"${frame.dir}","time":${frame.time},"size":${frame.size},"kind":"${frame.kind}",`;
+  if (repeats(frame, before)) return `${head}"same":${before.seq},"truncated":${frame.truncated}}`;
+  const data = frame.kind === 'text' ? JSON.stringify(frame.previewString('utf8')) : `"${frame.previewString('base64')}"`;
   let close = '';
   if (frame.kind === 'close') {
     if (frame.code !== undefined) close += `,"code":${frame.code}`;
     if (frame.reason !== undefined) close += `,"reason":${JSON.stringify(frame.reason)}`;
   }
-  return `{"seq":${frame.seq},"client":${frame.client},"dir":"${frame.dir}","time":${frame.time},"size":${frame.size},"kind":"${frame.kind}","data":${data},"truncated":${frame.truncated}${close}}`;
+  return `${head}"data":${data},"truncated":${frame.truncated}${close}}`;
 }
 
 export function toSnapshotDTO(snapshot: CaptureSnapshot): CaptureSnapshotDTO {

@@ -11,7 +11,7 @@ import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type Cl
 import { toHar, toJsonLines } from '../../src/core/har';
 import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/ring';
-import { parseInspectorRequest, type ClientDTO, type FrameDTO } from '../../src/protocol';
+import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FrameDTO } from '../../src/protocol';
 import { openClient } from '../support/ws';
 
 const KiB = 1024;
@@ -747,8 +747,52 @@ describe('the feed batch as JSON', () => {
       subscription.dispose();
       assert.ok(batches.some((b) => b.frames.length === 14 + big));
       for (const batch of batches) {
-        assert.equal(batchMessageJson(batch), JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }));
+        const json = batchMessageJson(batch);
+        // With no repeated previews in the batch it is byte for byte JSON.stringify's text.
+        assert.equal(json, JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }));
       }
     });
+
+    it(`sends an echo's answer as a reference to the message it repeats, and the UI gets every frame whole again: ${what}`, () => {
+      const capture = new Capture({ previewBytes });
+      const batches: CaptureBatch[] = [];
+      const subscription = capture.subscribe((batch) => void batches.push(batch));
+      const id = capture.openClient(INFO);
+      const other = capture.openClient(INFO);
+      const echo = (kind: 'text' | 'binary', payload: Buffer): void => {
+        capture.frame(id, 'in', kind, payload, payload.length);
+        capture.frame(id, 'out', kind, payload, payload.length);
+      };
+      const binary = randomBytes(5000);
+      echo('binary', binary);
+      echo('text', Buffer.from('emoji 😀 and "quotes" repeated'.repeat(big ? 200 : 1)));
+      // Not repeats: the same bytes as another kind, different bytes of the same length, a short preview.
+      capture.frame(id, 'out', 'binary', Buffer.from('emoji 😀 and "quotes" repeated'.repeat(big ? 200 : 1)), 0);
+      const changed = Buffer.from(binary);
+      changed[0] ^= 1;
+      capture.frame(other, 'in', 'binary', binary, binary.length);
+      capture.frame(other, 'out', 'binary', changed, changed.length);
+      echo('text', Buffer.from('short'));
+      for (let i = 0; i < big; i++) echo('binary', randomBytes(5000));
+      capture.flush();
+      subscription.dispose();
+      const batch = batches.find((b) => b.frames.length > 0) as CaptureBatch;
+      const message = JSON.parse(batchMessageJson(batch)) as { type: string; batch: { frames: FrameDTO[] } };
+      const references = message.batch.frames.filter((frame) => 'same' in frame).map((frame) => (frame as unknown as { same: number }).same);
+      // Both echoes (and the big ones) once each: the in frame's seq is what each answer names.
+      assert.deepEqual(references, [1, 3, ...Array.from({ length: big }, (_, i) => 10 + 2 * i)]);
+      expandFeedFrames(message.batch.frames);
+      assert.deepEqual(message, JSON.parse(JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) })));
+    });
   }
+
+  it('expands a reference only to the frame just before it in the same message', () => {
+    const base = { client: 1, dir: 'out', time: 1, size: 3, kind: 'text', truncated: false } as const;
+    const frames = expandFeedFrames([
+      { ...base, seq: 1, data: 'abc' },
+      { ...base, seq: 2, same: 1 },
+      { ...base, seq: 4, same: 1 }, // names a frame that is not the one before it: malformed, no data
+    ]);
+    assert.deepEqual(frames.map((f) => [f.seq, f.data, 'same' in f]), [[1, 'abc', false], [2, 'abc', false], [4, '', false]]);
+  });
 });

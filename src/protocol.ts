@@ -65,23 +65,43 @@ export interface FrameDTO {
 }
 
 /**
- * A frame as the CLI's feed socket writes it: a FrameDTO, or one whose preview repeats the frame
- * just before it in the same message (an echo's answer), with `same` (that frame's seq) in place
- * of `data`, so an echoed payload is encoded and sent once. `expandFeedFrames` undoes it.
+ * A frame as the CLI's feed socket writes it in a batch: a FrameDTO's fields as one array (no
+ * field names: about 40 % fewer bytes for small frames), `[seq, client, dir, time, size, kind,
+ * data, truncated]` plus `code, reason` for a close frame. `data` is null when the preview
+ * repeats the frame just before it (an echo's answer), so an echoed payload is encoded and sent
+ * once. `expandFeedFrames` turns them into FrameDTOs again.
  */
-export type FeedFrameDTO = FrameDTO | (Omit<FrameDTO, 'data'> & { same: number });
+export type FeedFrame =
+  | [seq: number, client: number, dir: Direction, time: number, size: number, kind: FrameKind, data: string | null, truncated: boolean]
+  | [seq: number, client: number, dir: Direction, time: number, size: number, kind: 'close', data: '', truncated: false, code: number | null, reason: string | null];
 
-/** A feed message's frames as FrameDTOs again: each `same` replaced by the data of the frame it names. */
-export function expandFeedFrames(frames: Array<FrameDTO | FeedFrameDTO>): FrameDTO[] {
-  let previous: FrameDTO | undefined;
-  for (const frame of frames as Array<Partial<FrameDTO> & { same?: unknown }>) {
-    if (frame.same !== undefined) {
-      frame.data = previous !== undefined && previous.seq === frame.same ? previous.data : '';
-      delete frame.same;
+/** A feed batch's frames as FrameDTOs (a frame that is already a FrameDTO is kept as it is). */
+export function expandFeedFrames(frames: ReadonlyArray<FeedFrame | FrameDTO>): FrameDTO[] {
+  const out: FrameDTO[] = [];
+  for (const frame of frames) {
+    if (!Array.isArray(frame)) {
+      out.push(frame as FrameDTO);
+      continue;
     }
-    previous = frame as FrameDTO;
+    const [seq, client, dir, time, size, kind, data, truncated, code, reason] = frame as unknown[];
+    const previous = out[out.length - 1];
+    const dto = {
+      seq,
+      client,
+      dir,
+      time,
+      size,
+      kind,
+      data: typeof data === 'string' ? data : data === null && previous !== undefined ? previous.data : '',
+      truncated: truncated === true,
+    } as FrameDTO;
+    if (kind === 'close') {
+      if (typeof code === 'number') dto.code = code;
+      if (typeof reason === 'string') dto.reason = reason;
+    }
+    out.push(dto);
   }
-  return frames as FrameDTO[];
+  return out;
 }
 
 export interface CaptureStatusDTO {

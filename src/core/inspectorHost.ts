@@ -3,7 +3,7 @@
  * batches and snapshots turned into protocol messages, and UI requests applied to the capture
  * and the clients.
  */
-import type { CaptureBatchDTO, CaptureSnapshotDTO, FeedFrameDTO, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
+import type { CaptureBatchDTO, CaptureSnapshotDTO, FeedFrame, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
 import type { Capture, CaptureBatch, CaptureSnapshot, CapturedFrame, ClientControl } from './capture';
 
 /** A frame as the UI gets it: text previews as text, other payloads as base64. */
@@ -37,57 +37,42 @@ export function toBatchDTO(batch: CaptureBatch): CaptureBatchDTO {
  */
 const HAND_WRITTEN_PREVIEW_BYTES = 512;
 
-/** Previews shorter than this are sent again rather than as a `same` reference (which is about as long). */
-const MIN_SHARED_PREVIEW_BYTES = 8;
-
-/** True when `frame` repeats the preview of the frame before it, and the feed sends it as `same`. */
-function repeats(frame: CapturedFrame, before: CapturedFrame | undefined): before is CapturedFrame {
-  return (
-    before !== undefined &&
-    frame.previewLength >= MIN_SHARED_PREVIEW_BYTES &&
-    before.kind === frame.kind &&
-    frame.kind !== 'close' &&
-    frame.samePreview(before)
-  );
+/** True when `frame` repeats the preview of the frame before it: the feed sends its data as null. */
+function repeats(frame: CapturedFrame, before: CapturedFrame | undefined): boolean {
+  return before !== undefined && frame.previewLength > 0 && before.kind === frame.kind && frame.kind !== 'close' && frame.samePreview(before);
 }
 
-/** A frame as the feed writes it: as toFrameDTO, or with `same` for a preview that repeats the one before. */
-function toFeedFrameDTO(frame: CapturedFrame, before: CapturedFrame | undefined): FeedFrameDTO {
-  if (!repeats(frame, before)) return toFrameDTO(frame);
-  return { seq: frame.seq, client: frame.client, dir: frame.dir, time: frame.time, size: frame.size, kind: frame.kind, same: before.seq, truncated: frame.truncated };
+/** A frame as the feed writes it (FeedFrame): toFrameDTO's fields as an array, a repeated preview as null. */
+function toFeedFrame(frame: CapturedFrame, before: CapturedFrame | undefined): FeedFrame {
+  if (frame.kind === 'close') return [frame.seq, frame.client, frame.dir, frame.time, frame.size, 'close', '', false, frame.code ?? null, frame.reason ?? null];
+  const data = repeats(frame, before) ? null : frame.previewString(frame.kind === 'text' ? 'utf8' : 'base64');
+  return [frame.seq, frame.client, frame.dir, frame.time, frame.size, frame.kind, data, frame.truncated];
 }
 
 /**
- * The `batch` message as the CLI's feed writes it: JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }),
- * except that a frame whose preview repeats the frame before it (an echo's answer) carries
- * `"same":<seq>` instead of its data (FeedFrameDTO; expandFeedFrames undoes it).
+ * The `batch` message as the CLI's feed writes it: JSON.stringify({ type: 'batch', batch }) with
+ * each frame a FeedFrame (protocol.ts; expandFeedFrames makes the CaptureBatchDTO again).
  */
 export function batchMessageJson(batch: CaptureBatch): string {
   const { frames } = batch;
   let previewBytes = 0;
   for (const frame of frames) previewBytes += frame.previewLength;
   if (previewBytes < HAND_WRITTEN_PREVIEW_BYTES * frames.length) {
-    const dtos = frames.map((frame, i) => toFeedFrameDTO(frame, frames[i - 1]));
-    return JSON.stringify({ type: 'batch', batch: { ...batch, frames: dtos } });
+    return JSON.stringify({ type: 'batch', batch: { ...batch, frames: frames.map((frame, i) => toFeedFrame(frame, frames[i - 1])) } });
   }
-  const json = frames.map((frame, i) => frameJson(frame, frames[i - 1])).join(',');
+  const json = frames.map((frame, i) => feedFrameJson(frame, frames[i - 1])).join(',');
   return (
     `{"type":"batch","batch":{"reset":${batch.reset},"clients":${JSON.stringify(batch.clients)},"frames":[${json}],` +
     `"missedFrames":${batch.missedFrames},"missedBytes":${batch.missedBytes},"status":${JSON.stringify(batch.status)}}}`
   );
 }
 
-/** toFeedFrameDTO's object as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
-function frameJson(frame: CapturedFrame, before: CapturedFrame | undefined): string {
-  const head = `{"seq":${frame.seq},"client":${frame.client},"dir":"${frame.dir}","time":${frame.time},"size":${frame.size},"kind":"${frame.kind}",`;
-  if (repeats(frame, before)) return `${head}"same":${before.seq},"truncated":${frame.truncated}}`;
-  const data = frame.kind === 'text' ? JSON.stringify(frame.previewString('utf8')) : `"${frame.previewString('base64')}"`;
-  let close = '';
-  if (frame.kind === 'close') {
-    if (frame.code !== undefined) close += `,"code":${frame.code}`;
-    if (frame.reason !== undefined) close += `,"reason":${JSON.stringify(frame.reason)}`;
-  }
-  return `${head}"data":${data},"truncated":${frame.truncated}${close}}`;
+/** toFeedFrame's array as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
+function feedFrameJson(frame: CapturedFrame, before: CapturedFrame | undefined): string {
+  if (frame.kind === 'close') return JSON.stringify(toFeedFrame(frame, before));
+  let data = 'null';
+  if (!repeats(frame, before)) data = frame.kind === 'text' ? JSON.stringify(frame.previewString('utf8')) : `"${frame.previewString('base64')}"`;
+  return `[${frame.seq},${frame.client},"${frame.dir}",${frame.time},${frame.size},"${frame.kind}",${data},${frame.truncated}]`;
 }
 
 export function toSnapshotDTO(snapshot: CaptureSnapshot): CaptureSnapshotDTO {

@@ -44,8 +44,8 @@ export function cliHost(config: InspectorConfig): UiHost {
           if (typeof event.data !== 'string') return;
           const message = parseJson(event.data) as HostMessage | null;
           if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
-          // The feed sends an echo's repeated preview once (protocol.ts, FeedFrameDTO).
-          if (message.type === 'batch' && Array.isArray(message.batch?.frames)) expandFeedFrames(message.batch.frames);
+          // A batch's frames come as arrays, an echo's repeated preview once (protocol.ts, FeedFrame).
+          if (message.type === 'batch' && Array.isArray(message.batch?.frames)) message.batch.frames = expandFeedFrames(message.batch.frames);
           listener(message);
         };
         ws.onclose = () => {

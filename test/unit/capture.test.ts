@@ -11,7 +11,7 @@ import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type Cl
 import { toHar, toJsonLines } from '../../src/core/har';
 import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/ring';
-import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FrameDTO } from '../../src/protocol';
+import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FeedFrame, type FrameDTO } from '../../src/protocol';
 import { openClient } from '../support/ws';
 
 const KiB = 1024;
@@ -748,8 +748,11 @@ describe('the feed batch as JSON', () => {
       assert.ok(batches.some((b) => b.frames.length === 14 + big));
       for (const batch of batches) {
         const json = batchMessageJson(batch);
-        // With no repeated previews in the batch it is byte for byte JSON.stringify's text.
-        assert.equal(json, JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }));
+        // Valid JSON that the page turns back into exactly the batch message of the protocol.
+        const message = JSON.parse(json) as { type: string; batch: { frames: Array<FeedFrame | FrameDTO> } };
+        assert.equal(json, JSON.stringify(message), 'the text JSON.stringify would write');
+        message.batch.frames = expandFeedFrames(message.batch.frames);
+        assert.deepEqual(message, JSON.parse(JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) })));
       }
     });
 
@@ -777,22 +780,30 @@ describe('the feed batch as JSON', () => {
       capture.flush();
       subscription.dispose();
       const batch = batches.find((b) => b.frames.length > 0) as CaptureBatch;
-      const message = JSON.parse(batchMessageJson(batch)) as { type: string; batch: { frames: FrameDTO[] } };
-      const references = message.batch.frames.filter((frame) => 'same' in frame).map((frame) => (frame as unknown as { same: number }).same);
-      // Both echoes (and the big ones) once each: the in frame's seq is what each answer names.
-      assert.deepEqual(references, [1, 3, ...Array.from({ length: big }, (_, i) => 10 + 2 * i)]);
-      expandFeedFrames(message.batch.frames);
+      const message = JSON.parse(batchMessageJson(batch)) as { type: string; batch: { frames: Array<FeedFrame | FrameDTO> } };
+      const repeated = message.batch.frames.filter((frame) => (frame as FeedFrame)[6] === null).map((frame) => (frame as FeedFrame)[0]);
+      // Each echo's answer (the big ones too) is sent without its data, and nothing else is.
+      assert.deepEqual(repeated, [2, 4, 9, ...Array.from({ length: big }, (_, i) => 11 + 2 * i)]);
+      message.batch.frames = expandFeedFrames(message.batch.frames);
       assert.deepEqual(message, JSON.parse(JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) })));
     });
   }
 
-  it('expands a reference only to the frame just before it in the same message', () => {
-    const base = { client: 1, dir: 'out', time: 1, size: 3, kind: 'text', truncated: false } as const;
+  it('expands a repeated preview to the data of the frame just before it, and keeps FrameDTOs as they are', () => {
+    const dto: FrameDTO = { seq: 1, client: 1, dir: 'in', time: 1.5, size: 3, kind: 'text', data: 'abc', truncated: false };
     const frames = expandFeedFrames([
-      { ...base, seq: 1, data: 'abc' },
-      { ...base, seq: 2, same: 1 },
-      { ...base, seq: 4, same: 1 }, // names a frame that is not the one before it: malformed, no data
+      dto,
+      [2, 1, 'out', 2.5, 3, 'text', null, false],
+      [3, 1, 'in', 3.5, 10, 'binary', 'AAAA', true],
+      [4, 1, 'in', 4.5, 4, 'close', '', false, 1000, 'ok'],
+      [5, 1, 'out', 5.5, 0, 'close', '', false, null, null],
     ]);
-    assert.deepEqual(frames.map((f) => [f.seq, f.data, 'same' in f]), [[1, 'abc', false], [2, 'abc', false], [4, '', false]]);
+    assert.equal(frames[0], dto);
+    assert.deepEqual(frames.slice(1), [
+      { seq: 2, client: 1, dir: 'out', time: 2.5, size: 3, kind: 'text', data: 'abc', truncated: false },
+      { seq: 3, client: 1, dir: 'in', time: 3.5, size: 10, kind: 'binary', data: 'AAAA', truncated: true },
+      { seq: 4, client: 1, dir: 'in', time: 4.5, size: 4, kind: 'close', data: '', truncated: false, code: 1000, reason: 'ok' },
+      { seq: 5, client: 1, dir: 'out', time: 5.5, size: 0, kind: 'close', data: '', truncated: false },
+    ]);
   });
 });

@@ -104,6 +104,12 @@ export function expandFeedFrames(frames: ReadonlyArray<FeedFrame | FrameDTO>): F
   return out;
 }
 
+/** A message read from the CLI's feed as the protocol's HostMessage: a batch's FeedFrames expanded (in place). */
+export function expandFeedMessage(message: HostMessage): HostMessage {
+  if (message.type === 'batch' && Array.isArray(message.batch?.frames)) message.batch.frames = expandFeedFrames(message.batch.frames);
+  return message;
+}
+
 export interface CaptureStatusDTO {
   paused: boolean;
   /** The ring's byte budget and what it accounts for now. */

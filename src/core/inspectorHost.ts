@@ -42,11 +42,20 @@ function repeats(frame: CapturedFrame, before: CapturedFrame | undefined): boole
   return before !== undefined && frame.previewLength > 0 && before.kind === frame.kind && frame.kind !== 'close' && frame.samePreview(before);
 }
 
-/** A frame as the feed writes it (FeedFrame): toFrameDTO's fields as an array, a repeated preview as null. */
+/** A frame's time in whole µs (captureNow's resolution), exact as an integer. */
+function micros(frame: CapturedFrame): number {
+  return Math.round(frame.time * 1000);
+}
+
+/**
+ * A frame as the feed writes it (FeedFrame): toFrameDTO's fields as an array, its time in µs
+ * after the frame before it (absolute for the first), a repeated preview as null.
+ */
 function toFeedFrame(frame: CapturedFrame, before: CapturedFrame | undefined): FeedFrame {
-  if (frame.kind === 'close') return [frame.seq, frame.client, frame.dir, frame.time, frame.size, 'close', '', false, frame.code ?? null, frame.reason ?? null];
+  const time = before === undefined ? micros(frame) : micros(frame) - micros(before);
+  if (frame.kind === 'close') return [frame.seq, frame.client, frame.dir, time, frame.size, 'close', '', false, frame.code ?? null, frame.reason ?? null];
   const data = repeats(frame, before) ? null : frame.previewString(frame.kind === 'text' ? 'utf8' : 'base64');
-  return [frame.seq, frame.client, frame.dir, frame.time, frame.size, frame.kind, data, frame.truncated];
+  return [frame.seq, frame.client, frame.dir, time, frame.size, frame.kind, data, frame.truncated];
 }
 
 /**
@@ -67,12 +76,13 @@ export function batchMessageJson(batch: CaptureBatch): string {
   );
 }
 
-/** toFeedFrame's array as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
+/** toFeedFrame's array as JSON. Every number here is a finite integer, so its text is what JSON.stringify writes. */
 function feedFrameJson(frame: CapturedFrame, before: CapturedFrame | undefined): string {
   if (frame.kind === 'close') return JSON.stringify(toFeedFrame(frame, before));
   let data = 'null';
   if (!repeats(frame, before)) data = frame.kind === 'text' ? JSON.stringify(frame.previewString('utf8')) : `"${frame.previewString('base64')}"`;
-  return `[${frame.seq},${frame.client},"${frame.dir}",${frame.time},${frame.size},"${frame.kind}",${data},${frame.truncated}]`;
+  const time = before === undefined ? micros(frame) : micros(frame) - micros(before);
+  return `[${frame.seq},${frame.client},"${frame.dir}",${time},${frame.size},"${frame.kind}",${data},${frame.truncated}]`;
 }
 
 export function toSnapshotDTO(snapshot: CaptureSnapshot): CaptureSnapshotDTO {

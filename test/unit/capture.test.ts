@@ -789,21 +789,22 @@ describe('the feed batch as JSON', () => {
     });
   }
 
-  it('expands a repeated preview to the data of the frame just before it, and keeps FrameDTOs as they are', () => {
+  it('expands a repeated preview to the data of the frame just before it and times from µs steps, and keeps FrameDTOs as they are', () => {
     const dto: FrameDTO = { seq: 1, client: 1, dir: 'in', time: 1.5, size: 3, kind: 'text', data: 'abc', truncated: false };
     const frames = expandFeedFrames([
       dto,
-      [2, 1, 'out', 2.5, 3, 'text', null, false],
-      [3, 1, 'in', 3.5, 10, 'binary', 'AAAA', true],
-      [4, 1, 'in', 4.5, 4, 'close', '', false, 1000, 'ok'],
-      [5, 1, 'out', 5.5, 0, 'close', '', false, null, null],
+      // Times in µs: the first since the epoch, each next one after the one before.
+      [2, 1, 'out', 2500, 3, 'text', null, false],
+      [3, 1, 'in', 1000, 10, 'binary', 'AAAA', true],
+      [4, 1, 'in', 1000, 4, 'close', '', false, 1000, 'ok'],
+      [5, 1, 'out', 1001, 0, 'close', '', false, null, null],
     ]);
     assert.equal(frames[0], dto);
     assert.deepEqual(frames.slice(1), [
       { seq: 2, client: 1, dir: 'out', time: 2.5, size: 3, kind: 'text', data: 'abc', truncated: false },
       { seq: 3, client: 1, dir: 'in', time: 3.5, size: 10, kind: 'binary', data: 'AAAA', truncated: true },
       { seq: 4, client: 1, dir: 'in', time: 4.5, size: 4, kind: 'close', data: '', truncated: false, code: 1000, reason: 'ok' },
-      { seq: 5, client: 1, dir: 'out', time: 5.5, size: 0, kind: 'close', data: '', truncated: false },
+      { seq: 5, client: 1, dir: 'out', time: 5.501, size: 0, kind: 'close', data: '', truncated: false },
     ]);
   });
 });

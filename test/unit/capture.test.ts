@@ -726,7 +726,7 @@ describe('the feed batch as JSON', () => {
     ['small previews', 64, 0],
     ['large previews (written by hand)', 4096, 40],
   ] as const) {
-    it(`writes exactly what JSON.stringify of the batch message writes, for every kind of frame: ${what}`, () => {
+    it(`writes JSON from which the page gets exactly the batch message back, times included, for every kind of frame: ${what}`, () => {
       const capture = new Capture({ previewBytes });
       const batches: CaptureBatch[] = [];
       const subscription = capture.subscribe((batch) => void batches.push(batch));

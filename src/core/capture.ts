@@ -109,10 +109,13 @@ export interface SubscribeOptions {
   replay?: boolean;
 }
 
-/** The wall clock with sub-millisecond resolution: epoch ms with a fraction, never going back. */
+/**
+ * The wall clock to the microsecond: epoch ms with a fraction of whole µs, never going back.
+ * Whole µs, so the feed can write times as small integers (inspectorHost.ts, FeedFrame).
+ */
 const TIME_ORIGIN = performance.timeOrigin;
 export function captureNow(): number {
-  return TIME_ORIGIN + performance.now();
+  return Math.round((TIME_ORIGIN + performance.now()) * 1000) / 1000;
 }
 
 interface ClientEntry {

@@ -3,7 +3,7 @@
  * batches and snapshots turned into protocol messages, and UI requests applied to the capture
  * and the clients.
  */
-import type { CaptureBatchDTO, CaptureSnapshotDTO, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
+import type { CaptureBatchDTO, CaptureSnapshotDTO, FeedFrame, FrameDTO, HostMessage, InspectorRequest } from '../protocol';
 import type { Capture, CaptureBatch, CaptureSnapshot, CapturedFrame, ClientControl } from './capture';
 
 /** A frame as the UI gets it: text previews as text, other payloads as base64. */
@@ -15,7 +15,7 @@ export function toFrameDTO(frame: CapturedFrame): FrameDTO {
     time: frame.time,
     size: frame.size,
     kind: frame.kind,
-    data: frame.kind === 'text' ? frame.preview.toString('utf8') : frame.preview.toString('base64'),
+    data: frame.previewString(frame.kind === 'text' ? 'utf8' : 'base64'),
     truncated: frame.truncated,
   };
   if (frame.kind === 'close') {
@@ -37,27 +37,52 @@ export function toBatchDTO(batch: CaptureBatch): CaptureBatchDTO {
  */
 const HAND_WRITTEN_PREVIEW_BYTES = 512;
 
-/** The `batch` message as JSON: exactly what JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }) writes. */
+/** True when `frame` repeats the preview of the frame before it: the feed sends its data as null. */
+function repeats(frame: CapturedFrame, before: CapturedFrame | undefined): boolean {
+  return before !== undefined && frame.previewLength > 0 && before.kind === frame.kind && frame.kind !== 'close' && frame.samePreview(before);
+}
+
+/** A frame's time in whole µs (captureNow's resolution), exact as an integer. */
+function micros(frame: CapturedFrame): number {
+  return Math.round(frame.time * 1000);
+}
+
+/**
+ * A frame as the feed writes it (FeedFrame): toFrameDTO's fields as an array, its time in µs
+ * after the frame before it (absolute for the first), a repeated preview as null.
+ */
+function toFeedFrame(frame: CapturedFrame, before: CapturedFrame | undefined): FeedFrame {
+  const time = before === undefined ? micros(frame) : micros(frame) - micros(before);
+  if (frame.kind === 'close') return [frame.seq, frame.client, frame.dir, time, frame.size, 'close', '', false, frame.code ?? null, frame.reason ?? null];
+  const data = repeats(frame, before) ? null : frame.previewString(frame.kind === 'text' ? 'utf8' : 'base64');
+  return [frame.seq, frame.client, frame.dir, time, frame.size, frame.kind, data, frame.truncated];
+}
+
+/**
+ * The `batch` message as the CLI's feed writes it: JSON.stringify({ type: 'batch', batch }) with
+ * each frame a FeedFrame (protocol.ts; expandFeedFrames makes the CaptureBatchDTO again).
+ */
 export function batchMessageJson(batch: CaptureBatch): string {
+  const { frames } = batch;
   let previewBytes = 0;
-  for (const frame of batch.frames) previewBytes += frame.previewLength;
-  if (previewBytes < HAND_WRITTEN_PREVIEW_BYTES * batch.frames.length) return JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) } satisfies HostMessage);
-  const frames = batch.frames.map(frameJson).join(',');
+  for (const frame of frames) previewBytes += frame.previewLength;
+  if (previewBytes < HAND_WRITTEN_PREVIEW_BYTES * frames.length) {
+    return JSON.stringify({ type: 'batch', batch: { ...batch, frames: frames.map((frame, i) => toFeedFrame(frame, frames[i - 1])) } });
+  }
+  const json = frames.map((frame, i) => feedFrameJson(frame, frames[i - 1])).join(',');
   return (
-    `{"type":"batch","batch":{"reset":${batch.reset},"clients":${JSON.stringify(batch.clients)},"frames":[${frames}],` +
+    `{"type":"batch","batch":{"reset":${batch.reset},"clients":${JSON.stringify(batch.clients)},"frames":[${json}],` +
     `"missedFrames":${batch.missedFrames},"missedBytes":${batch.missedBytes},"status":${JSON.stringify(batch.status)}}}`
   );
 }
 
-/** toFrameDTO's object as JSON. Every number here is finite, so its text is what JSON.stringify writes. */
-function frameJson(frame: CapturedFrame): string {
-  const data = frame.kind === 'text' ? JSON.stringify(frame.preview.toString('utf8')) : `"${frame.preview.toString('base64')}"`;
-  let close = '';
-  if (frame.kind === 'close') {
-    if (frame.code !== undefined) close += `,"code":${frame.code}`;
-    if (frame.reason !== undefined) close += `,"reason":${JSON.stringify(frame.reason)}`;
-  }
-  return `{"seq":${frame.seq},"client":${frame.client},"dir":"${frame.dir}","time":${frame.time},"size":${frame.size},"kind":"${frame.kind}","data":${data},"truncated":${frame.truncated}${close}}`;
+/** toFeedFrame's array as JSON. Every number here is a finite integer, so its text is what JSON.stringify writes. */
+function feedFrameJson(frame: CapturedFrame, before: CapturedFrame | undefined): string {
+  if (frame.kind === 'close') return JSON.stringify(toFeedFrame(frame, before));
+  let data = 'null';
+  if (!repeats(frame, before)) data = frame.kind === 'text' ? JSON.stringify(frame.previewString('utf8')) : `"${frame.previewString('base64')}"`;
+  const time = before === undefined ? micros(frame) : micros(frame) - micros(before);
+  return `[${frame.seq},${frame.client},"${frame.dir}",${time},${frame.size},"${frame.kind}",${data},${frame.truncated}]`;
 }
 
 export function toSnapshotDTO(snapshot: CaptureSnapshot): CaptureSnapshotDTO {

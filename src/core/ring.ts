@@ -49,6 +49,18 @@ export class CapturedFrame {
     return this.chunk ? this.chunk.bytes.subarray(this.offset, this.offset + this.previewLength) : EMPTY;
   }
 
+  /** The preview decoded as text (`utf8`) or written as `base64`, without a Buffer view in between. */
+  previewString(encoding: 'utf8' | 'base64'): string {
+    return this.chunk ? this.chunk.bytes.toString(encoding, this.offset, this.offset + this.previewLength) : '';
+  }
+
+  /** True when `other`'s preview has the same bytes as this one's (an echo's answer to its message). */
+  samePreview(other: CapturedFrame): boolean {
+    if (other.previewLength !== this.previewLength) return false;
+    if (!this.chunk || !other.chunk) return this.previewLength === 0;
+    return this.chunk.bytes.compare(other.chunk.bytes, other.offset, other.offset + other.previewLength, this.offset, this.offset + this.previewLength) === 0;
+  }
+
   /** @internal The ring's accounting: this frame has left the ring. */
   release(): Chunk | undefined {
     if (this.chunk) this.chunk.live--;

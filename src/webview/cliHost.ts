@@ -3,7 +3,7 @@
  * reconnecting with backoff; saved messages live in localStorage, state in sessionStorage,
  * and exports are downloads.
  */
-import { savedMessagesOf, type HostMessage, type InspectorConfig, type PanelHostMessage } from '../protocol';
+import { expandFeedMessage, savedMessagesOf, type HostMessage, type InspectorConfig, type PanelHostMessage } from '../protocol';
 import type { FeedState, UiHost, UiState } from './host';
 
 const RETRY_FIRST_MS = 250;
@@ -43,7 +43,9 @@ export function cliHost(config: InspectorConfig): UiHost {
         ws.onmessage = (event: MessageEvent) => {
           if (typeof event.data !== 'string') return;
           const message = parseJson(event.data) as HostMessage | null;
-          if (message && typeof message === 'object' && typeof message.type === 'string') listener(message);
+          if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
+          // A batch's frames come as arrays, an echo's repeated preview once (protocol.ts, FeedFrame).
+          listener(expandFeedMessage(message));
         };
         ws.onclose = () => {
           if (socket !== ws) return;

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { newInspectorToken } from '../../src/core/inspectorServer';
 import { startServer, type RunningServer } from '../../src/core/server';
-import type { HostMessage } from '../../src/protocol';
+import { expandFeedMessage, type HostMessage } from '../../src/protocol';
 import { launchChromium } from '../support/browser';
 import { REPO_ROOT, tempDir } from '../support/http';
 
@@ -91,10 +91,15 @@ describe('the inspector in Chromium', { timeout: 120_000 }, () => {
       assert.equal(await page.evaluate(() => document.body.dataset.feed), undefined, 'the feed opened');
       assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('app')!).color), 'rgb(1, 2, 3)', 'the stylesheet applied');
       // The page's own echo, seen through the feed, attributed to a client that is this browser.
+      // Batch frames come as FeedFrame arrays ([seq, client, dir, …]): wait for the echo's answer.
       await page.waitForFunction(() =>
-        (window as unknown as { feedMessages: HostMessage[] }).feedMessages.some((m) => m.type === 'batch' && m.batch.frames.some((f) => f.dir === 'out' && f.data === 'from the inspector page')),
+        (window as unknown as { feedMessages: HostMessage[] }).feedMessages.some((m) => m.type === 'batch' && (m.batch.frames as unknown as unknown[][]).some((f) => f[2] === 'out')),
       );
-      const messages = await page.evaluate(() => (window as unknown as { feedMessages: HostMessage[] }).feedMessages);
+      const messages = (await page.evaluate(() => (window as unknown as { feedMessages: HostMessage[] }).feedMessages)).map(expandFeedMessage);
+      assert.ok(
+        messages.some((m) => m.type === 'batch' && m.batch.frames.some((f) => f.dir === 'out' && f.data === 'from the inspector page')),
+        'the echo of the page, with its data',
+      );
       assert.equal(messages[0].type, 'snapshot', 'ready is answered with a snapshot first');
       const clients = messages.flatMap((m) => (m.type === 'batch' ? m.batch.clients : m.type === 'snapshot' ? m.snapshot.clients : []));
       const frame = messages.flatMap((m) => (m.type === 'batch' ? m.batch.frames : [])).find((f) => f.data === 'from the inspector page')!;

@@ -102,6 +102,8 @@ describe('the inspector UI in plain Chromium (echo-preview --inspect)', { timeou
     assert.ok(reached.indexOf('clients') < reached.indexOf('filter-text') && reached.indexOf('filter-text') < reached.indexOf('timeline'), reached.join(' → '));
     // Rows now: in, out, in, out. Home and Down make the second active; Enter opens it; Escape closes.
     await page.locator('#stats', { hasText: /^4 of 4 rows/ }).waitFor();
+    // The echo's answer shows its data, which the feed sent once, with the message it answers.
+    await page.locator('#timeline .vlist-row.dir-out .c-data', { hasText: 'keyboard two' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowDown');
     const active = await page.locator('#timeline').getAttribute('aria-activedescendant');

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import type { ClientDTO, FrameDTO, HostMessage } from '../../src/protocol';
+import { expandFeedMessage, type ClientDTO, type FrameDTO, type HostMessage } from '../../src/protocol';
 import { CLI } from './cli';
 import { tempDir } from './http';
 import { openClient } from './ws';
@@ -53,7 +53,7 @@ export class Feed {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      this.messages.push(JSON.parse(data.toString()) as HostMessage);
+      this.messages.push(expandFeedMessage(JSON.parse(data.toString()) as HostMessage));
       for (const wake of this.waiters.splice(0)) wake();
     });
     ws.on('close', () => {

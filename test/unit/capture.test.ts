@@ -11,7 +11,7 @@ import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type Cl
 import { toHar, toJsonLines } from '../../src/core/har';
 import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/ring';
-import { parseInspectorRequest, type ClientDTO, type FrameDTO } from '../../src/protocol';
+import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FeedFrame, type FrameDTO } from '../../src/protocol';
 import { openClient } from '../support/ws';
 
 const KiB = 1024;
@@ -726,7 +726,7 @@ describe('the feed batch as JSON', () => {
     ['small previews', 64, 0],
     ['large previews (written by hand)', 4096, 40],
   ] as const) {
-    it(`writes exactly what JSON.stringify of the batch message writes, for every kind of frame: ${what}`, () => {
+    it(`writes JSON from which the page gets exactly the batch message back, times included, for every kind of frame: ${what}`, () => {
       const capture = new Capture({ previewBytes });
       const batches: CaptureBatch[] = [];
       const subscription = capture.subscribe((batch) => void batches.push(batch));
@@ -747,8 +747,64 @@ describe('the feed batch as JSON', () => {
       subscription.dispose();
       assert.ok(batches.some((b) => b.frames.length === 14 + big));
       for (const batch of batches) {
-        assert.equal(batchMessageJson(batch), JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) }));
+        const json = batchMessageJson(batch);
+        // Valid JSON that the page turns back into exactly the batch message of the protocol.
+        const message = JSON.parse(json) as { type: string; batch: { frames: Array<FeedFrame | FrameDTO> } };
+        assert.equal(json, JSON.stringify(message), 'the text JSON.stringify would write');
+        message.batch.frames = expandFeedFrames(message.batch.frames);
+        assert.deepEqual(message, JSON.parse(JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) })));
       }
     });
+
+    it(`sends an echo's answer as a reference to the message it repeats, and the UI gets every frame whole again: ${what}`, () => {
+      const capture = new Capture({ previewBytes });
+      const batches: CaptureBatch[] = [];
+      const subscription = capture.subscribe((batch) => void batches.push(batch));
+      const id = capture.openClient(INFO);
+      const other = capture.openClient(INFO);
+      const echo = (kind: 'text' | 'binary', payload: Buffer): void => {
+        capture.frame(id, 'in', kind, payload, payload.length);
+        capture.frame(id, 'out', kind, payload, payload.length);
+      };
+      const binary = randomBytes(5000);
+      echo('binary', binary);
+      echo('text', Buffer.from('emoji 😀 and "quotes" repeated'.repeat(big ? 200 : 1)));
+      // Not repeats: the same bytes as another kind, different bytes of the same length, a short preview.
+      capture.frame(id, 'out', 'binary', Buffer.from('emoji 😀 and "quotes" repeated'.repeat(big ? 200 : 1)), 0);
+      const changed = Buffer.from(binary);
+      changed[0] ^= 1;
+      capture.frame(other, 'in', 'binary', binary, binary.length);
+      capture.frame(other, 'out', 'binary', changed, changed.length);
+      echo('text', Buffer.from('short'));
+      for (let i = 0; i < big; i++) echo('binary', randomBytes(5000));
+      capture.flush();
+      subscription.dispose();
+      const batch = batches.find((b) => b.frames.length > 0) as CaptureBatch;
+      const message = JSON.parse(batchMessageJson(batch)) as { type: string; batch: { frames: Array<FeedFrame | FrameDTO> } };
+      const repeated = message.batch.frames.filter((frame) => (frame as FeedFrame)[6] === null).map((frame) => (frame as FeedFrame)[0]);
+      // Each echo's answer (the big ones too) is sent without its data, and nothing else is.
+      assert.deepEqual(repeated, [2, 4, 9, ...Array.from({ length: big }, (_, i) => 11 + 2 * i)]);
+      message.batch.frames = expandFeedFrames(message.batch.frames);
+      assert.deepEqual(message, JSON.parse(JSON.stringify({ type: 'batch', batch: toBatchDTO(batch) })));
+    });
   }
+
+  it('expands a repeated preview to the data of the frame just before it and times from µs steps, and keeps FrameDTOs as they are', () => {
+    const dto: FrameDTO = { seq: 1, client: 1, dir: 'in', time: 1.5, size: 3, kind: 'text', data: 'abc', truncated: false };
+    const frames = expandFeedFrames([
+      dto,
+      // Times in µs: the first since the epoch, each next one after the one before.
+      [2, 1, 'out', 2500, 3, 'text', null, false],
+      [3, 1, 'in', 1000, 10, 'binary', 'AAAA', true],
+      [4, 1, 'in', 1000, 4, 'close', '', false, 1000, 'ok'],
+      [5, 1, 'out', 1001, 0, 'close', '', false, null, null],
+    ]);
+    assert.equal(frames[0], dto);
+    assert.deepEqual(frames.slice(1), [
+      { seq: 2, client: 1, dir: 'out', time: 2.5, size: 3, kind: 'text', data: 'abc', truncated: false },
+      { seq: 3, client: 1, dir: 'in', time: 3.5, size: 10, kind: 'binary', data: 'AAAA', truncated: true },
+      { seq: 4, client: 1, dir: 'in', time: 4.5, size: 4, kind: 'close', data: '', truncated: false, code: 1000, reason: 'ok' },
+      { seq: 5, client: 1, dir: 'out', time: 5.501, size: 0, kind: 'close', data: '', truncated: false },
+    ]);
+  });
 });

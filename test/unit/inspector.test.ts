@@ -12,7 +12,7 @@ import { CAPTURE_DEFAULTS, minBudgetBytes } from '../../src/core/capture';
 import type { ServerEvent } from '../../src/core/events';
 import { newInspectorToken } from '../../src/core/inspectorServer';
 import { startServer } from '../../src/core/server';
-import { CONFIG_ELEMENT_ID, type HostMessage, type InspectorConfig } from '../../src/protocol';
+import { CONFIG_ELEMENT_ID, expandFeedMessage, type HostMessage, type InspectorConfig } from '../../src/protocol';
 import { runCli, startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
 import { Feed, PLACEHOLDER_SCRIPT, PLACEHOLDER_STYLE, fakeInstall, feedUrlOf, inspectorUrlOf } from '../support/inspector';
@@ -527,7 +527,7 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
       while (seen < lastSeq) {
         const next = await reader.next();
         received += next.payload.length;
-        const message = JSON.parse(next.payload.toString()) as HostMessage;
+        const message = expandFeedMessage(JSON.parse(next.payload.toString()) as HostMessage);
         if (message.type !== 'batch') continue;
         missed += message.batch.missedFrames;
         seen = Math.max(seen, message.batch.frames.at(-1)?.seq ?? 0);

@@ -15,6 +15,7 @@ import { modeOf } from './endpoints';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, Handshake, LegControl } from './endpoints/types';
 import type { ServerEvents } from './events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
+import { tapCloseFrames, tapPingPong } from './tap';
 import { isWsPath } from './wsPath';
 
 export interface HubOptions {
@@ -277,15 +278,8 @@ export class EndpointHub implements ClientControl {
       this.dispatching = undefined;
       this.holdBackSender(client);
     });
-    ws.on('ping', (data: Buffer) => {
-      if (!capture.active) return;
-      capture.frame(id, 'in', 'ping', data, data.length);
-      // ws has already answered, unless the socket is closing (then it sends no pong).
-      if (ws.readyState === WebSocket.OPEN) capture.frame(id, 'out', 'pong', data, data.length);
-    });
-    ws.on('pong', (data: Buffer) => {
+    tapPingPong(ws, id, capture, () => {
       client.alive = true;
-      if (capture.active) capture.frame(id, 'in', 'pong', data, data.length);
     });
     ws.on('error', (error: Error) => {
       // ws has already chosen the close code (1002, 1007, 1009); the server carries on.
@@ -456,35 +450,4 @@ function offeredProtocols(header: string | undefined): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
-}
-
-/**
- * Records the close frames of one client as they cross the wire, both ways, whoever starts the
- * closing handshake: the peer (ws answers with the same code), the server (a protocol error,
- * the inspector, shutdown).
- * - Out: `ws.close()` is what ws itself calls for each of those, so this instance's close is
- *   wrapped; it records only a call that sends a frame (the socket was still open).
- * - In: ws tells only when the socket has closed (too late to keep the order: the peer's close
- *   comes before our answer). Its receiver (ws 8.x, pinned) emits 'conclude' when the frame is
- *   read; our listener goes first, so the peer's close is recorded before ws answers it. If a ws
- *   upgrade changes that, the close event records it instead (with a later time).
- */
-function tapCloseFrames(ws: WebSocket, id: number, capture: Capture): void {
-  ws.close = (code?: number, reason?: string | Buffer): void => {
-    const sends = ws.readyState === WebSocket.OPEN;
-    WebSocket.prototype.close.call(ws, code, reason);
-    // Without a code, ws sends a close frame with no payload: no status (1005), no reason.
-    if (sends && capture.active) capture.closeFrame(id, 'out', code ?? 1005, code === undefined || reason === undefined ? '' : reason.toString());
-  };
-  const receiver = (ws as unknown as { _receiver?: { prependListener?: unknown } })._receiver;
-  if (receiver !== undefined && typeof receiver.prependListener === 'function') {
-    (receiver as NodeJS.EventEmitter).prependListener('conclude', (code: number, reason: Buffer) => {
-      if (capture.active) capture.closeFrame(id, 'in', code, reason.toString());
-    });
-  } else {
-    ws.once('close', (code: number, reason: Buffer) => {
-      // 1006: the connection ended without a close frame.
-      if (code !== 1006 && capture.active) capture.closeFrame(id, 'in', code, reason.toString());
-    });
-  }
 }

@@ -12,6 +12,7 @@ import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
 import type { Disposable } from '../events';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
+import { tapPingPong } from '../tap';
 import { RuleError } from './ruleError';
 import { compileRules, firstMatch, lazyJson, type Rule } from './rules';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
@@ -184,14 +185,8 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
         });
       }
     });
-    ws.on('ping', (data: Buffer) => {
-      if (!capture.active) return;
-      capture.frame(leg, 'in', 'ping', data, data.length);
-      if (ws.readyState === WebSocket.OPEN) capture.frame(leg, 'out', 'pong', data, data.length);
-    });
-    ws.on('pong', (data: Buffer) => {
+    tapPingPong(ws, leg, capture, () => {
       pair.alive = true;
-      if (capture.active) capture.frame(leg, 'in', 'pong', data, data.length);
     });
     let failure: Error | undefined;
     ws.on('error', (error: Error) => {

@@ -81,22 +81,27 @@ function tooLarge(before: string, maxBytes: number, after = ''): UserFileRead {
   return { ok: false, missing: false, reason: `${before} ${maxBytes} bytes${mib}${after}` };
 }
 
+/** What a path that is not a regular file is: "a named pipe (FIFO)", "a directory". */
+export function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isDirectory()) return 'a directory';
+  return stats.isFile() ? 'a regular file' : 'something other than a file';
+}
+
 /** What the file is instead of a regular file, and where its symlink leads if it is one. */
 async function notRegular(file: string, stats: Stats): Promise<string> {
-  const kind = stats.isFIFO()
-    ? 'a named pipe (FIFO)'
-    : stats.isCharacterDevice()
-      ? 'a character device'
-      : stats.isBlockDevice()
-        ? 'a block device'
-        : stats.isSocket()
-          ? 'a socket'
-          : stats.isDirectory()
-            ? 'a directory'
-            : 'something other than a file';
   const link = await fs.lstat(file).then((s) => s.isSymbolicLink(), () => false);
   const target = link ? await fs.realpath(file).catch(() => undefined) : undefined;
-  return `${target === undefined ? 'it is' : `it is a symlink to ${target},`} ${kind}, not a regular file`;
+  return `${target === undefined ? 'it is' : `it is a symlink to ${target},`} ${kindOf(stats)}, not a regular file`;
+}
+
+/** Why `error` (from stat, open or read) keeps the file from being read: undefined when it is simply not there. */
+export function unreadableReason(error: unknown): string | undefined {
+  const read = failed(error);
+  return read.ok || read.missing ? undefined : read.reason;
 }
 
 function failed(error: unknown): UserFileRead {
@@ -110,6 +115,11 @@ function failed(error: unknown): UserFileRead {
     case 'EACCES':
     case 'EPERM':
       return { ok: false, missing: false, reason: `permission denied (${code}): this process may not read it` };
+    case 'EAGAIN':
+      // A special file that says it is regular (/proc/kmsg): opened without blocking, its read would wait.
+      return { ok: false, missing: false, reason: 'reading it would wait for data (EAGAIN), as from a pipe or a device: it is no plain file' };
+    case 'EIO':
+      return { ok: false, missing: false, reason: 'the system cannot read it (EIO)' };
     case 'ENAMETOOLONG':
       return { ok: false, missing: false, reason: 'its path is too long (ENAMETOOLONG)' };
     default:

@@ -1,6 +1,6 @@
 /**
  * A FIFO as the folder's config file in the editor: the start refuses it by name instead of
- * hanging the extension host, and the Problems view, which reads the file again on each change
+ * hanging the extension host (also when echoPreview.configFile names it), and the Problems view, which reads the file again on each change
  * while no server runs, follows a FIFO renamed over it as well as a broken and a good file.
  */
 import * as assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EchoPreviewApi } from '../../src/extension';
-import { activateApi, folder, ourDiagnostics, serverFor, whenDiagnostics } from './helpers';
+import { activateApi, folder, ourDiagnostics, serverFor, setFor, whenDiagnostics } from './helpers';
 
 const GOOD = '{\n  "endpoints": {\n    "/websocket": { "mode": "echo" }\n  }\n}\n';
 
@@ -51,6 +51,15 @@ describe('a FIFO as the config file in the editor', function () {
     assert.equal(started, undefined, 'started, or hung, with a FIFO as the config');
     assert.equal(serverFor(api, site()), undefined);
     assert.match(message(), /^cannot read the config file: it is a named pipe \(FIFO\), not a regular file \(the server did not start\)$/);
+    // Named by echoPreview.configFile, the setting is refused, saying what the file is.
+    const restore = await setFor(site(), 'configFile', '.echo-preview.json');
+    try {
+      assert.equal(await vscode.commands.executeCommand('echoPreview.start', site().uri), undefined);
+      assert.ok(api.testing.statusBarTooltip().includes(`names ${config()}, which is a named pipe (FIFO), not a regular file.`), api.testing.statusBarTooltip());
+    } finally {
+      await restore();
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
     await renameOver('{\n  "endpoints": []\n}\n');
     await whenDiagnostics(config(), () => message().startsWith('"endpoints" must be an object'), 'the broken file in the Problems view');
     await renameOver();

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, closeSync, readSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -206,6 +206,12 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
     }
   });
 
+  it('a file the system cannot read (/proc/self/mem at offset 0)', { timeout: 20_000, skip: !existsSync('/proc/self/mem') && 'needs /proc/self/mem (Linux)' }, async () => {
+    const cli = await runCli(['.', '--port', '0', '--config', '/proc/self/mem'], BOUND_MS);
+    assert.equal(cli.stderr, 'echo-preview: /proc/self/mem:1:1: cannot read the config file: the system cannot read it (EIO)\n');
+    assert.equal(cli.code, 1);
+  });
+
   it('a file this process may not read', { timeout: 20_000 }, async () => {
     const folder = tempDir();
     try {
@@ -326,8 +332,9 @@ describe('a config file replaced between its check and its read', () => {
         }
         await fs.rename(pool.pop() ?? '', file);
         const temporary = path.join(folder.dir, `good-${swaps}`);
-        await fs.writeFile(temporary, GOOD);
+        await fs.writeFile(temporary, GOOD); // the FIFO in place meanwhile
         await fs.rename(temporary, file);
+        await fs.readFile(file); // the file in place about as long
         swaps++;
       }
     })();

@@ -105,7 +105,7 @@ export function unreadableReason(error: unknown): string | undefined {
 }
 
 function failed(error: unknown): UserFileRead {
-  const { code, message } = error as NodeJS.ErrnoException;
+  const { code, message } = error instanceof Error ? (error as NodeJS.ErrnoException) : { code: undefined, message: String(error) };
   switch (code) {
     case 'ENOENT':
     case 'ENOTDIR':

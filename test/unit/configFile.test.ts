@@ -74,10 +74,11 @@ function stderrHas(run: CliRun, text: string): Promise<void> {
   });
 }
 
-/** Runs the CLI as `uid` (root can read anything: the permission case runs as nobody). */
-function runCliAs(uid: number, gid: number, args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs the CLI as a user other than root (root reads anything): as nobody when the test runs as root. */
+function runCliUnprivileged(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const ids = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], uid, gid });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], ...ids });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
@@ -219,8 +220,7 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
       writeFileSync(file, GOOD);
       chmodSync(file, 0o000);
       chmodSync(folder.dir, 0o755);
-      const root = process.getuid?.() === 0;
-      const cli = await runCliAs(root ? 65534 : (process.getuid?.() ?? 0), root ? 65534 : (process.getgid?.() ?? 0), [folder.dir, '--port', '0']);
+      const cli = await runCliUnprivileged([folder.dir, '--port', '0']);
       assert.equal(cli.stderr, `echo-preview: ${file}:1:1: cannot read the config file: permission denied (EACCES): this process may not read it\n`);
       assert.equal(cli.code, 1);
     } finally {

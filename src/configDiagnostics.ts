@@ -35,22 +35,18 @@ export class ConfigDiagnostics implements vscode.Disposable {
 
   /**
    * Shows `problem`, which stopped the folder's start, and checks the file again with `recheck`
-   * whenever it changes (its text; undefined once removed): a new problem replaces it, none clears it.
+   * whenever it changes (which reads it as the server does: never blocking on a FIFO or a
+   * device, never without bound): a new problem replaces it, none clears it.
    */
-  setUntilFixed(owner: string, problem: ConfigProblem, recheck: (text: string | undefined) => ConfigProblem | undefined): void {
+  setUntilFixed(owner: string, problem: ConfigProblem, recheck: () => Promise<ConfigProblem | undefined>): void {
     if (this.disposed) return;
     this.set(owner, problem);
-    const uri = vscode.Uri.file(problem.file);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(problem.file)), path.basename(problem.file)));
     let checks = 0;
     const check = async (): Promise<void> => {
       const run = ++checks;
-      const text = await vscode.workspace.fs.readFile(uri).then(
-        (bytes) => new TextDecoder().decode(bytes),
-        () => undefined,
-      );
+      const now = await recheck().catch(() => problem);
       if (run !== checks || this.watchers.get(owner) !== watcher) return; // a later change, or replaced meanwhile
-      const now = recheck(text);
       if (now) {
         this.shown.set(owner, { problem: now, kept: false });
         this.render(problem.file);

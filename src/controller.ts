@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './configDiagnostics';
-import { checkConfigText, describeConfig, formatProblem, type CheckEnvironment, type ConfigProblem, type ConfigState } from './core/config';
+import { describeConfig, formatProblem, readConfigFile, type CheckEnvironment, type ConfigProblem, type ConfigState } from './core/config';
 import { isLoopbackHost } from './core/guard';
 import { DEFAULTS, StartError, startServer, type RunningServer, type ServerOptions } from './core/server';
 import type { Log } from './log';
@@ -334,10 +334,9 @@ export class Controller implements vscode.Disposable {
   private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string, env: CheckEnvironment): undefined {
     if (this.isShuttingDown) return undefined;
     // Checked as the server would at its next start; a removed file is no problem then.
-    this.diagnostics.setUntilFixed(keyOf(folder), problem, (text) => {
-      if (text === undefined) return undefined;
-      const checked = checkConfigText(problem.file, text, env);
-      return checked.ok ? undefined : checked.problem;
+    this.diagnostics.setUntilFixed(keyOf(folder), problem, async () => {
+      const read = await readConfigFile(problem.file, env);
+      return read.kind === 'problem' ? read.problem : undefined;
     });
     this.lastError = message;
     this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);

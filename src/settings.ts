@@ -6,6 +6,7 @@ import type { RefusalAdvice } from './core/guard';
 import { DEFAULTS, type ServerOptions } from './core/server';
 import { quoted } from './core/format';
 import { CONFIG_FILE_NAME } from './core/config';
+import { kindOf, unreadableReason } from './core/userFile';
 import { wsPathProblem as corePathProblem } from './core/wsPath';
 
 export type OpenOnStart = 'panel' | 'browser' | 'none';
@@ -40,11 +41,14 @@ export function wsPathProblem(wsPath: string): string | undefined {
   return problem && `The setting echoPreview.websocketPath (${quoted(wsPath)}) ${problem}. Use one absolute path such as /websocket.`;
 }
 
-function isFile(file: string): boolean {
+/** Undefined when `file` is a regular file; "missing" when there is none; otherwise what it is instead. */
+function notAFile(file: string): string | undefined {
   try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
+    const stats = statSync(file);
+    return stats.isFile() ? undefined : `is ${kindOf(stats)}, not a regular file`;
+  } catch (error) {
+    const reason = unreadableReason(error);
+    return reason === undefined ? 'missing' : `cannot be read: ${reason}`;
   }
 }
 
@@ -63,7 +67,15 @@ export function readSettings(folder: vscode.WorkspaceFolder): FolderSettings | {
   // Both restricted (package.json): in an untrusted workspace only the user's own values count.
   const configSetting = config.get<string>('configFile', '').trim();
   const configFile = configSetting ? path.resolve(folderPath, configSetting) : undefined;
-  if (configFile !== undefined && !isFile(configFile)) {
+  const notFile = configFile === undefined ? undefined : notAFile(configFile);
+  if (notFile !== undefined && notFile !== 'missing') {
+    return {
+      error:
+        `The setting echoPreview.configFile (${quoted(configSetting)}) names ${configFile}, which ${notFile}. ` +
+        `Point it at a JSON file, or clear the setting to use ${CONFIG_FILE_NAME} in the served folder.`,
+    };
+  }
+  if (notFile !== undefined) {
     return {
       error:
         `The setting echoPreview.configFile (${quoted(configSetting)}) names ${configFile}, which is not a file. ` +

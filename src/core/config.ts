@@ -3,7 +3,7 @@
  * by hand against schemas/echo-preview.schema.json so that every problem names its line and
  * column, watched, and applied in place. A broken edit keeps the last good config.
  */
-import { watch, promises as fs, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { parseJson, lineColumn, placeKey, type Place } from './configJson';
 import { MODE_NAMES, modeOf } from './endpoints';
@@ -11,6 +11,7 @@ import { jsonTypeOf, onlyKeys } from './endpoints/check';
 import type { ConfigPath, EndpointMode, JsonObject, JsonValue, SectionCheck } from './endpoints/types';
 import type { Disposable, ServerEvents } from './events';
 import type { EndpointSpec } from './socket';
+import { readUserFile } from './userFile';
 import { wsPathProblem } from './wsPath';
 
 export const CONFIG_FILE_NAME = '.echo-preview.json';
@@ -262,34 +263,31 @@ export class ConfigSource {
     }
   }
 
-  private async read(): Promise<{ kind: 'missing' } | { kind: 'problem'; text: string; problem: ConfigProblem } | { kind: 'ok'; text: string; endpoints: EndpointSpec[] }> {
-    let text: string;
-    try {
-      const handle = await fs.open(this.file, 'r');
-      try {
-        const stats = await handle.stat();
-        if (!stats.isFile()) return this.unreadable('it is not a file');
-        if (stats.size > MAX_CONFIG_BYTES) return this.unreadable(`it is larger than ${MAX_CONFIG_BYTES} bytes`);
-        text = await handle.readFile('utf8');
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-      return this.unreadable((error as Error).message);
-    }
-    const checked = checkConfigText(this.file, text, this.env);
-    return checked.ok ? { kind: 'ok', text, endpoints: checked.endpoints } : { kind: 'problem', text, problem: checked.problem };
-  }
-
-  private unreadable(why: string): { kind: 'problem'; text: string; problem: ConfigProblem } {
-    return { kind: 'problem', text: `\0unreadable: ${why}`, problem: { file: this.file, line: 1, column: 1, message: `cannot read the config file: ${why}` } };
+  private read(): Promise<ConfigRead> {
+    return readConfigFile(this.file, this.env);
   }
 
   private report(message: string, error: unknown): void {
     if (this.events.active) this.events.emit({ type: 'error', message, error });
   }
+}
+
+/** One read of a config file: there is none, it is refused (unreadable or wrong), or its endpoints. */
+export type ConfigRead = { kind: 'missing' } | { kind: 'problem'; text: string; problem: ConfigProblem } | { kind: 'ok'; text: string; endpoints: EndpointSpec[] };
+
+/**
+ * Reads and checks the config file at `file` (readUserFile: never blocks on a FIFO or a device,
+ * reads at most MAX_CONFIG_BYTES). `text` tells one read from the next (an unreadable file's is
+ * its reason, so a new reason is a change).
+ */
+export async function readConfigFile(file: string, env: CheckEnvironment): Promise<ConfigRead> {
+  const read = await readUserFile(file, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    if (read.missing) return { kind: 'missing' };
+    return { kind: 'problem', text: `\0unreadable: ${read.reason}`, problem: { file, line: 1, column: 1, message: `cannot read the config file: ${read.reason}` } };
+  }
+  const checked = checkConfigText(file, read.text, env);
+  return checked.ok ? { kind: 'ok', text: read.text, endpoints: checked.endpoints } : { kind: 'problem', text: read.text, problem: checked.problem };
 }
 
 function summarize(endpoints: readonly EndpointSpec[]): ConfigState['endpoints'] {

@@ -62,11 +62,13 @@ describe('the README’s script example with JSON nested 100,000 and 1,000,000 d
     try {
       await run.waitFor((out) => out.includes(`  ws://127.0.0.1:${run.port}/api  (script)\n`), 'the endpoint line');
       const url = `ws://127.0.0.1:${run.port}/api`;
-      /** The next message that is not a timer's tick. */
+      /** The next message that is not a timer's tick (ticks come every second: without a deadline this would wait for ever). */
       const next = async (client: ModeClient): Promise<string> => {
+        const deadline = Date.now() + 10_000;
         for (;;) {
           const [text] = await texts(client.inbox);
           if (!text.startsWith('{"type":"tick"')) return text;
+          if (Date.now() > deadline) throw new Error('only ticks for 10 s: no answer');
         }
       };
       const first = await openWithInbox(url);

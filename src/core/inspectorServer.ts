@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { parseBoundedJson } from '../boundedJson';
 import { CONFIG_ELEMENT_ID, parseInspectorRequest, type HostMessage, type InspectorConfig } from '../protocol';
 import { RESERVED_PREFIX, type BuiltinAnswer } from './builtin';
 import type { Capture, CaptureBatch, ClientControl } from './capture';
@@ -277,7 +278,7 @@ class FeedSession {
     let value: unknown;
     try {
       if (isBinary) throw new Error('requests are JSON text, not binary');
-      value = JSON.parse(data.toString('utf8'));
+      value = parseBoundedJson(data.toString('utf8'));
     } catch (error) {
       return this.fail(UNKNOWN_REQUEST_ID, `not a request: ${(error as Error).message}`);
     }

@@ -133,8 +133,9 @@ export class EndpointHub implements ClientControl {
     for (const { path, config } of specs) {
       const slot = kept.get(path);
       if (slot === undefined) {
-        const context = this.contextFor(path);
-        this.slots.set(path, { path, mode: config.mode, endpoint: this.create(config, context), clients: new Map(), context, retired: false });
+        const context = this.contextFor(path, () => created);
+        const created: Slot = { path, mode: config.mode, endpoint: this.create(config, context), clients: new Map(), context, retired: false };
+        this.slots.set(path, created);
         continue;
       }
       this.slots.set(path, slot);
@@ -182,7 +183,8 @@ export class EndpointHub implements ClientControl {
     };
     try {
       const admission = endpoint.accept(handshake);
-      if (admission instanceof Promise) admission.then(decide, fail);
+      // As in the synchronous case: a throw while deciding fails this client only.
+      if (admission instanceof Promise) admission.then(decide).catch(fail);
       else decide(admission);
     } catch (error) {
       fail(error);
@@ -195,7 +197,11 @@ export class EndpointHub implements ClientControl {
     return definition.create(config, context);
   }
 
-  private contextFor(path: string): EndpointContext {
+  /** The context of the endpoint at `path`; `slot` is its slot (whose mode may change), for `contain`. */
+  private contextFor(path: string, slot: () => Slot): EndpointContext {
+    const report = (message: string, error?: unknown): void => {
+      if (this.events.active) this.events.emit({ type: 'error', message, error });
+    };
     return {
       path,
       maxMessageSize: this.maxMessageSize,
@@ -212,8 +218,13 @@ export class EndpointHub implements ClientControl {
         }
         return sent;
       },
-      report: (message, error) => {
-        if (this.events.active) this.events.emit({ type: 'error', message, error });
+      report,
+      contain: (call) => {
+        try {
+          call();
+        } catch (error) {
+          report(`${path} (${slot().mode}): ${String(error)}`, error);
+        }
       },
       heartbeatMs: this.heartbeatMs,
       control: (id, leg) => {
@@ -233,13 +244,9 @@ export class EndpointHub implements ClientControl {
     for (const client of slot.clients.values()) if (client.isOpen) yield client;
   }
 
-  /** Runs one call into a mode; a throw is logged and the server carries on. */
+  /** Runs one call into a mode; a throw is logged and the server carries on (the context's `contain`, which the mode's timers use too). */
   private safely(slot: Slot, call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      slot.context.report(`${slot.path} (${slot.mode}): ${String(error)}`, error);
-    }
+    slot.context.contain(call);
   }
 
   private accept(slot: Slot, ws: WebSocket, socket: Duplex, req: IncomingMessage, handshake: Handshake): void {

@@ -2,6 +2,7 @@
  * The inspector's page: builds the layout, applies what the host sends to the model, and turns
  * clicks and keys into protocol requests. Everything it shows comes from the model.
  */
+import { parseBoundedJson } from '../boundedJson';
 import { toHar, toJsonLines } from '../core/har';
 import type { FrameDTO, HostMessage, InspectorConfig, InspectorRequest, PanelHostMessage, PushTarget } from '../protocol';
 import { ClientsView } from './clients';
@@ -413,7 +414,7 @@ export class InspectorApp {
 
 function looksLikeJson(text: string): boolean {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = parseBoundedJson(text);
     return typeof value === 'object' && value !== null;
   } catch {
     return false;

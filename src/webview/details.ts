@@ -3,6 +3,7 @@
  * the full size when the preview is cut; and what can be done with it (copy, resend, edit,
  * ping, close).
  */
+import { nestsDeeperThan, TOO_DEEP } from '../boundedJson';
 import type { ClientDTO, FrameDTO } from '../protocol';
 import { h } from './dom';
 import { base64ToBytes, formatDuration, formatSize, formatTime, hexDump } from './format';
@@ -48,7 +49,9 @@ export function frameDetails(frame: FrameDTO, clientLabel: string, roundTrip: Ro
   if (frame.kind === 'text') {
     previewBytes = new TextEncoder().encode(frame.data).length;
     const json = frame.truncated ? undefined : parseJson(frame.data);
-    if (json !== undefined) {
+    if (json === 'too deep') {
+      body.append(h('p', { class: 'muted', id: 'details-too-deep' }, `${TOO_DEEP}: shown as text.`), h('pre', { class: 'text-payload' }, frame.data));
+    } else if (json !== undefined) {
       body.append(h('p', { class: 'muted' }, 'JSON, formatted. Click a brace to fold it.'), jsonView(json.value));
       copyText = JSON.stringify(json.value, null, 2);
     } else {
@@ -117,9 +120,11 @@ export function clientDetails(client: ClientDTO, name: string, actions: ClientAc
   );
 }
 
-function parseJson(text: string): { value: unknown } | undefined {
+/** The frame's JSON to format, 'too deep' past MAX_JSON_DEPTH (the view and JSON.stringify recurse), or undefined when it is not JSON. */
+function parseJson(text: string): { value: unknown } | 'too deep' | undefined {
   const start = text.trimStart()[0];
   if (start !== '{' && start !== '[') return undefined; // a bare number or string is shown as text
+  if (nestsDeeperThan(text)) return 'too deep';
   try {
     return { value: JSON.parse(text) };
   } catch {

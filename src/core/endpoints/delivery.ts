@@ -14,16 +14,21 @@ export const MAX_PENDING = 1000;
 /**
  * One client's pending timeouts and intervals; `clear` stops them all. With `client`, a client
  * whose messages schedule more than MAX_PENDING delayed tasks is not read from until half of
- * them have run: delays and latency never queue without bound.
+ * them have run: delays and latency never queue without bound. Every task a timer runs goes
+ * through the endpoint's `contain`, as the tap runs an immediate reply: a throw is reported
+ * once, naming the endpoint, and never escapes the timer to end the process.
  */
 export class Schedule {
   private readonly timers = new Set<NodeJS.Timeout>();
   private delayed = 0;
   private holding = false;
 
-  constructor(private readonly client?: EndpointClient) {}
+  constructor(
+    private readonly endpoint: Pick<EndpointContext, 'contain'>,
+    private readonly client?: EndpointClient,
+  ) {}
 
-  /** Runs `task` after `ms` (now, when `ms` is 0). */
+  /** Runs `task` after `ms`; now when `ms` is 0 (inside the caller's containment: a message, a greeting or another task). */
   after(ms: number, task: () => void): void {
     if (ms <= 0) return task();
     this.delayed++;
@@ -34,7 +39,7 @@ export class Schedule {
         this.holding = false;
         this.client?.resume();
       }
-      task();
+      this.endpoint.contain(task);
     }, ms);
     this.timers.add(timer);
     if (this.client !== undefined && !this.holding && this.delayed > MAX_PENDING) {
@@ -43,10 +48,14 @@ export class Schedule {
     }
   }
 
-  /** Runs `tick` every `ms` for as long as it returns true. */
+  /** Runs `tick` every `ms` for as long as it returns true; a tick that throws is reported once and ends its timer. */
   every(ms: number, tick: () => boolean): void {
     const timer = setInterval(() => {
-      if (tick()) return;
+      let again = false;
+      this.endpoint.contain(() => {
+        again = tick();
+      });
+      if (again) return;
       clearInterval(timer);
       this.timers.delete(timer);
     }, ms);

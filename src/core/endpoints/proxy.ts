@@ -151,7 +151,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       unflushed: 0,
       pagePaused: false,
       upstreamPaused: false,
-      pending: new Schedule(client),
+      pending: new Schedule(this.context, client),
       query: queryOf(client.handshake.target),
       received: 0,
       alive: true,

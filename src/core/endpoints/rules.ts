@@ -5,6 +5,7 @@
  * runs code.
  */
 import { setFlagsFromString } from 'node:v8';
+import { parseBoundedJson } from '../../boundedJson';
 import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
 import { RuleError } from './ruleError';
 import { compileTemplate, type SlotScope, type Template } from './templates';
@@ -78,13 +79,17 @@ export interface Incoming {
   json: () => JsonValue | undefined;
 }
 
-/** The message as parsed JSON, parsed at most once; undefined when it is not JSON. */
+/**
+ * The message as parsed JSON, parsed at most once; undefined when it is not JSON, nested deeper
+ * than MAX_JSON_DEPTH included (boundedJson.ts), so matching and templates never meet a value
+ * deeper than that.
+ */
 export function lazyJson(text: string): () => JsonValue | undefined {
   let parsed: { value: JsonValue | undefined } | undefined;
   return () => {
     if (parsed === undefined) {
       try {
-        parsed = { value: JSON.parse(text) as JsonValue };
+        parsed = { value: parseBoundedJson(text) as JsonValue };
       } catch {
         parsed = { value: undefined };
       }

@@ -37,7 +37,7 @@ class ScriptEndpoint implements Endpoint<ScriptConfig> {
   ) {}
 
   opened(client: EndpointClient, adopted: boolean): void {
-    const session: Session = { client, query: queryOf(client.handshake.target), received: 0, pending: new Schedule(client), timers: new Schedule() };
+    const session: Session = { client, query: queryOf(client.handshake.target), received: 0, pending: new Schedule(this.context, client), timers: new Schedule(this.context) };
     this.sessions.set(client, session);
     const n = ++this.connections;
     // A client taken over from this path's previous mode was greeted when it connected.

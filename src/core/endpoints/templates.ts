@@ -27,7 +27,7 @@ type JsonTemplate = null | boolean | number | { pieces: Piece[] } | JsonTemplate
 /** What a template can draw on. `match` is the regex match when the rule matched a regex. */
 export interface TemplateContext {
   text?: string;
-  /** The message parsed as JSON, when it is JSON (parsed once, lazily, by the caller). */
+  /** The message parsed as JSON, when it is JSON (parsed once, lazily, by the caller: rules.ts lazyJson, bounded in depth). */
   json?: () => JsonValue | undefined;
   match?: RegExpExecArray;
   client: number;
@@ -176,7 +176,9 @@ function renderJson(template: JsonTemplate, context: TemplateContext): JsonValue
 /**
  * The text to send. A JSON template is rendered as a value and serialised, so whatever a
  * placeholder brings (quotes, backslashes, `}`) is escaped by JSON.stringify and can never
- * change the reply's structure.
+ * change the reply's structure. JSON.stringify recurses, but nothing here is deep enough to
+ * exhaust the stack: a message's JSON is at most MAX_JSON_DEPTH deep (lazyJson parses it through
+ * boundedJson.ts, deeper is no JSON at all) and a template at most the config file's 200 levels.
  */
 export function render(template: Template, context: TemplateContext): string {
   return template.kind === 'text' ? renderPieces(template.pieces, context) : JSON.stringify(renderJson(template.value, context));

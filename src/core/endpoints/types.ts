@@ -73,6 +73,12 @@ export interface EndpointContext {
   sendAll(data: Buffer | string, binary: boolean, except?: EndpointClient): number;
   /** Tells the log (an `error` event) that something went wrong; the server carries on. */
   report(message: string, error?: unknown): void;
+  /**
+   * Runs one call into this endpoint's code as the tap runs each message: a throw is reported
+   * (an `error` event naming the endpoint and mode) and the server carries on. Whatever a mode
+   * runs later on a client's behalf (a timer, a delayed reply, a callback) runs through this.
+   */
+  contain(call: () => void): void;
   /** For traffic the tap does not see itself (the proxy's upstream leg): record only `if (capture.active)`. */
   readonly capture: Capture;
   /** Emit only `if (events.active)`. */

@@ -300,12 +300,12 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     try {
       // The next page's response is held until the reload below has had its chance to win.
       let release!: () => Promise<void>;
-      const held = new Promise<void>((resolve) =>
-        void page.context().route(`${server.url}b.html`, (route) => {
-          release = () => route.continue();
-          resolve();
-        }),
-      );
+      let arrived!: () => void;
+      const held = new Promise<void>((resolve) => (arrived = resolve));
+      await page.context().route(`${server.url}b.html`, (route) => {
+        release = () => route.continue();
+        arrived();
+      });
       await page.evaluate(() => window.postMessage({ type: 'navigate', path: '/b.html' }, '*')); // the editor's Open Preview
       await held;
       // A save while the frame is on its way: the server tells the pages to reload. The page shown

@@ -125,9 +125,10 @@ export class PreviewPanel implements vscode.Disposable {
     return this.controller.entries.find((e) => e.folder.uri.toString() === this.folderUri);
   }
 
-  /** Sends the frame to `pagePath` (a path under the served root). */
+  /** Sends the frame to `pagePath` (a path under the served root); the title shown before is no longer the page's. */
   navigate(pagePath: string): void {
     this.path = pagePath;
+    this.pageTitle = undefined;
     if (this.rendered !== null) void this.panel.webview.postMessage({ type: 'navigate', path: pagePath } satisfies PreviewHostMessage);
   }
 

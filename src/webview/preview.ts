@@ -85,7 +85,7 @@ class PreviewApp {
     document.body.append(toolbar, this.notice);
     this.back.addEventListener('click', () => this.go(this.history.back()));
     this.forward.addEventListener('click', () => this.go(this.history.forward()));
-    this.reload.addEventListener('click', () => this.load(this.history.current, true));
+    this.reload.addEventListener('click', () => this.load(this.history.current));
     this.openInBrowser.addEventListener('click', () => this.host.postMessage({ type: 'openInBrowser', path: this.history.current }));
     this.address.addEventListener('keydown', (e) => {
       if (e.key !== 'Escape') return;
@@ -95,7 +95,7 @@ class PreviewApp {
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('message', (e) => this.onMessage(e));
     if (config.base === undefined) this.showStopped();
-    else this.load(this.history.current, true);
+    else this.load(this.history.current);
     this.update();
   }
 
@@ -118,36 +118,30 @@ class PreviewApp {
       return;
     }
     const path = pathOf(this.base, url)!;
-    const again = path === this.history.current; // Enter on the address shown reloads it, as browsers do
-    this.history.visit(path);
-    this.load(path, again);
+    this.history.visit(path); // the page shown is not added again: Enter on its address reloads it, as browsers do
+    this.load(path);
     this.showAddress(true);
   }
 
   private go(path: string | undefined): void {
-    if (path !== undefined) this.load(path, false);
+    if (path !== undefined) this.load(path);
   }
 
   /**
-   * Sends the frame to `path` under the root. A fresh frame for a reload (a same-URL navigation
-   * with a #fragment would only scroll) and for the first page; otherwise location.replace, which
-   * a cross-origin frame allows and which adds nothing to the editor tab's own history.
+   * Sends the frame to `path` under the root, in a fresh frame every time: the latest navigation
+   * wins. The page shown is gone with its frame, so nothing it does meanwhile (a live reload, its
+   * own script navigating, a late location report) can take the frame back or move the address
+   * bar: the bar shows where the frame is going, and only the new page's reports follow. (With
+   * location.replace in the same frame, a reload the page started before the new page committed
+   * cancelled the navigation.) A new frame's first load adds nothing to the editor tab's history.
    */
-  private load(path: string, fresh: boolean): void {
+  private load(path: string): void {
     if (this.base === undefined) return;
     const url = frameUrlOf(this.base, path);
     if (url === undefined) return;
     this.awaiting = path;
     this.say('');
-    const win = this.frame?.contentWindow;
-    if (fresh || !win) this.replaceFrame(url);
-    else {
-      try {
-        win.location.replace(url);
-      } catch {
-        this.replaceFrame(url);
-      }
-    }
+    this.replaceFrame(url);
     this.host.postMessage({ type: 'navigated', path, url });
     this.update();
   }
@@ -175,7 +169,7 @@ class PreviewApp {
     const host = data as Partial<PreviewHostMessage>;
     if (event.origin === location.origin && host.type === 'navigate' && typeof host.path === 'string') {
       this.history.visit(host.path);
-      this.load(host.path, false);
+      this.load(host.path);
     }
   }
 

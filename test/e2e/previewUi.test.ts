@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Frame, Page, WebSocket as PageSocket } from 'playwright-core';
+import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { previewHtml } from '../../src/panel/previewHtml';
@@ -24,6 +25,7 @@ import { REPO_ROOT, tempDir } from '../support/http';
 
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
 const NONCE = 'cHJldmlld25vbmNlcHJldmlldw==';
+const RELOAD_SOCKET = /\/__echo-preview\/reload(\?|$)/;
 
 /** Runs in the page before its scripts: the editor's webview API, recording every post. */
 function recordPosts(): void {
@@ -78,6 +80,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
   /** GET targets the site served, in order. */
   const requests: string[] = [];
   const pageErrors = new WeakMap<Page, string[]>();
+  /** The reload socket of the first page framed, once the server said hello on it. */
+  const reloadSockets = new WeakMap<Page, Promise<PageSocket>>();
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -104,6 +108,9 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await context.addInitScript(recordPosts);
     const page = await context.newPage();
     const errors: string[] = [];
+    // The first page's reload socket, with its hello: watched from before the page loads.
+    const socket = new Promise<PageSocket>((resolve) => page.on('websocket', (ws) => RELOAD_SOCKET.test(ws.url()) && resolve(ws)));
+    reloadSockets.set(page, socket.then((ws) => new Promise((resolve) => ws.on('framereceived', ({ payload }) => String(payload).includes('"hello"') && resolve(ws)))));
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
@@ -279,6 +286,52 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await page.locator('#back').click();
     await framed(page, 'Nest');
     assert.equal(await page.locator('#back').isDisabled(), true, 'b.html was never visited');
+    await done(page);
+  });
+
+  it('the latest navigation wins: a live reload of the page shown, while the frame is on its way to the next, does not take it back', async () => {
+    const page = await openPreview();
+    const home = await framed(page, 'Home');
+    await reloadSockets.get(page); // the page listens for reloads
+    // The server's reload channel, as a page opens it: when it says reload, every page was told.
+    const observer = new WebSocket(`${server.url.replace('http', 'ws')}__echo-preview/reload`, { origin: server.url.replace(/\/$/, '') });
+    const told = (type: string): Promise<void> => new Promise((resolve) => observer.on('message', (data) => (JSON.parse(String(data)) as { type: string }).type === type && resolve()));
+    await told('hello');
+    try {
+      // The next page's response is held until the reload below has had its chance to win.
+      let release!: () => Promise<void>;
+      let arrived!: () => void;
+      const held = new Promise<void>((resolve) => (arrived = resolve));
+      await page.context().route(`${server.url}b.html`, (route) => {
+        release = () => route.continue();
+        arrived();
+      });
+      await page.evaluate(() => window.postMessage({ type: 'navigate', path: '/b.html' }, '*')); // the editor's Open Preview
+      await held;
+      // A save while the frame is on its way: the server tells the pages to reload. The page shown
+      // then either reloads (its GET of / comes) or is gone already (its frame was removed).
+      const gone = new Promise<void>((resolve) => (home.isDetached() ? resolve() : page.on('framedetached', (frame) => frame === home && resolve())));
+      const reloadedOrGone = Promise.race([requested('/'), gone]);
+      const reload = told('reload');
+      writeFileSync(path.join(site.dir, 'index.html'), PAGES['index.html']);
+      await reload;
+      await reloadedOrGone;
+      await release();
+    } finally {
+      observer.close();
+    }
+    await page
+      .frameLocator('#frame')
+      .locator('h1', { hasText: 'Page B' })
+      .waitFor({ timeout: 10_000 })
+      .catch(async () => assert.fail(`the frame shows "${await page.frameLocator('#frame').locator('h1').textContent()}" under the address ${await address(page)}, not the page asked for last`));
+    await pollAddress(page, '/b.html');
+    const last = { type: 'navigated', path: '/b.html', url: `${server.url}b.html`, title: 'Page B' };
+    await page.waitForFunction((json) => JSON.stringify((window as unknown as { previewPosts: unknown[] }).previewPosts.at(-1)) === json, JSON.stringify(last), { timeout: 10_000 });
+    await page.locator('#back').click();
+    await framed(page, 'Home');
+    assert.equal(await address(page), '/');
+    assert.equal(await page.locator('#back').isDisabled(), true, 'one step back is the first page');
     await done(page);
   });
 

@@ -96,14 +96,14 @@ describe('Open Preview', function () {
     // The page ran in the frame: its script's WebSocket reached the server, and its reload client
     // told the panel the page's title.
     await whenServers(api, () => (serverFor(api, siteA())?.clients ?? 0) >= 1, 'the framed page to connect its WebSocket', 20_000);
-    await pollUntil(() => api.testing.preview()?.pageTitle === 'Site A', `the page to report its title (now ${JSON.stringify(api.testing.preview())})`, 20_000);
+    await pollUntil(() => api.testing.preview()?.pageTitle === 'Site A', () => `the page to report its title (now ${JSON.stringify(api.testing.preview())})`, 20_000);
   });
 
   it('Open Preview on an HTML file shows that file in the open panel', async () => {
     const file = path.join(siteA().uri.fsPath, 'third.html');
     await fs.writeFile(file, '<!DOCTYPE html><html><head><title>Third</title></head><body><h1>Third</h1></body></html>');
     await vscode.commands.executeCommand('echoPreview.openPreview', vscode.Uri.file(file));
-    await pollUntil(() => api.testing.preview()?.pageTitle === 'Third', `the preview to show the file (now ${JSON.stringify(api.testing.preview())})`, 20_000);
+    await pollUntil(() => api.testing.preview()?.pageTitle === 'Third', () => `the preview to show the file (now ${JSON.stringify(api.testing.preview())})`, 20_000);
     assert.equal(api.testing.preview()?.frameUrl?.endsWith('/third.html'), true);
   });
 
@@ -113,7 +113,7 @@ describe('Open Preview', function () {
     const restore = await setFor(siteA(), 'preview.followActiveFile', true);
     try {
       await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One });
-      await pollUntil(() => api.testing.preview()?.pageTitle === 'Second', `the preview to show the file (now ${JSON.stringify(api.testing.preview())})`, 20_000);
+      await pollUntil(() => api.testing.preview()?.pageTitle === 'Second', () => `the preview to show the file (now ${JSON.stringify(api.testing.preview())})`, 20_000);
       assert.equal(api.testing.preview()?.path, '/second%20page.html');
     } finally {
       await restore();
@@ -129,7 +129,7 @@ describe('Open Preview', function () {
     const info = serverFor(api, siteA());
     assert.ok(info);
     const external = (await vscode.env.asExternalUri(vscode.Uri.parse(info.url))).toString(true);
-    await pollUntil(() => api.testing.preview()?.frameUrl === `${external}second%20page.html`, `the new server's page (now ${JSON.stringify(api.testing.preview())})`, 20_000);
+    await pollUntil(() => api.testing.preview()?.frameUrl === `${external}second%20page.html`, () => `the new server's page (now ${JSON.stringify(api.testing.preview())})`, 20_000);
     assert.equal(api.testing.preview()?.frameSrc, new URL(external).origin);
   });
 });

@@ -92,7 +92,8 @@ describe('the config file in the editor', function () {
       const broken = GOOD.replace('{"mode":"broadcast"}\n', '{"mode":"broadcast"}\n    "/extra": {"mode":"echo"}\n');
       const at = positionIn(broken, '"/extra"');
       await fs.writeFile(configA(), broken);
-      const [shown] = ourDiagnostics(await whenDiagnostics(configA(), (d) => ourDiagnostics(d).length === 1, 'the broken edit in the Problems view'));
+      // Written in place, the file may be read while still empty (a diagnostic at 1:1): the wait is for this one.
+      const [shown] = ourDiagnostics(await whenDiagnostics(configA(), (d) => ourDiagnostics(d)[0]?.range.start.line === at.line, 'the broken edit in the Problems view'));
       assert.equal(shown.severity, vscode.DiagnosticSeverity.Error);
       assert.deepEqual({ line: shown.range.start.line, character: shown.range.start.character }, at, shown.message);
       assert.match(shown.message, /last good config/);

@@ -19,9 +19,12 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
+    let received = 0;
+    /** The whole response's length once its head is in (undefined: not yet, or no length to go by). */
+    let expected: number | undefined;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete response within ${timeoutMs} ms; got: ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`));
+      reject(new Error(`no complete response within ${timeoutMs} ms; got ${received} bytes: ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`));
     }, timeoutMs);
     const finish = (): void => {
       clearTimeout(timer);
@@ -34,7 +37,10 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
     };
     socket.on('data', (chunk) => {
       chunks.push(chunk);
-      if (isComplete(Buffer.concat(chunks))) finish();
+      received += chunk.length;
+      // Only the head is parsed, once: joining every chunk on each one is quadratic in a download.
+      expected ??= expectedLength(chunks.length === 1 ? chunk : Buffer.concat(chunks));
+      if (expected !== undefined && received >= expected) finish();
     });
     socket.on('end', finish);
     socket.on('error', (error) => {
@@ -55,14 +61,14 @@ export function get(port: number, target: string, headers: Record<string, string
   return rawRequest(port, `${method} ${target} HTTP/1.1\r\n${lines}\r\n`);
 }
 
-function isComplete(data: Buffer): boolean {
+/** The length of the whole response (head and body) once its head has arrived, or undefined. */
+function expectedLength(data: Buffer): number | undefined {
   const end = data.indexOf('\r\n\r\n');
-  if (end === -1) return false;
+  if (end === -1) return undefined;
   const head = data.subarray(0, end).toString('latin1');
+  if (/^HTTP\/1\.1 (1\d\d|204|304)/.test(head)) return 0;
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-  if (/^HTTP\/1\.1 (1\d\d|204|304)/.test(head)) return true;
-  if (!length) return false;
-  return data.length >= end + 4 + Number(length[1]);
+  return length ? end + 4 + Number(length[1]) : Infinity;
 }
 
 export function parseResponse(raw: Buffer): RawResponse {

@@ -89,8 +89,6 @@ describe('a workspace page with a root-scoped service worker and the inspector i
     await inspector.locator('#save-name').fill('kept by the inspector');
     await inspector.locator('#save').click();
     await inspector.locator('#saved button', { hasText: 'kept by the inspector' }).waitFor();
-    await inspector.reload();
-    await inspector.locator('#badge[data-state="open"]').waitFor({ timeout: 15_000 });
 
     // Whatever the worker can see now, with the inspector open: every client it can list.
     await hostile.evaluate(() => navigator.serviceWorker.controller!.postMessage('sweep'));

@@ -84,6 +84,8 @@ export class Guard {
   /** Origins granted at run time, with how many grants are still held. */
   private readonly granted = new Map<string, number>();
   private port = 0;
+  /** Called whenever an origin is granted or its last grant revoked. */
+  onGrantsChanged: () => void = () => undefined;
   /** The inspector's own port (`--inspect`): its page is ours too, on an origin of its own. */
   private inspectorPort: number | undefined;
   private readonly advice: RefusalAdvice;
@@ -138,14 +140,19 @@ export class Guard {
    */
   allowOrigin(origin: string): () => void {
     const key = normaliseOrigin(origin);
-    this.granted.set(key, (this.granted.get(key) ?? 0) + 1);
+    const held = this.granted.get(key) ?? 0;
+    this.granted.set(key, held + 1);
+    if (held === 0) this.onGrantsChanged();
     let revoked = false;
     return () => {
       if (revoked) return;
       revoked = true;
       const left = (this.granted.get(key) ?? 1) - 1;
       if (left > 0) this.granted.set(key, left);
-      else this.granted.delete(key);
+      else {
+        this.granted.delete(key);
+        this.onGrantsChanged();
+      }
     };
   }
 

@@ -369,6 +369,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
   const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
+  guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
   const watched = reload && (await watchFolder(realRoot, reloadIgnore, options.dotfiles ?? false, cache, reload, events));
@@ -402,16 +403,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     get clientCount() {
       return echo.clientCount;
     },
-    allowOrigin: (origin: string) => {
-      const revoke = guard.allowOrigin(origin);
-      reload?.parentsChanged(); // the editor's panels are the only parents pages talk to
-      return {
-        dispose: () => {
-          revoke();
-          reload?.parentsChanged();
-        },
-      };
-    },
+    allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
     liveReload: watched?.state,
     changed: (realPaths: readonly string[]) => {

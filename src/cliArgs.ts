@@ -34,7 +34,8 @@ Options:
       --dotfiles           serve dotfiles and dot-directories (hidden by default)
       --allow-cross-site   let pages of other sites load files (<script src>, <img>); refused by default
       --inspect            serve the traffic inspector: every client and frame, push, close, ping;
-                           its URL, with a new secret token each run, is on the ready line
+                           on a port of its own; its URL, with a new secret token each run,
+                           is on the ready line
       --no-reload          no live reload: do not watch the folder, inject nothing into pages
       --reload-ignore <glob>
                            changes under paths matching the glob reload nothing, e.g. "dist/**" or "*.log"

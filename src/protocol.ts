@@ -299,7 +299,7 @@ export type PanelRequest =
   | { type: 'copyUrl' };
 
 /** An origin as `location.origin` gives it: scheme://host[:port], nothing else. */
-const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]+$/i;
+export const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]+$/i;
 const MODES: readonly string[] = ['text', 'json', 'hex', 'base64'];
 /** A file name for the save dialog's default: no path, no control characters. */
 // eslint-disable-next-line no-control-regex
@@ -360,6 +360,8 @@ export interface InspectorConfig {
    * the UI waits for a `target` message before it connects (the origin must be accepted first).
    */
   endpoints: Array<{ path: string; url: string }>;
+  /** CLI only: the served folder's address (the inspector's page is on an origin of its own). */
+  pageUrl?: string;
   /** Echo Preview's version, for the HAR export's creator. */
   version?: string;
   /** The served folder's name: shown in the title; the CLI page keys its saved messages by it. */

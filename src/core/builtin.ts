@@ -1,17 +1,15 @@
 /**
  * What the server itself answers under the reserved prefix /__echo-preview/: the list of
- * WebSocket endpoints (so our demo page connects to whatever path was configured) and, with
- * `--inspect`, the inspector at `inspector/<token>/` (inspectorServer.ts).
+ * WebSocket endpoints (so our demo page connects to whatever path was configured) and live
+ * reload's client. (The inspector of `--inspect` is never here: it has a port of its own,
+ * inspectorPort.ts.)
  *
  * A file of the user's at the same path always wins: nothing in the served folder is ever
  * shadowed. (A folder that really has `__echo-preview/endpoints.json` gets that file served;
  * our demo then uses what that file says, or falls back to the path written in its own
- * websocket.js, which Create Demo Files sets to the configured path. A folder with an
- * `__echo-preview/inspector/` of its own has it served as usual: only this run's token path is
- * the inspector's, and a folder can hold that only if it has a directory named after the token.)
+ * websocket.js, which Create Demo Files sets to the configured path.)
  */
 import type { ServerResponse } from 'node:http';
-import type { InspectorServer } from './inspectorServer';
 import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from './reload';
 import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
 import { sendGenerated, type StaticOptions } from './static';
@@ -31,8 +29,6 @@ export interface BuiltinContext {
   readonly files: StaticOptions;
   /** The endpoints now (the config may change while the server runs). */
   readonly endpoints: () => readonly { path: string; mode: string }[];
-  /** Only with `--inspect` (ServerOptions.inspector); otherwise nothing is served at its paths. */
-  inspector: InspectorServer | undefined;
   /** Live reload is on: serve its client at RELOAD_SCRIPT_PATH. */
   reload?: boolean;
 }
@@ -62,5 +58,5 @@ function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinCon
   if (context.reload === true && !directoryForm && '/' + segments.join('/') === RELOAD_SCRIPT_PATH) {
     return async (res) => sendGenerated(res, 'text/javascript; charset=utf-8', RELOAD_SCRIPT);
   }
-  return context.inspector?.route(segments, directoryForm);
+  return undefined;
 }

@@ -84,6 +84,10 @@ export class Guard {
   /** Origins granted at run time, with how many grants are still held. */
   private readonly granted = new Map<string, number>();
   private port = 0;
+  /** Called whenever an origin is granted or its last grant revoked. */
+  onGrantsChanged: () => void = () => undefined;
+  /** The inspector's own port (`--inspect`): its page is ours too, on an origin of its own. */
+  private inspectorPort: number | undefined;
   private readonly advice: RefusalAdvice;
   private readonly allowCrossSite: boolean;
 
@@ -112,6 +116,19 @@ export class Guard {
     this.port = port;
   }
 
+  /**
+   * The port of the inspector's own origin (`--inspect`). Its page may open the endpoints (its own
+   * client) like a page of ours, and only it may open the feed (checkOwnOrigin with this port).
+   */
+  setInspectorPort(port: number): void {
+    this.inspectorPort = port;
+  }
+
+  /** The origins granted at run time (the editor's own panels and forwarded addresses), normalised. */
+  grantedOrigins(): string[] {
+    return [...this.granted.keys()];
+  }
+
   /** Accepts one more name in the Host header, e.g. the host the editor forwards the port through. */
   allowHost(name: string): void {
     this.hosts.add(normaliseHostName(name));
@@ -123,14 +140,19 @@ export class Guard {
    */
   allowOrigin(origin: string): () => void {
     const key = normaliseOrigin(origin);
-    this.granted.set(key, (this.granted.get(key) ?? 0) + 1);
+    const held = this.granted.get(key) ?? 0;
+    this.granted.set(key, held + 1);
+    if (held === 0) this.onGrantsChanged();
     let revoked = false;
     return () => {
       if (revoked) return;
       revoked = true;
       const left = (this.granted.get(key) ?? 1) - 1;
       if (left > 0) this.granted.set(key, left);
-      else this.granted.delete(key);
+      else {
+        this.granted.delete(key);
+        this.onGrantsChanged();
+      }
     };
   }
 
@@ -187,7 +209,8 @@ export class Guard {
     // Webviews (vscode-webview://<id>) are no exception: any extension's webview has such an
     // origin, so only the one our panel reports is accepted, through allowOrigin().
     if (this.origins.has(value) || this.granted.has(value)) return ALLOWED;
-    if (this.isOwnOrigin(value)) return ALLOWED;
+    if (this.isOwnOrigin(value, this.port)) return ALLOWED;
+    if (this.inspectorPort !== undefined && this.isOwnOrigin(value, this.inspectorPort)) return ALLOWED;
     return {
       ok: false,
       status: 403,
@@ -197,12 +220,13 @@ export class Guard {
   }
 
   /**
-   * For the server's own sockets (the inspector's feed): only a page this server served may
-   * connect, so no configured or granted origin counts, and a request without Origin (which no
-   * browser sends on a WebSocket handshake) is refused too.
+   * For the server's own sockets (the reload channel; the inspector's feed, with the inspector's
+   * port): only a page this server served on `port` may connect, so no configured or granted
+   * origin counts, and a request without Origin (which no browser sends on a WebSocket handshake)
+   * is refused too.
    */
-  checkOwnOrigin(origin: string | undefined): Verdict {
-    if (origin !== undefined && this.isOwnOrigin(origin.trim().toLowerCase())) return ALLOWED;
+  checkOwnOrigin(origin: string | undefined, port = this.port): Verdict {
+    if (origin !== undefined && this.isOwnOrigin(origin.trim().toLowerCase(), port)) return ALLOWED;
     return {
       ok: false,
       status: 403,
@@ -210,14 +234,13 @@ export class Guard {
     };
   }
 
-  /** An origin of a page this server itself served: http://<loopback or allowed host>:<our port>. */
-  private isOwnOrigin(origin: string): boolean {
+  /** An origin of a page this server itself served: http://<loopback or allowed host>:<port>. */
+  private isOwnOrigin(origin: string, port: number): boolean {
     const match = /^http:\/\/(.+)$/.exec(origin);
     if (!match) return false;
     const authority = parseAuthority(match[1]);
     if (!authority) return false;
-    const port = authority.port ?? 80;
-    if (port !== this.port) return false;
+    if ((authority.port ?? 80) !== port) return false;
     return isLoopbackHost(authority.name) || this.hosts.has(authority.name);
   }
 }

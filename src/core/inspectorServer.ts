@@ -3,8 +3,9 @@
  * path that carries a random per-run token, and the feed socket there, which sends the page
  * capture snapshots and batches and carries its requests back to the capture and the clients.
  *
- * Routing is builtin.ts's (a file of the user's at the same path wins); who may open the feed
- * is guard.ts's (checkOwnOrigin). What this module adds: the token, the page, the feed.
+ * It answers on a port of its own, where nothing else is (inspectorPort.ts routes there); who may
+ * open the feed is guard.ts's (checkOwnOrigin on that port). What this module adds: the token,
+ * the page, the feed.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -90,6 +91,8 @@ export class InspectorServer {
     /** Largest message a client may be pushed, so the feed takes a push request of that size. */
     maxMessageSize: number,
     private readonly heartbeatMs: number,
+    /** The server's own port, where the folder and the endpoints are (the page is on another). */
+    private readonly serverPort: number,
   ) {
     if (!isInspectorToken(options.token)) throw new RangeError('the inspector token must be at least 22 base64url characters');
     this.token = Buffer.from(options.token);
@@ -161,9 +164,11 @@ export class InspectorServer {
   private async servePage(res: ServerResponse, authority: string): Promise<void> {
     if (!(await exists(this.assets.script))) return notBuilt(res);
     const host = canonicalAuthority(authority);
-    const feedUrl = `ws://${host}${this.path}feed`;
-    const endpoints = this.endpoints.map((wsPath) => ({ path: wsPath, url: `ws://${host}${encodeURI(wsPath)}` }));
-    const config: InspectorConfig = { host: 'cli', feedUrl, endpoints, version: this.options.version, folder: this.options.folder };
+    const feedUrl = `ws://${host.authority}${this.path}feed`;
+    // The folder and its endpoints, under the name the page was opened by, on the server's port.
+    const server = `${host.name}:${this.serverPort}`;
+    const endpoints = this.endpoints.map((wsPath) => ({ path: wsPath, url: `ws://${server}${encodeURI(wsPath)}` }));
+    const config: InspectorConfig = { host: 'cli', feedUrl, endpoints, pageUrl: `http://${server}/`, version: this.options.version, folder: this.options.folder };
     const csp =
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
       `connect-src ${[feedUrl, ...endpoints.map((e) => e.url)].join(' ')}; ` +
@@ -226,11 +231,11 @@ function exists(file: string): Promise<boolean> {
 }
 
 /** A Host value rebuilt from its parsed parts, so nothing but a name and a port reaches the CSP. */
-function canonicalAuthority(authority: string): string {
+function canonicalAuthority(authority: string): { name: string; authority: string } {
   const parsed = parseAuthority(authority);
-  if (parsed === undefined) return '127.0.0.1';
+  if (parsed === undefined) return { name: '127.0.0.1', authority: '127.0.0.1' };
   const name = parsed.name.includes(':') ? `[${parsed.name}]` : parsed.name;
-  return parsed.port === undefined ? name : `${name}:${parsed.port}`;
+  return { name, authority: parsed.port === undefined ? name : `${name}:${parsed.port}` };
 }
 
 /**

@@ -2,7 +2,8 @@
  * Live reload: the channel at /__echo-preview/reload (a WebSocket on the server's own port,
  * never an endpoint client), its client script at /__echo-preview/reload.js, and the
  * `<script src>` injected into HTML pages. A batch of changed files becomes one message: swap
- * the stylesheets when only CSS changed, else reload every page.
+ * the stylesheets when only CSS changed, else reload every page. The channel also tells each page
+ * the origins of the editor's own panels (`parents`): the only parents its client tells where it is.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,7 +33,9 @@ const MAX_SCANNED = 200_000;
 const LEFTOVER = /(?:~|\.tmp|\.swp|\.swx|\.bak|___jb_(?:tmp|old)___)$|^\d+$/i;
 
 export type ReloadMessage =
-  | { type: 'hello'; instance: string; now: number; stale: boolean }
+  | { type: 'hello'; instance: string; now: number; stale: boolean; parents: string[] }
+  /** The editor's panel origins changed (a panel registered its origin, or went). */
+  | { type: 'parents'; parents: string[] }
   | { type: 'reload'; now: number; paths: string[] }
   | { type: 'css'; now: number; paths: string[] };
 
@@ -54,6 +57,11 @@ export class ReloadChannel {
     /** True for root-relative paths the watcher ignores (so the restart check skips them too). */
     private readonly ignores: (relative: string) => boolean,
     private readonly heartbeatMs: number,
+    /**
+     * The origins of the editor's own panels (its preview among them): a page in a frame tells
+     * only a parent of one of these origins where it is, never a site that frames it.
+     */
+    private readonly parents: () => string[] = () => [],
   ) {}
 
   /** Pages connected now. */
@@ -93,6 +101,11 @@ export class ReloadChannel {
     this.broadcast({ type: cssOnly ? 'css' : 'reload', now: this.lastChangeAt, paths });
   }
 
+  /** The editor's panel origins changed: every page hears the new list. */
+  parentsChanged(): void {
+    this.broadcast({ type: 'parents', parents: this.parents() });
+  }
+
   /** Closes every page's channel with 1001 (they reconnect to the next run) and resolves when they are gone. */
   async close(): Promise<void> {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
@@ -118,7 +131,7 @@ export class ReloadChannel {
       // so a change just after the page's last news is not missed (at worst one extra reload).
       stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since - COARSE_CLOCK_MS);
     }
-    this.send(ws, { type: 'hello', instance: this.instance, now: Date.now(), stale });
+    this.send(ws, { type: 'hello', instance: this.instance, now: Date.now(), stale, parents: this.parents() });
   }
 
   /**

@@ -1,14 +1,14 @@
 /**
  * startServer(options): one port, HTTP for the folder's files and WebSocket endpoints (an echo
  * on one path, or the endpoints of the config file, each with its reply mode), with a capture of
- * their traffic for the inspector (and, with `inspector`, the inspector itself).
- * Every request passes the Host guard and the cross-site rule; a WebSocket handshake on the
- * WebSocket path also passes the Origin guard, one on the inspector's feed the own-origin rule.
- * Any other request is an ordinary one.
+ * their traffic for the inspector (and, with `inspector`, the inspector itself, on a port of its
+ * own: inspectorPort.ts). Every request passes the Host guard and the cross-site rule; a WebSocket
+ * handshake on the WebSocket path also passes the Origin guard, one on the inspector's feed the
+ * own-origin rule of the inspector's port. Any other request is an ordinary one.
  */
 import { promises as fs } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
 import { serveBuiltin, type BuiltinContext } from './builtin';
@@ -17,6 +17,7 @@ import { CONFIG_FILE_NAME, ConfigSource, formatProblem, type ConfigProblem, type
 import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
+import { InspectorPort } from './inspectorPort';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
 import { EndpointHub, type EndpointSpec } from './socket';
@@ -62,7 +63,9 @@ export interface ServerOptions {
   capture?: CaptureOptions;
   /**
    * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
-   * `…/<token>/feed` (the CLI's `--inspect`). Off by default: nothing is served at those paths.
+   * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own (port 0 on the same
+   * host), where nothing else is served: no page of the folder shares the inspector's origin.
+   * Off by default: no second port.
    */
   inspector?: InspectorOptions;
   /**
@@ -152,11 +155,14 @@ export interface RunningServer {
   readonly capture: Capture;
   /** Push, close and ping clients by capture id; what is sent shows as 'out' frames in the capture. */
   readonly clients: ClientControl;
-  /** `http://<host>:<port>/__echo-preview/inspector/<token>/` with `inspector`; undefined without. */
+  /** `http://<host>:<inspector's own port>/__echo-preview/inspector/<token>/` with `inspector`; undefined without. */
   readonly inspectorUrl: string | undefined;
   /** WebSocket clients connected now. */
   readonly clientCount: number;
-  /** Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). */
+  /**
+   * Accepts one more origin for WebSocket upgrades (e.g. the editor's webview origin). Origins
+   * granted so are also the only parents a framed page's reload client tells where it is.
+   */
   allowOrigin(origin: string): Disposable;
   /** Accepts one more name in the Host header (e.g. where the editor forwards the port). */
   allowHost(name: string): void;
@@ -207,7 +213,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
   const config = await loadConfig(options, realRoot, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
-  const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, inspector: undefined, reload: liveReload };
+  const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
@@ -244,6 +250,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
     }
     if (!target) return sendError(res, 400, 'The request target is not a path.');
+    // The Host guard passed this authority (absolute-form) or Host header above.
+    if (inspectorPort?.has(req)) return inspectorPort.serve(res, target.pathname, target.authority ?? req.headers.host ?? '');
     const endpointPath = hub?.route(target.pathname);
     if (endpointPath !== undefined) {
       return sendError(res, 426, `${endpointPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
@@ -257,7 +265,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EndpointHub, inspector: InspectorServer | undefined, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (endpoint: EndpointHub, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
@@ -270,7 +278,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       finished(earlier, () => {
         socket.off('drain', relayDrain);
         socket.off('close', abandon);
-        if (!socket.destroyed) onUpgrade(endpoint, inspector, reload, req, socket, head);
+        if (!socket.destroyed) onUpgrade(endpoint, reload, req, socket, head);
       });
       return;
     }
@@ -287,12 +295,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (events.active) events.emit({ type: 'refused', what: 'handshake', detail: handshakeProblem.reason, remote: remoteOf(req) });
       return abortUpgrade(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headerLines);
     }
-    if (inspector !== undefined && target !== undefined && inspector.isFeed(target.pathname)) {
-      const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
-      if (!ownVerdict.ok) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
-      req.headers.upgrade = 'websocket';
-      return inspector.handleUpgrade(req, socket, head);
-    }
+    if (inspectorPort?.has(req)) return inspectorPort.upgrade(req, socket, head, target?.pathname, refuse);
     if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
       const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
       const sameOrigin = ownVerdict.ok || originIsHost(req.headers.origin, target.authority ?? req.headers.host);
@@ -338,7 +341,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     socket.once('close', () => sockets.delete(socket));
   });
 
-  await listen(server, port, host);
+  // The inspector's port is taken first, and given back if the server's own port fails: a failed
+  // start leaves neither bound.
+  const inspectorPort = options.inspector && new InspectorPort(server, guard);
+  if (inspectorPort) {
+    await listen(inspectorPort.listener, 0, host);
+    guard.setInspectorPort(inspectorPort.port);
+  }
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await inspectorPort?.close();
+    throw error;
+  }
+  const boundPort = (server.address() as AddressInfo).port;
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
@@ -350,13 +366,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
   config.source.watch();
   const inspector =
-    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs);
-  builtin.inspector = inspector;
-  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs) : undefined;
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, inspector, reload, req, socket, head));
+    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
+  if (inspectorPort) inspectorPort.inspector = inspector;
+  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
+  guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
   const watched = reload && (await watchFolder(realRoot, reloadIgnore, options.dotfiles ?? false, cache, reload, events));
-  const boundPort = (server.address() as AddressInfo).port;
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
   const url = `http://${shownHost}:${boundPort}/`;
@@ -383,7 +399,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     events,
     capture,
     clients: echo,
-    inspectorUrl: inspector && `http://${shownHost}:${boundPort}${inspector.path}`,
+    inspectorUrl: inspector && inspectorPort && `http://${shownHost}:${inspectorPort.port}${inspector.path}`,
     get clientCount() {
       return echo.clientCount;
     },
@@ -397,7 +413,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: () => {
       watched?.watcher.close();
       config.source.dispose();
-      closing ??= shutdown(server, echo, inspector, capture, sockets, reload);
+      closing ??= shutdown(server, echo, inspector, inspectorPort, capture, sockets, reload);
       return closing;
     },
   };
@@ -535,7 +551,7 @@ async function resolveRoot(root: string): Promise<string> {
   return real;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: NetServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
@@ -676,11 +692,12 @@ async function shutdown(
   server: Server,
   endpoint: EndpointHub,
   inspector: InspectorServer | undefined,
+  inspectorPort: InspectorPort | undefined,
   capture: Capture,
   sockets: Set<Socket>,
   reload: ReloadChannel | undefined,
 ): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), inspectorPort?.close()]);
   await Promise.all([endpoint.shutdown(), inspector?.close(), reload?.close()]);
   capture.dispose();
   server.closeIdleConnections();

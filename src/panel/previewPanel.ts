@@ -3,7 +3,9 @@
  * (dist/preview.js draws the toolbar). The frame's address is asked of the editor
  * (asExternalUri), so it works in code-server and remote windows, and the panel's CSP lets it
  * frame exactly that origin. One panel at a time, following one workspace folder's server; a new
- * server (restart, another port) renders it again at the page it was showing.
+ * server (restart, another port) renders it again at the page it was showing. The UI's own origin
+ * is registered with the folder's servers (as the inspector panel's is): the framed page's reload
+ * client tells only such a parent where it is.
  */
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -72,6 +74,8 @@ export class PreviewPanel implements vscode.Disposable {
   private syncs = 0;
   /** The server instance last synced (null: none yet); client counts and busy states need no sync. */
   private syncedEntryId: number | undefined | null = null;
+  /** The UI's origin as it reported it, registered with the followed folder's servers. */
+  private originGrant: { folderUri: string; origin: string; registration: vscode.Disposable } | undefined;
   private disposed = false;
 
   static get instance(): PreviewPanel | undefined {
@@ -146,6 +150,7 @@ export class PreviewPanel implements vscode.Disposable {
   /** Renders again when the server instance or its address changed; otherwise nothing. */
   private async sync(): Promise<void> {
     const run = ++this.syncs;
+    if (this.originGrant) this.grantOrigin(this.originGrant.origin); // the followed folder may have changed
     const entry = this.entry;
     this.syncedEntryId = entry?.id;
     let address: ExternalAddress | undefined;
@@ -170,6 +175,9 @@ export class PreviewPanel implements vscode.Disposable {
     if (!request) return;
     const entry = this.entry;
     switch (request.type) {
+      case 'webviewOrigin':
+        this.grantOrigin(request.origin);
+        return;
       case 'navigated':
         this.path = request.path;
         this.frameUrl = request.url;
@@ -186,6 +194,14 @@ export class PreviewPanel implements vscode.Disposable {
         return;
       }
     }
+  }
+
+  /** The UI's origin is a parent the followed folder's servers talk to (and no other folder's). */
+  private grantOrigin(origin: string): void {
+    if (this.originGrant?.folderUri === this.folderUri && this.originGrant.origin === origin) return;
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(this.folderUri));
+    this.originGrant?.registration.dispose();
+    this.originGrant = folder && { folderUri: this.folderUri, origin, registration: this.controller.allowWebviewOrigin(folder, origin) };
   }
 
   private html(base: string | undefined, folderUri: vscode.Uri): string {
@@ -207,6 +223,8 @@ export class PreviewPanel implements vscode.Disposable {
     this.disposed = true;
     if (PreviewPanel.current === this) PreviewPanel.current = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
+    this.originGrant?.registration.dispose();
+    this.originGrant = undefined;
     this.panel.dispose();
   }
 }

@@ -3,7 +3,8 @@
  * source, so it must use nothing from outside its own body). It connects to the reload channel
  * on the page's own origin, reloads on a change, swaps changed stylesheets in place (keeping
  * scroll and script state), and reconnects with backoff, reloading once only when the server
- * says files changed while it was away.
+ * says files changed while it was away. In the editor's preview it tells the preview where the
+ * page is: only a parent whose origin the server names as one of the editor's own panels.
  */
 export function reloadClient(): void {
   const MAX_DELAY_MS = 5000;
@@ -82,14 +83,35 @@ export function reloadClient(): void {
     }
   };
 
-  // In a frame (the editor's preview panel): tell the parent where the page is now, so its
-  // address bar follows links clicked in the page. Only the page's own URL and title.
-  if (window.parent !== window) {
-    const tellParent = (): void => window.parent.postMessage({ type: 'echo-preview:location', href: location.href, title: document.title }, '*');
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tellParent, { once: true });
-    else tellParent();
-    window.addEventListener('hashchange', tellParent);
-    window.addEventListener('popstate', tellParent);
+  // In a frame of the editor's preview panel: tell the panel where the page is now, so its
+  // address bar follows links clicked in the page. Only the page's own URL and title, and only
+  // to the origins the channel names as the editor's own panels (`parents`): postMessage
+  // delivers to the parent only when it has the origin named, so a site that frames this page
+  // is told nothing, and a page that is not in a frame tells no one.
+  const framed = window.parent !== window;
+  let parents: string[] = [];
+  /** The parent origins told where the page is now (each is told once per place). */
+  let told = new Set<string>();
+  const tellParent = (): void => {
+    if (!framed || document.readyState === 'loading') return;
+    for (const origin of parents) {
+      if (told.has(origin)) continue;
+      told.add(origin);
+      try {
+        window.parent.postMessage({ type: 'echo-preview:location', href: location.href, title: document.title }, origin);
+      } catch {
+        // not an origin postMessage can name: that parent is not told
+      }
+    }
+  };
+  if (framed) {
+    const moved = (): void => {
+      told = new Set();
+      tellParent();
+    };
+    document.addEventListener('DOMContentLoaded', tellParent, { once: true });
+    window.addEventListener('hashchange', moved);
+    window.addEventListener('popstate', moved);
   }
 
   // A page whose CSP forbids connecting to us: stop trying, the page works as it would without us.
@@ -102,13 +124,17 @@ export function reloadClient(): void {
     const query = instance === undefined ? '' : `?instance=${encodeURIComponent(instance)}&since=${since}`;
     const socket = new WebSocket(channel + query);
     socket.addEventListener('message', (event) => {
-      let message: { type?: string; instance?: string; now?: number; stale?: boolean; paths?: string[] };
+      let message: { type?: string; instance?: string; now?: number; stale?: boolean; paths?: string[]; parents?: unknown };
       try {
         message = JSON.parse(String(event.data)) as typeof message;
       } catch {
         return;
       }
       if (typeof message.now === 'number') since = message.now;
+      if (Array.isArray(message.parents)) {
+        parents = message.parents.filter((origin): origin is string => typeof origin === 'string');
+        tellParent();
+      }
       if (message.type === 'hello') {
         delay = 250;
         const reconnected = instance !== undefined;

@@ -1,7 +1,7 @@
 /**
  * The CLI's page as the UI's host: the feed is a WebSocket to `feedUrl` (with its token),
- * reconnecting with backoff; saved messages live in localStorage, state in sessionStorage,
- * and exports are downloads.
+ * reconnecting with backoff; saved messages live in localStorage, state in sessionStorage (both
+ * of the inspector's own origin, which no page of the folder shares), and exports are downloads.
  */
 import { expandFeedMessage, savedMessagesOf, type HostMessage, type InspectorConfig, type PanelHostMessage } from '../protocol';
 import type { FeedState, UiHost, UiState } from './host';
@@ -27,7 +27,7 @@ export function cliHost(config: InspectorConfig): UiHost {
   return {
     kind: 'cli',
     start(listener: (message: HostMessage | PanelHostMessage) => void) {
-      listener({ type: 'target', running: config.endpoints.length > 0, endpoints: config.endpoints, folder: config.folder, pageUrl: location.origin + '/' });
+      listener({ type: 'target', running: config.endpoints.length > 0, endpoints: config.endpoints, folder: config.folder, pageUrl: config.pageUrl });
       const saved = savedMessagesOf(parseJson(storage('localStorage')?.getItem(savedKey)));
       listener({ type: 'saved', messages: saved ?? [] });
       const connect = (): void => {

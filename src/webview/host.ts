@@ -52,6 +52,7 @@ export function readConfig(doc: Document): InspectorConfig {
     host: config.host === 'vscode' ? 'vscode' : 'cli',
     feedUrl: typeof config.feedUrl === 'string' ? config.feedUrl : undefined,
     endpoints,
+    pageUrl: typeof config.pageUrl === 'string' ? config.pageUrl : undefined,
     version: typeof config.version === 'string' ? config.version : undefined,
     folder: typeof config.folder === 'string' ? config.folder : undefined,
   };

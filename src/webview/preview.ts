@@ -94,6 +94,9 @@ class PreviewApp {
     });
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('message', (e) => this.onMessage(e));
+    // Before the frame loads: the editor registers this origin with the server, whose pages then
+    // tell this panel (and no other parent) where they are.
+    this.host.postMessage({ type: 'webviewOrigin', origin: location.origin });
     if (config.base === undefined) this.showStopped();
     else this.load(this.history.current);
     this.update();

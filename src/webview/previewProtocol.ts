@@ -3,6 +3,7 @@
  * (panel/previewPanel.ts), and the one a served page's reload client posts to the UI. No DOM,
  * no Node: both sides import it.
  */
+import { ORIGIN } from '../protocol';
 
 export const PREVIEW_CONFIG_ID = 'echo-preview-preview-config';
 
@@ -21,6 +22,11 @@ export type PreviewHostMessage = { type: 'navigate'; path: string };
 
 /** The UI to the editor. */
 export type PreviewRequest =
+  /**
+   * The UI's own origin (location.origin), which the editor registers with the server: the only
+   * kind of parent a framed page's reload client tells where it is.
+   */
+  | { type: 'webviewOrigin'; origin: string }
   /** The frame was sent to `url` (`path` under the served root), or its page said it is there now. */
   | { type: 'navigated'; path: string; url: string; title?: string }
   | { type: 'openInBrowser'; path: string }
@@ -28,7 +34,8 @@ export type PreviewRequest =
 
 /**
  * What the reload client (/__echo-preview/reload.js) in a framed page posts to its parent on
- * every load, so the preview's address bar follows links clicked inside the page.
+ * every load, so the preview's address bar follows links clicked inside the page: only to a
+ * parent whose origin the server knows as the editor's (the webviewOrigin the UI reports).
  */
 export const PAGE_LOCATION_TYPE = 'echo-preview:location';
 export interface PageLocationMessage {
@@ -43,6 +50,8 @@ export function parsePreviewRequest(raw: unknown): PreviewRequest | undefined {
   const message = raw as Record<string, unknown>;
   const path = typeof message.path === 'string' && message.path.startsWith('/') && message.path.length <= 8192 ? message.path : undefined;
   switch (message.type) {
+    case 'webviewOrigin':
+      return typeof message.origin === 'string' && ORIGIN.test(message.origin) ? { type: 'webviewOrigin', origin: message.origin } : undefined;
     case 'navigated':
       if (path === undefined || typeof message.url !== 'string') return undefined;
       return { type: 'navigated', path, url: message.url, title: typeof message.title === 'string' ? message.title.slice(0, 200) : undefined };

@@ -1,7 +1,8 @@
 /**
- * The CLI's inspector page and its feed in Chromium: the page runs under its CSP and reaches the
- * feed and the endpoint; a page of the served folder cannot reach the feed without the token,
- * and a page of another site cannot reach it even with the token.
+ * The CLI's inspector page and its feed in Chromium: the page runs under its CSP, on an origin of
+ * its own, and reaches the feed and the endpoint; neither a page of the served folder nor a page
+ * of another site can reach the feed, even with the token. (inspectorOrigin.test.ts pits the
+ * real UI against a folder page's service worker and storage.)
  *
  * The UI bundle here is a stand-in written by the test (the real one is the UI build's): it
  * does what any UI must, read the config, open the feed, ask for a snapshot, use an endpoint.
@@ -105,14 +106,15 @@ describe('the inspector in Chromium', { timeout: 120_000 }, () => {
       const frame = messages.flatMap((m) => (m.type === 'batch' ? m.batch.frames : [])).find((f) => f.data === 'from the inspector page')!;
       const client = clients.find((c) => c.id === frame.client)!;
       assert.match(client.userAgent ?? '', /Chrome/);
-      assert.equal(client.origin, new URL(server.url).origin);
+      assert.equal(client.origin, new URL(server.inspectorUrl!).origin, 'the inspector page has an origin of its own');
+      assert.notEqual(client.origin, new URL(server.url).origin);
       assert.deepEqual(refused, [], 'nothing was refused by the CSP');
     } finally {
       await page.close();
     }
   });
 
-  it('a page of the served folder cannot reach the feed without the token, nor list tokens', TIMEOUT, async () => {
+  it('a page of the served folder cannot reach the feed, even with the token, nor list tokens', TIMEOUT, async () => {
     const page = await browser.newPage();
     try {
       await page.goto(server.url);
@@ -124,7 +126,9 @@ describe('the inspector in Chromium', { timeout: 120_000 }, () => {
       }
       const listing = await page.evaluate(() => fetch('/__echo-preview/inspector/').then((r) => r.status));
       assert.equal(listing, 404);
-      assert.equal(await tryWebSocket(page, `${ws}${feedPath}`), 'open', 'with the token it can: the token is the secret');
+      assert.equal(await tryWebSocket(page, `${ws}${feedPath}`), 'error', 'not on the server’s port: the inspector is not there');
+      const inspectorHost = new URL(server.inspectorUrl!).host;
+      assert.equal(await tryWebSocket(page, `ws://${inspectorHost}${feedPath}`), 'error', 'nor on the inspector’s: the page’s origin is not the inspector’s');
     } finally {
       await page.close();
     }
@@ -134,7 +138,8 @@ describe('the inspector in Chromium', { timeout: 120_000 }, () => {
     const page = await browser.newPage();
     try {
       await page.goto(other.url);
-      for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`]) {
+      const inspectorPort = new URL(server.inspectorUrl!).port;
+      for (const host of [`127.0.0.1:${inspectorPort}`, `localhost:${inspectorPort}`]) {
         assert.equal(await tryWebSocket(page, `ws://${host}${feedPath}`), 'error', host);
       }
       assert.equal(await tryWebSocket(page, `ws://127.0.0.1:${other.port}/websocket`), 'open', 'its own socket opens');

@@ -2,9 +2,11 @@
  * The preview panel's UI (dist/preview.js) in plain Chromium, in the page the panel renders
  * (previewHtml, with its CSP) served from one origin, framing a real Echo Preview server on
  * another, as the webview frames the forwarded port. acquireVsCodeApi is a recorder: the test
- * reads what the UI would tell the editor, and speaks for the editor with postMessage. Checked:
- * the address bar, back and forward, reload, the keyboard, what stays outside the frame, and
- * contrast in light and dark. Screenshots go to test-results/e2e/preview-*.png.
+ * reads what the UI would tell the editor, and speaks for the editor with postMessage (and, as
+ * the editor does, registers the origin the UI reports with the server). Checked: the address
+ * bar, back and forward, reload, the keyboard, what stays outside the frame, that a site framing
+ * a page is never told where it is, and contrast in light and dark. Screenshots go to
+ * test-results/e2e/preview-*.png.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page, WebSocket as PageSocket } from 'playwright-core';
 import WebSocket from 'ws';
+import type { Disposable } from '../../src/core/events';
 import { startServer, type RunningServer } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
 import { previewHtml } from '../../src/panel/previewHtml';
@@ -65,10 +68,50 @@ async function startShell(): Promise<{ url: string; close(): Promise<void>; conf
   };
 }
 
+/** Another site: a plain HTTP server whose page frames `?frame=<url>` and keeps every message it receives in window.received. */
+async function startForeignSite(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const target = new URL(req.url ?? '/', 'http://localhost').searchParams.get('frame') ?? '';
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(
+      '<!DOCTYPE html><html><head><title>Another site</title><script>' +
+        'window.received = []; addEventListener("message", (e) => received.push({ origin: e.origin, data: e.data }));' +
+        `</script></head><body><iframe id="victim" src="${target.replace(/[<>"&]/g, '')}"></iframe></body></html>`,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Runs in every frame before its scripts. After the page's reload client has handled its
+ * channel's hello, or a hash change, the frame posts a marker to its parent: the listeners here
+ * are added before the client's, and the marker waits for a task after them, so whatever the
+ * client posted on that event reaches the parent before the marker does.
+ */
+function markAfterClient(): void {
+  const marker = (what: string): void => void setTimeout(() => window.parent.postMessage({ type: `test:after-${what}` }, '*'), 0);
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      if (!String(url).includes('/__echo-preview/reload')) return;
+      this.addEventListener('message', (event) => {
+        if (String(event.data).includes('"type":"hello"')) marker('hello');
+      });
+    }
+  };
+  window.addEventListener('hashchange', () => marker('hashchange'));
+}
+
 const PAGES: Record<string, string> = {
   'index.html': '<!DOCTYPE html><html><head><title>Home</title></head><body><h1>Home</h1><a id="to-b" href="b.html">B</a></body></html>',
   'b.html': '<!DOCTYPE html><html><head><title>Page B</title></head><body><h1>Page B</h1><a id="to-c" href="docs/c%20d.html#part">C</a></body></html>',
   'nest.html': '<!DOCTYPE html><html><head><title>Nest</title></head><body><h1>Nest</h1><iframe src="b.html"></iframe></body></html>',
+  'secret.html': '<!DOCTYPE html><html><head><title>Secret title 7f3a</title></head><body><h1>Secret</h1><a id="to-b" href="b.html">B</a></body></html>',
   'docs/c d.html': '<!DOCTYPE html><html><head><title>Page C</title></head><body><h1>Page C</h1><p id="part">part</p></body></html>',
 };
 
@@ -82,6 +125,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
   const pageErrors = new WeakMap<Page, string[]>();
   /** The reload socket of the first page framed, once the server said hello on it. */
   const reloadSockets = new WeakMap<Page, Promise<PageSocket>>();
+  /** The origins the editor registered for each preview page (what the panel does with webviewOrigin). */
+  const grants = new WeakMap<Page, Disposable[]>();
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -119,12 +164,16 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await page.goto(`${shell.url}?config=${encodeURIComponent(JSON.stringify(full))}`);
     await page.locator('#toolbar').waitFor();
     pageErrors.set(page, errors);
+    // The editor's part: the origin the UI reports is registered with the server.
+    const reported = (await posts(page)).filter((post) => post.type === 'webviewOrigin');
+    grants.set(page, reported.map((post) => server.allowOrigin(post.origin)));
     return page;
   }
 
   /** Closes the page's context after checking it logged no error (a CSP refusal would be one). */
   async function done(page: Page): Promise<void> {
     assert.deepEqual(pageErrors.get(page)?.filter((e) => !/\b404\b/.test(e)), [], 'no errors in the page');
+    for (const grant of grants.get(page) ?? []) grant.dispose();
     await page.context().close();
   }
 
@@ -148,6 +197,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
   }
 
   const posts = (page: Page): Promise<PreviewRequest[]> => page.evaluate(() => (window as unknown as { previewPosts: PreviewRequest[] }).previewPosts);
+  /** What the UI told the editor about where the frame is. */
+  const navigations = async (page: Page): Promise<PreviewRequest[]> => (await posts(page)).filter((post) => post.type === 'navigated');
   const address = (page: Page): Promise<string> => page.locator('#address').inputValue();
   /** The address bar's value is a property no event announces: polled, with a deadline. */
   const pollAddress = (page: Page, value: string): Promise<unknown> =>
@@ -158,7 +209,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     const frame = await framed(page, 'Page B');
     assert.equal(frame.url(), `${server.url}b.html`);
     assert.equal(await address(page), '/b.html');
-    assert.deepEqual((await posts(page))[0], { type: 'navigated', path: '/b.html', url: `${server.url}b.html` });
+    assert.deepEqual((await posts(page))[0], { type: 'webviewOrigin', origin: new URL(shell.url).origin }, 'its origin first, before the frame loads');
+    assert.deepEqual((await navigations(page))[0], { type: 'navigated', path: '/b.html', url: `${server.url}b.html` });
     // Typed as a person reads it (a space, no leading slash): the frame goes there.
     await page.locator('#address').fill('docs/c d.html#part');
     await page.locator('#address').press('Enter');
@@ -217,6 +269,48 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await framed(page, 'Home');
     assert.equal(await address(page), '/');
     assert.equal(await page.locator('#back').isDisabled(), true);
+    await done(page);
+  });
+
+  it('tells where the page is to the editor’s preview only: a site that frames the page is told nothing', async () => {
+    // The editor's preview (its origin registered, as the panel does) shows the page and follows it.
+    const page = await openPreview({ path: '/secret.html' });
+    const secret = await framed(page, 'Secret');
+    await page.waitForFunction(() => (window as unknown as { previewPosts: Array<{ title?: string }> }).previewPosts.some((post) => post.title === 'Secret title 7f3a'));
+    await secret.locator('#to-b').click();
+    await framed(page, 'Page B');
+    await pollAddress(page, '/b.html');
+
+    // Another site frames the same page while the preview is open.
+    const foreign = await startForeignSite();
+    const context = await browser.newContext();
+    try {
+      await context.addInitScript(markAfterClient);
+      const framer = await context.newPage();
+      await framer.goto(`${foreign.url}?frame=${encodeURIComponent(`${server.url}secret.html`)}`);
+      const receivedOf = (): Promise<string> => framer.evaluate(() => JSON.stringify((window as unknown as { received: unknown[] }).received));
+      const markers = (what: string, count: number): Promise<unknown> =>
+        framer.waitForFunction(
+          ([type, n]) => (window as unknown as { received: Array<{ data: { type?: string } }> }).received.filter((m) => m.data?.type === type).length >= n,
+          [`test:after-${what}`, count] as const,
+        );
+      await markers('hello', 1);
+      assert.doesNotMatch(await receivedOf(), /Secret title|secret\.html|echo-preview:location/, 'nothing about the page reaches the site that frames it');
+      // Nor once the page moves in its frame: a hash change, then a link.
+      const victim = framer.frames().find((f) => f.url().startsWith(`${server.url}secret.html`));
+      assert.ok(victim, 'the framed page');
+      await victim.evaluate(() => {
+        location.hash = 'moved';
+      });
+      await markers('hashchange', 1);
+      await victim.locator('#to-b').click();
+      await markers('hello', 2);
+      const received = await receivedOf();
+      assert.doesNotMatch(received, /Secret title|Page B|secret\.html|b\.html|echo-preview:location/, received);
+    } finally {
+      await context.close();
+      await foreign.close();
+    }
     await done(page);
   });
 

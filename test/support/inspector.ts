@@ -10,11 +10,11 @@ import { CLI } from './cli';
 import { tempDir } from './http';
 import { openClient } from './ws';
 
-/** The inspector URL the ready line ends with, and its token. */
-export function inspectorUrlOf(ready: string): { url: string; token: string } {
-  const match = /\(inspector: (http:\/\/127\.0\.0\.1:\d+\/__echo-preview\/inspector\/([A-Za-z0-9_-]+)\/)\)$/.exec(ready);
+/** The inspector URL the ready line ends with, its token, its own port, and the origin of its page. */
+export function inspectorUrlOf(ready: string): { url: string; token: string; port: number; origin: string } {
+  const match = /\(inspector: (http:\/\/127\.0\.0\.1:(\d+)\/__echo-preview\/inspector\/([A-Za-z0-9_-]+)\/)\)$/.exec(ready);
   if (!match) throw new Error(`no inspector URL at the end of the ready line: ${ready}`);
-  return { url: match[1], token: match[2] };
+  return { url: match[1], token: match[3], port: Number(match[2]), origin: `http://127.0.0.1:${match[2]}` };
 }
 
 /** `ws://…/feed` for an inspector page URL. */

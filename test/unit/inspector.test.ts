@@ -1,17 +1,19 @@
 /**
- * The inspector as the CLI serves it (--inspect): the ready line, the page and its files, who
- * may open the feed, the feed's protocol with real clients, a slow inspector, the reserved path
- * beside the user's files, and capture that stays off while nobody looks.
+ * The inspector as the CLI serves it (--inspect): the ready line, the page and its files on a
+ * port of their own, who may open the feed, the feed's protocol with real clients, a slow
+ * inspector, the two ports beside the user's files (nothing of one on the other), both ports
+ * freed, and capture that stays off while nobody looks.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { CAPTURE_DEFAULTS, minBudgetBytes } from '../../src/core/capture';
 import type { ServerEvent } from '../../src/core/events';
 import { newInspectorToken } from '../../src/core/inspectorServer';
-import { startServer } from '../../src/core/server';
+import { StartError, startServer } from '../../src/core/server';
 import { CONFIG_ELEMENT_ID, expandFeedMessage, type HostMessage, type InspectorConfig } from '../../src/protocol';
 import { runCli, startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
@@ -35,6 +37,28 @@ function configOf(html: string): InspectorConfig {
   return JSON.parse(match[1]) as InspectorConfig;
 }
 
+/** `http://127.0.0.1:<port>` of an inspector URL: the origin of the inspector's page. */
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/** What a TCP connection to the port comes to: 'connected' or the error's code. */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** How many listening TCP servers this process holds (its handles: a closed one goes a turn or two after its close). */
+function listeners(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'TCPServerWrap').length;
+}
+
 /** Placeholder UI files in a temp folder, for servers started in process. */
 function placeholderAssets(): { script: string; style: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir('echo-assets-');
@@ -46,9 +70,12 @@ function placeholderAssets(): { script: string; style: string; cleanup: () => vo
 describe('echo-preview --inspect', { timeout: 60_000 }, () => {
   let install: ReturnType<typeof fakeInstall>;
   let run: CliRun;
-  let page: { url: string; token: string };
+  let page: ReturnType<typeof inspectorUrlOf>;
   let feedUrl: string;
+  /** The origin of the folder's pages (the server's port). */
   let own: string;
+  /** The origin of the inspector's page (its own port). */
+  let inspectorOrigin: string;
   const TRUSTED = 'http://trusted.example';
   const BUDGET = 3 * MiB;
 
@@ -58,18 +85,20 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
     page = inspectorUrlOf(run.ready);
     feedUrl = feedUrlOf(page.url);
     own = `http://127.0.0.1:${run.port}`;
+    inspectorOrigin = page.origin;
   });
   after(() => {
     run.child.kill('SIGKILL');
     install.cleanup();
   });
 
-  it('prints the inspector URL, with a new token each run, at the end of the ready line', async () => {
+  it('prints the inspector URL, on a port of its own with a new token each run, at the end of the ready line', async () => {
     assert.match(
       run.ready,
       /^Echo Preview: serving \S+ at http:\/\/127\.0\.0\.1:\d+\/ \(WebSocket echo: ws:\/\/127\.0\.0\.1:\d+\/websocket\) \(inspector: http:\/\/127\.0\.0\.1:\d+\/__echo-preview\/inspector\/[A-Za-z0-9_-]{24}\/\)$/,
     );
-    assert.equal(page.url, `${run.url}__echo-preview/inspector/${page.token}/`);
+    assert.notEqual(page.port, run.port, 'the inspector has an origin of its own');
+    assert.equal(page.url, `http://127.0.0.1:${page.port}/__echo-preview/inspector/${page.token}/`);
     const second = await startCli([DEMO, '--port', '0', '--inspect']);
     try {
       assert.notEqual(inspectorUrlOf(second.ready).token, page.token, 'a fresh token per run');
@@ -80,7 +109,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
 
   it('serves the page with a strict CSP, its config and the UI files beside it', async () => {
     assert.equal(run.stderr(), '', 'no warning: the UI is there');
-    const response = await get(run.port, new URL(page.url).pathname);
+    const response = await get(page.port, new URL(page.url).pathname);
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(response.headers['cache-control'], 'no-store');
@@ -92,37 +121,40 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
     );
     const html = response.body.toString();
     const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    assert.deepEqual(configOf(html), { host: 'cli', feedUrl, endpoints: [{ path: '/websocket', url: wsEcho }], version, folder: 'demo' });
+    assert.deepEqual(configOf(html), { host: 'cli', feedUrl, endpoints: [{ path: '/websocket', url: wsEcho }], pageUrl: run.url, version, folder: 'demo' });
     assert.match(html, /<div id="app"><\/div>/);
     assert.match(html, /<script src="inspector.js"><\/script>/);
     assert.match(html, /<link rel="stylesheet" href="inspector.css">/);
     assert.doesNotMatch(html, /<script>/, 'no inline script');
 
-    const script = await get(run.port, new URL('inspector.js', page.url).pathname);
+    const script = await get(page.port, new URL('inspector.js', page.url).pathname);
     assert.deepEqual([script.status, script.headers['content-type'], script.body.toString()], [200, 'text/javascript; charset=utf-8', PLACEHOLDER_SCRIPT]);
-    const style = await get(run.port, new URL('inspector.css', page.url).pathname);
+    const style = await get(page.port, new URL('inspector.css', page.url).pathname);
     assert.deepEqual([style.status, style.headers['content-type'], style.body.toString()], [200, 'text/css; charset=utf-8', PLACEHOLDER_STYLE]);
-    const headOnly = await get(run.port, new URL(page.url).pathname, {}, 'HEAD');
+    const headOnly = await get(page.port, new URL(page.url).pathname, {}, 'HEAD');
     assert.deepEqual([headOnly.status, headOnly.body.length], [200, 0]);
   });
 
-  it('writes the URLs with the name the page was opened by', async () => {
-    for (const host of [`localhost:${run.port}`, `LocalHost:${run.port}`, `[::1]:${run.port}`]) {
-      const response = await get(run.port, new URL(page.url).pathname, { Host: host });
+  it('writes the URLs with the name the page was opened by: the feed on its port, the folder and endpoints on the server’s', async () => {
+    for (const name of ['localhost', 'LocalHost', '[::1]']) {
+      const host = `${name}:${page.port}`;
+      const response = await get(page.port, new URL(page.url).pathname, { Host: host });
       assert.equal(response.status, 200, host);
-      const name = host.toLowerCase();
+      const lower = name.toLowerCase();
       const config = configOf(response.body.toString());
-      assert.equal(config.feedUrl, `ws://${name}/__echo-preview/inspector/${page.token}/feed`, host);
-      assert.deepEqual(config.endpoints, [{ path: '/websocket', url: `ws://${name}/websocket` }]);
-      assert.match(response.headers['content-security-policy'], new RegExp(`connect-src ws://${name.replace(/[[\]]/g, '\\$&')}/`));
+      assert.equal(config.feedUrl, `ws://${lower}:${page.port}/__echo-preview/inspector/${page.token}/feed`, host);
+      assert.deepEqual(config.endpoints, [{ path: '/websocket', url: `ws://${lower}:${run.port}/websocket` }]);
+      assert.equal(config.pageUrl, `http://${lower}:${run.port}/`);
+      const escaped = (text: string): string => text.replace(/[[\]]/g, '\\$&');
+      assert.match(response.headers['content-security-policy'], new RegExp(`connect-src ws://${escaped(lower)}:${page.port}/\\S+/feed ws://${escaped(lower)}:${run.port}/websocket;`));
     }
-    const foreign = await get(run.port, new URL(page.url).pathname, { Host: 'evil.example' });
+    const foreign = await get(page.port, new URL(page.url).pathname, { Host: 'evil.example' });
     assert.equal(foreign.status, 403, 'the Host guard comes first');
   });
 
   it('redirects the token path without its slash; a wrong or missing token is any missing file (404)', async () => {
     const base = `/__echo-preview/inspector/${page.token}`;
-    const bare = await get(run.port, base);
+    const bare = await get(page.port, base);
     assert.deepEqual([bare.status, bare.headers.location], [301, `${base}/`]);
     const wrong = page.token.slice(0, -1) + (page.token.endsWith('A') ? 'B' : 'A');
     for (const target of [
@@ -137,20 +169,45 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
       `${base}/inspector.js/`,
       `${base}/feed`,
     ]) {
-      const response = await get(run.port, target);
+      const response = await get(page.port, target);
       assert.equal(response.status, 404, target);
       assert.doesNotMatch(response.body.toString(), new RegExp(page.token), `${target} does not show the token`);
     }
   });
 
-  it('opens the feed only with the exact token (else 404) and only from its own origins (else 403)', async () => {
+  it('serves nothing of the folder on the inspector’s port, and nothing of the inspector on the server’s', async () => {
+    for (const target of ['/', '/index.html', '/websocket.js', '/__echo-preview/endpoints.json', '/__echo-preview/reload.js', `/${page.token}/`]) {
+      const response = await get(page.port, target);
+      assert.equal(response.status, 404, `inspector's port: ${target}`);
+      assert.match(response.body.toString(), /Only the Echo Preview inspector is served on this port/);
+      assert.equal((await get(run.port, target)).status, target.includes(page.token) ? 404 : 200, `server's port: ${target}`);
+    }
+    const base = `/__echo-preview/inspector/${page.token}`;
+    for (const target of [`${base}/`, base, `${base}/inspector.js`, `${base}/inspector.css`]) {
+      assert.equal((await get(run.port, target)).status, 404, `server's port: ${target}`);
+    }
+    const handshake = async (port: number, target: string, origin: string): Promise<number> => {
+      const { socket, status } = await rawHandshake(port, { Origin: origin }, target);
+      socket.destroy();
+      return status;
+    };
+    // Only the feed is a WebSocket on the inspector's port; the feed is not one on the server's.
+    for (const target of ['/websocket', '/__echo-preview/reload']) {
+      assert.equal(await handshake(page.port, target, inspectorOrigin), 404, target);
+      assert.equal(await handshake(page.port, target, own), 404, target);
+    }
+    assert.equal(await handshake(run.port, `${base}/feed`, own), 404);
+    assert.equal(await handshake(run.port, `${base}/feed`, inspectorOrigin), 404);
+  });
+
+  it('opens the feed only with the exact token (else 404) and only from its own page’s origins (else 403)', async () => {
     const feedPath = `/__echo-preview/inspector/${page.token}/feed`;
-    const status = async (target: string, origin: string): Promise<number> => {
-      const { socket, status: code } = await rawHandshake(run.port, { Origin: origin }, target);
+    const status = async (target: string, origin: string, port = page.port): Promise<number> => {
+      const { socket, status: code } = await rawHandshake(port, { Origin: origin }, target);
       socket.destroy();
       return code;
     };
-    for (const origin of [own, `http://localhost:${run.port}`, `http://[::1]:${run.port}`, `HTTP://LOCALHOST:${run.port}`]) {
+    for (const origin of [inspectorOrigin, `http://localhost:${page.port}`, `http://[::1]:${page.port}`, `HTTP://LOCALHOST:${page.port}`]) {
       assert.equal(await status(feedPath, origin), 101, origin);
     }
     const t = page.token;
@@ -166,16 +223,20 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
       `/__echo-preview/inspector/${t}/feed/x`,
       `/__echo-preview/${t}/feed`,
     ]) {
-      assert.equal(await status(target, own), 404, target);
+      assert.equal(await status(target, inspectorOrigin), 404, target);
       assert.equal(await status(target, 'http://evil.example'), 404, `${target} from another site: nothing revealed`);
     }
     for (const origin of [
+      // The folder's pages are on the server's port: they may not open it, under any name.
+      own,
+      `http://localhost:${run.port}`,
+      `http://[::1]:${run.port}`,
       'http://evil.example',
-      `http://127.0.0.1:${run.port + 1}`,
-      `http://127.0.0.1:${run.port}.evil.example`,
-      `http://evil.example:${run.port}`,
-      `https://127.0.0.1:${run.port}`,
-      `http://localhost:${run.port}/`,
+      `http://127.0.0.1:${page.port + 1}`,
+      `http://127.0.0.1:${page.port}.evil.example`,
+      `http://evil.example:${page.port}`,
+      `https://127.0.0.1:${page.port}`,
+      `http://localhost:${page.port}/`,
       'null',
       'vscode-webview://0123456789abcdef',
       TRUSTED,
@@ -183,12 +244,15 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
     ]) {
       assert.equal(await status(feedPath, origin), 403, `origin ${JSON.stringify(origin)}`);
     }
-    // The echo endpoint does take the origin the person allowed: the feed's rule is its own.
-    assert.equal(await status('/websocket', TRUSTED), 101);
+    // The echo endpoint does take the origin the person allowed: the feed's rule is its own. It
+    // takes the inspector's page too (the UI's own client); the reload channel does not.
+    assert.equal(await status('/websocket', TRUSTED, run.port), 101);
+    assert.equal(await status('/websocket', inspectorOrigin, run.port), 101);
+    assert.equal(await status('/__echo-preview/reload', inspectorOrigin, run.port), 403);
   });
 
   it('carries the traffic of each client to the feed and pushes, pings and closes them', async () => {
-    const feed = await Feed.open(feedUrl, own);
+    const feed = await Feed.open(feedUrl, inspectorOrigin);
     const snapshot = await feed.ready();
     assert.equal(snapshot.status.budgetBytes, BUDGET, '--capture-budget sets the budget');
     assert.equal(snapshot.status.paused, false);
@@ -257,7 +321,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
   });
 
   it('answers every invalid request with an error result and goes on serving', async () => {
-    const feed = await Feed.open(feedUrl, own);
+    const feed = await Feed.open(feedUrl, inspectorOrigin);
     const unknownId = -1;
     const cases: Array<[string | Buffer, number, RegExp]> = [
       ['not json', unknownId, /not a request/],
@@ -290,9 +354,9 @@ describe('echo-preview --inspect, bad input and missing parts', { timeout: 30_00
     const install = fakeInstall(false);
     const run = await startCli([DEMO, '--port', '0', '--inspect'], { script: install.cli });
     try {
-      const { url } = inspectorUrlOf(run.ready);
+      const { url, port } = inspectorUrlOf(run.ready);
       for (const target of [url, `${url}inspector.js`, `${url}inspector.css`]) {
-        const response = await get(run.port, new URL(target).pathname);
+        const response = await get(port, new URL(target).pathname);
         assert.equal(response.status, 503, target);
         assert.match(response.body.toString(), /The inspector UI is not built: run npm run build\./);
       }
@@ -314,7 +378,11 @@ describe('echo-preview --inspect, bad input and missing parts', { timeout: 30_00
     assert.match(help.stdout, new RegExp(`--capture-budget <bytes>[\\s\\S]*default: ${CAPTURE_DEFAULTS.budgetBytes}`));
   });
 
-  it('serves nothing at the inspector paths without --inspect', async () => {
+  it('serves nothing at the inspector paths, and takes no second port, without --inspect', async () => {
+    const before = listeners();
+    const server = await startServer({ root: DEMO, port: 0 });
+    assert.equal(listeners(), before + 1, 'one port');
+    await server.close();
     const run = await startCli([DEMO, '--port', '0']);
     try {
       assert.doesNotMatch(run.ready, /inspector/);
@@ -347,7 +415,8 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
         server.events.on((event: ServerEvent) => {
           if (event.type === 'client-open') opened.push(event.id);
         });
-        assert.equal(server.inspectorUrl, inspector && `${server.url}__echo-preview/inspector/${token}/`);
+        if (inspector) assert.match(server.inspectorUrl ?? '', new RegExp(`^http://127\\.0\\.0\\.1:\\d+/__echo-preview/inspector/${token}/$`));
+        else assert.equal(server.inspectorUrl, undefined);
         // The tap's contract: frame() and closeFrame() are called only `if (capture.active)`.
         let tapped = 0;
         const { frame: record, closeFrame: recordClose } = server.capture;
@@ -367,7 +436,7 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
         await new Promise((resolve) => one.once('pong', resolve));
         if (inspector) {
           // A feed that is open but has not asked for anything turns nothing on.
-          const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), `http://127.0.0.1:${server.port}`);
+          const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), originOf(server.inspectorUrl!));
           await echoAll(one, ['d']);
           assert.equal(server.capture.active, false);
           feed.close();
@@ -392,7 +461,7 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
     const server = await startServer({ root: DEMO, port: 0, inspector: { token, assets } });
     try {
       const ws = await openClient(server.wsUrl, { headers: { 'User-Agent': 'tool' } });
-      const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), `http://127.0.0.1:${server.port}`);
+      const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), originOf(server.inspectorUrl!));
       const snapshot = await feed.ready();
       assert.equal(server.capture.active, true);
       assert.deepEqual(snapshot.clients.map((c) => c.userAgent), ['tool'], 'the snapshot lists clients that connected before');
@@ -416,7 +485,7 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
   it('captures the heartbeat’s pings and the pongs that answer them', async () => {
     const server = await startServer({ root: DEMO, port: 0, heartbeatMs: 50, inspector: { token, assets } });
     try {
-      const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), `http://127.0.0.1:${server.port}`);
+      const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), originOf(server.inspectorUrl!));
       await feed.ready();
       const ws = await openClient(server.wsUrl, { headers: { 'User-Agent': 'idle' } });
       const id = await feed.clientId('idle');
@@ -460,10 +529,37 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
 
   it('closes inspector feeds with 1001 when the server stops', async () => {
     const server = await startServer({ root: DEMO, port: 0, inspector: { token, assets } });
-    const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), `http://127.0.0.1:${server.port}`);
+    const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), originOf(server.inspectorUrl!));
     const code = new Promise<number>((resolve) => feed.ws.once('close', resolve));
     await server.close();
     assert.equal(await code, 1001);
+  });
+
+  it('takes its own port and frees both at close; a start that fails on the server’s port leaves neither bound', async () => {
+    const before = listeners();
+    const server = await startServer({ root: DEMO, port: 0, inspector: { token, assets } });
+    const inspectorPort = Number(new URL(server.inspectorUrl!).port);
+    assert.notEqual(inspectorPort, server.port);
+    assert.equal(listeners(), before + 2, 'two ports');
+    const feed = await Feed.open(feedUrlOf(server.inspectorUrl!), originOf(server.inspectorUrl!));
+    const page = await get(inspectorPort, new URL(server.inspectorUrl!).pathname, { Connection: 'keep-alive' });
+    assert.equal(page.status, 200);
+    await server.close();
+    assert.equal(feed.ws.readyState, WebSocket.CLOSED);
+    assert.deepEqual([await tryConnect(server.port), await tryConnect(inspectorPort)], ['ECONNREFUSED', 'ECONNREFUSED'], 'both ports are free');
+    // Node lets go of a closed listener's handle a turn or two after its close: polled.
+    await pollUntil(() => listeners() === before, 'no listener left');
+
+    // The server's own port is taken: the start fails, and the inspector's port went with it.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await assert.rejects(startServer({ root: DEMO, port, inspector: { token, assets } }), (error: unknown) => error instanceof StartError && error.code === 'PORT_IN_USE');
+      await pollUntil(() => listeners() === before + 1, 'only the port this test holds', 2000);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   it('never shadows a file of the folder: a folder with the same names is served as usual', async () => {
@@ -487,9 +583,12 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
       assert.deepEqual(await body('/__echo-preview/inspector/other/file.txt'), [200, 'my file']);
       assert.deepEqual(await body(`/__echo-preview/inspector/${token}/`), [200, 'my file at the token path']);
       assert.deepEqual(await body(`/__echo-preview/inspector/${token}/feed`), [200, 'my file named feed']);
-      assert.deepEqual(await body(`/__echo-preview/inspector/${token}/inspector.js`), [200, PLACEHOLDER_SCRIPT], 'what the folder lacks is ours');
-      // A file cannot be a WebSocket: the feed is still there.
-      const { socket, status } = await rawHandshake(server.port, { Origin: `http://127.0.0.1:${server.port}` }, `/__echo-preview/inspector/${token}/feed`);
+      assert.equal((await get(server.port, `/__echo-preview/inspector/${token}/inspector.js`)).status, 404, 'nothing of the inspector is on this port');
+      // The inspector, on its own port, is the inspector whatever the folder holds.
+      const inspectorPort = Number(new URL(server.inspectorUrl!).port);
+      const page = await get(inspectorPort, `/__echo-preview/inspector/${token}/`);
+      assert.deepEqual([page.status, configOf(page.body.toString()).host], [200, 'cli']);
+      const { socket, status } = await rawHandshake(inspectorPort, { Origin: originOf(server.inspectorUrl!) }, `/__echo-preview/inspector/${token}/feed`);
       socket.destroy();
       assert.equal(status, 101);
     } finally {
@@ -504,7 +603,8 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
     const budgetBytes = 8 * MiB;
     const server = await startServer({ root: DEMO, port: 0, inspector: { token, assets }, capture: { budgetBytes } });
     try {
-      const { socket, status, rest } = await rawHandshake(server.port, { Origin: `http://127.0.0.1:${server.port}` }, `/__echo-preview/inspector/${token}/feed`);
+      const inspectorPort = Number(new URL(server.inspectorUrl!).port);
+      const { socket, status, rest } = await rawHandshake(inspectorPort, { Origin: originOf(server.inspectorUrl!) }, `/__echo-preview/inspector/${token}/feed`);
       assert.equal(status, 101);
       socket.pause(); // an inspector that stops reading
       socket.write(frame(0x1, Buffer.from('{"type":"ready"}')));

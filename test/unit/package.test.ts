@@ -134,10 +134,10 @@ describe('the packaged extension (.vsix)', { timeout: 120_000 }, () => {
     const extension = unpack();
     const run = await startCli([path.join(extension, 'media', 'demo'), '--port', '0', '--quiet', '--inspect'], { script: path.join(extension, 'dist', 'cli.js') });
     try {
-      const page = /\(inspector: http:\/\/127\.0\.0\.1:\d+(\/\S+\/)\)/.exec(run.ready)?.[1];
+      const [, port, page] = /\(inspector: http:\/\/127\.0\.0\.1:(\d+)(\/\S+\/)\)/.exec(run.ready) ?? [];
       assert.ok(page, `no inspector URL on the ready line: ${run.ready}`);
       for (const [file, shipped] of [['inspector.js', 'dist/inspector.js'], ['inspector.css', 'media/inspector/inspector.css']]) {
-        const res = await get(run.port, `${page}${file}`);
+        const res = await get(Number(port), `${page}${file}`);
         assert.equal(res.status, 200, file);
         assert.equal(res.body.toString(), files.get(`extension/${shipped}`)?.toString(), `${file} is the shipped ${shipped}`);
       }

@@ -217,6 +217,30 @@ describe('live reload: the channel, the watcher and the overlay', () => {
     assert.ok(!events.includes('client-open'), 'no client event for the channel');
   });
 
+  it('names the editor’s panel origins to every page (the only parents its client tells), and again whenever they change', async () => {
+    const configured = await startServer({ root, port: 0, allowedOrigins: ['https://tunnel.example'] });
+    try {
+      const client = await openReloadChannel(configured.port);
+      assert.deepEqual(parentsOf(await client.next()), [], 'an origin the person configured opens sockets; it is no parent');
+      await client.close();
+    } finally {
+      await configured.close();
+    }
+    const early = await openReloadChannel(server.port);
+    assert.deepEqual(parentsOf(await early.next()), [], 'none before the editor registers one');
+    const panel = server.allowOrigin('vscode-webview://0a1b2c3d');
+    assert.deepEqual(await early.next(), { type: 'parents', parents: ['vscode-webview://0a1b2c3d'] }, 'a page already open hears of it');
+    const late = await openReloadChannel(server.port);
+    assert.deepEqual(parentsOf(await late.next()), ['vscode-webview://0a1b2c3d'], 'a page that opens later is told in its hello');
+    const second = server.allowOrigin('http://localhost:9999');
+    assert.deepEqual(await early.next(), { type: 'parents', parents: ['vscode-webview://0a1b2c3d', 'http://localhost:9999'] });
+    panel.dispose();
+    second.dispose();
+    assert.deepEqual(await early.next(), { type: 'parents', parents: ['http://localhost:9999'] });
+    assert.deepEqual(await early.next(), { type: 'parents', parents: [] }, 'a panel that goes is no parent any more');
+    await Promise.all([early.close(), late.close()]);
+  });
+
   it('swaps CSS, reloads for anything else, and makes 1,000 files written at once one message', async () => {
     const client = await openReloadChannel(server.port);
     await client.next(); // hello
@@ -323,6 +347,12 @@ describe('live reload: the channel, the watcher and the overlay', () => {
 /** A message without its timestamp. */
 function kindOf(message: ReloadMessage): { type: string; paths?: string[] } {
   return 'paths' in message ? { type: message.type, paths: [...message.paths].sort() } : { type: message.type };
+}
+
+/** The parent origins a hello names. */
+function parentsOf(message: ReloadMessage): string[] {
+  assert.equal(message.type, 'hello');
+  return message.type === 'hello' ? message.parents : [];
 }
 
 /** The `stale` of a channel's hello (then closes it). */

@@ -1,0 +1,72 @@
+/**
+ * The inspector's own origin (`--inspect`): a second port on the server's host whose connections
+ * the server's HTTP server takes as its own (so the Host guard, the cross-site rule and the
+ * handshake checks apply there too), and where only the inspector answers: its page, its two
+ * files and its feed; anything else is 404. No page of the folder is ever served on this origin,
+ * so none can reach the inspector through a service worker (whose scope is its own origin) or
+ * read what the inspector keeps in the browser's storage.
+ */
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Guard } from './guard';
+import type { InspectorServer } from './inspectorServer';
+import { decodePathSegments } from './resolve';
+import { sendError } from './static';
+
+/** How an upgrade is refused: the server's own refusal (an event, then an HTTP answer). */
+export type Refuse = (status: number, what: 'origin' | 'path', reason: string) => void;
+
+const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
+
+export class InspectorPort {
+  /** Listen on this with the server's host and port 0. */
+  readonly listener: Server;
+  /** What answers here; until it is set (the start is not over), every path is 404. */
+  inspector: InspectorServer | undefined;
+  private readonly accepted = new WeakSet<Socket>();
+
+  constructor(
+    http: HttpServer,
+    private readonly guard: Guard,
+  ) {
+    this.listener = createServer({ noDelay: true }, (socket) => {
+      this.accepted.add(socket);
+      // Node's documented way to hand a connection to an HTTP server that did not accept it.
+      http.emit('connection', socket);
+    });
+  }
+
+  /** The bound port (once listening). */
+  get port(): number {
+    return (this.listener.address() as AddressInfo).port;
+  }
+
+  /** True for a request (or upgrade) that came in on this port. */
+  has(req: IncomingMessage): boolean {
+    return this.accepted.has(req.socket as Socket);
+  }
+
+  /** Answers a GET or HEAD that came in here, the Host guard passed: the inspector's page or files, else 404. */
+  async serve(res: ServerResponse, pathname: string, authority: string): Promise<void> {
+    const decoded = decodePathSegments(pathname);
+    const answer = decoded.ok ? this.inspector?.route(decoded.segments, decoded.directoryForm) : undefined;
+    if (answer === undefined) return sendError(res, 404, NOT_HERE);
+    await answer(res, authority);
+  }
+
+  /** A WebSocket handshake that came in here, Host and handshake checked: the feed, for its own page only. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string | undefined, refuse: Refuse): void {
+    const inspector = this.inspector;
+    if (inspector === undefined || pathname === undefined || !inspector.isFeed(pathname)) return refuse(404, 'path', NOT_HERE);
+    const verdict = this.guard.checkOwnOrigin(req.headers.origin, this.port);
+    if (!verdict.ok) return refuse(verdict.status, 'origin', verdict.reason);
+    req.headers.upgrade = 'websocket';
+    inspector.handleUpgrade(req, socket, head);
+  }
+
+  /** Stops listening; resolves once every connection that came in here has closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.listener.close(() => resolve()));
+  }
+}

@@ -276,7 +276,7 @@ export class FolderWatcher {
   /** Starts `watch`'s handle on `dir` (off Linux: recursive, at the root); false if it could not be taken. */
   private open(dir: string, watch: Watch): boolean {
     try {
-      const handle = fs.watch(dir, { recursive: !this.linux, persistent: false }, (_event, name) => this.onEvent(dir, watch, name));
+      const handle = fs.watch(dir, { recursive: !this.linux, persistent: false }, (event, name) => this.onEvent(dir, watch, event, name));
       handle.on('error', (error) => {
         if (watch.handle !== handle) return;
         if (this.linux) this.unwatch(dir);
@@ -309,11 +309,11 @@ export class FolderWatcher {
       if (this.watchers.has(current)) continue;
       const watch = this.watchDir(current);
       if (watch === undefined) continue;
+      // Which folder it is, read beside (not before) its entries: tells it from one renamed over its name later.
+      fs.lstat(current, { bigint: false }, (error, stats) => error || (watch.id ??= `${stats.dev}:${stats.ino}`));
       let entries: fs.Dirent[];
       try {
-        const [listed, stats] = await Promise.all([fs.promises.readdir(current, { withFileTypes: true }), fs.promises.lstat(current)]);
-        entries = listed;
-        watch.id = `${stats.dev}:${stats.ino}`;
+        entries = await fs.promises.readdir(current, { withFileTypes: true });
       } catch {
         continue; // gone or unreadable meanwhile
       }
@@ -350,7 +350,7 @@ export class FolderWatcher {
   }
 
   /** One event of `watch`, on `dir`: O(1) work, the rest coalesced. */
-  private onEvent(dir: string, watch: Watch, name: string | null): void {
+  private onEvent(dir: string, watch: Watch, event: string, name: string | null): void {
     if (this.closed || watch.handle === undefined) return;
     if (this.turnEvents++ === 0) setImmediate(() => (this.turnEvents = this.turnPaths = 0));
     if (this.turnEvents > TURN_EVENTS_BUDGET) return this.suspend(dir, watch);
@@ -361,8 +361,8 @@ export class FolderWatcher {
     const wasFolder = this.watchers.has(realPath);
     this.listener.changed(wholeFolder || wasFolder || ++this.turnPaths > TURN_PATHS_BUDGET ? 'all' : [realPath]);
     this.debouncer.add([realPath]);
-    // A folder created, moved in, removed or replaced: its watches follow, in a check of `dir`.
-    if (this.linux) this.queueCheck(dir, wholeFolder ? undefined : (name as string));
+    // A folder created, moved in, removed or replaced ('rename': not a write or chmod): its watches follow, in a check of `dir`.
+    if (this.linux && (wholeFolder || event === 'rename')) this.queueCheck(dir, wholeFolder ? undefined : (name as string));
   }
 
   /** Closes a watch that got more events than one turn should take, and takes it again SUSPEND_MS later. */
@@ -421,7 +421,7 @@ export class FolderWatcher {
       const child = path.join(dir, name);
       const stats = await fs.promises.lstat(child).catch(() => undefined);
       if (this.closed) return;
-      await this.settle(child, stats);
+      await this.settle(child, stats, true);
     }
   }
 
@@ -443,17 +443,21 @@ export class FolderWatcher {
     for (const child of present) {
       const stats = await fs.promises.lstat(child).catch(() => undefined);
       if (this.closed) return;
-      await this.settle(child, stats);
+      await this.settle(child, stats, false);
     }
   }
 
-  /** Brings the watches of `child` in line with what it is now (`stats`; undefined: gone). */
-  private async settle(child: string, stats: fs.Stats | undefined): Promise<void> {
+  /**
+   * Brings the watches of `child` in line with what it is now (`stats`; undefined: gone). `moved`:
+   * an event named it as created, moved or removed, so a folder there now is watched anew (even
+   * the same folder: moved away and back, what is below it may have been dropped meanwhile).
+   */
+  private async settle(child: string, stats: fs.Stats | undefined, moved: boolean): Promise<void> {
     const id = stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined;
     const watch = this.watchers.get(child);
     if (watch !== undefined) {
-      if (id !== undefined && watch.id === id) return; // the same folder (touched, chmod-ed)
-      this.unwatch(child); // gone, no folder now, or another folder under its name
+      if (!moved && id !== undefined && watch.id === id) return; // the same folder
+      this.unwatch(child); // gone, no folder now, another folder under its name, or moved
     }
     const relative = this.relative(child);
     if (id === undefined || relative === undefined || this.rules.ignores(relative)) return;

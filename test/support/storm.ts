@@ -15,6 +15,8 @@ export interface StormShape {
   round(dir: string, n: number): void;
   /** A folder (relative) whose changes must still be reported once the storm is over. */
   watchedAfter: string;
+  /** Files (relative) the storm swaps: once it is over they are served as they are on disk then. */
+  served: readonly string[];
 }
 
 const write = (file: string, text: string): void => {
@@ -39,15 +41,31 @@ export const SHAPES: readonly StormShape[] = [
     },
     round: (dir, n) => swap(dir, 'current', (temp) => fs.symlinkSync(`releases/${(n % 2) + 1}`, temp)),
     watchedAfter: 'releases/1',
+    served: ['current/a.txt'],
   },
   {
     name: 'a directory renamed back and forth',
     setup: (dir) => {
       write(path.join(dir, 'a', 'inner', 'page.html'), 'inner');
-      write(path.join(dir, 'a', 'top.html'), 'top');
+      write(path.join(dir, 'a', 'top.txt'), 'top');
     },
     round: (dir, n) => (n % 2 === 0 ? fs.renameSync(path.join(dir, 'a'), path.join(dir, 'b')) : fs.renameSync(path.join(dir, 'b'), path.join(dir, 'a'))),
     watchedAfter: 'a/inner',
+    served: ['a/top.txt'],
+  },
+  {
+    name: 'two folders swapped by three renames',
+    setup: (dir) => {
+      write(path.join(dir, 'a', 'inner', 'page.txt'), 'in a');
+      write(path.join(dir, 'b', 'inner', 'page.txt'), 'in b');
+    },
+    round: (dir) => {
+      fs.renameSync(path.join(dir, 'a'), path.join(dir, 't'));
+      fs.renameSync(path.join(dir, 'b'), path.join(dir, 'a'));
+      fs.renameSync(path.join(dir, 't'), path.join(dir, 'b'));
+    },
+    watchedAfter: 'a/inner',
+    served: ['a/inner/page.txt', 'b/inner/page.txt'],
   },
   {
     name: 'many subfolders made and removed',
@@ -58,6 +76,7 @@ export const SHAPES: readonly StormShape[] = [
       for (const name of names) fs.rmdirSync(name);
     },
     watchedAfter: 'many/late',
+    served: [],
   },
   {
     name: 'a file symlink flipped between two versions',
@@ -68,12 +87,21 @@ export const SHAPES: readonly StormShape[] = [
     },
     round: (dir, n) => swap(dir, 'page.txt', (temp) => fs.symlinkSync(`v${(n % 2) + 1}.txt`, temp)),
     watchedAfter: '',
+    served: ['page.txt'],
+  },
+  {
+    name: 'a file appended to',
+    setup: (dir) => write(path.join(dir, 'log', 'out.txt'), ''),
+    round: (dir, n) => fs.appendFileSync(path.join(dir, 'log', 'out.txt'), `${n % 10}`),
+    watchedAfter: 'log',
+    served: ['log/out.txt'],
   },
   {
     name: 'a file saved by rename (a temporary file renamed over it)',
     setup: (dir) => write(path.join(dir, 'css', 'style.css'), 'p{}'),
     round: (dir, n) => swap(path.join(dir, 'css'), 'style.css', (temp) => fs.writeFileSync(temp, `p{order:${n}}`)),
     watchedAfter: 'css',
+    served: ['css/style.css'],
   },
 ];
 

@@ -278,7 +278,7 @@ export class FolderWatcher {
     try {
       const handle = fs.watch(dir, { recursive: !this.linux, persistent: false }, (event, name) => this.onEvent(dir, watch, event, name));
       handle.on('error', (error) => {
-        if (watch.handle !== handle) return;
+        if (watch.handle !== handle || this.watchers.get(dir) !== watch) return;
         if (this.linux) this.unwatch(dir);
         else this.degrade(`the watcher stopped: ${error.message}`);
       });
@@ -310,7 +310,9 @@ export class FolderWatcher {
       const watch = this.watchDir(current);
       if (watch === undefined) continue;
       // Which folder it is, read beside (not before) its entries: tells it from one renamed over its name later.
-      fs.lstat(current, { bigint: false }, (error, stats) => error || (watch.id ??= `${stats.dev}:${stats.ino}`));
+      fs.lstat(current, (error, stats) => {
+        if (!error) watch.id ??= `${stats.dev}:${stats.ino}`;
+      });
       let entries: fs.Dirent[];
       try {
         entries = await fs.promises.readdir(current, { withFileTypes: true });

@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Debouncer } from './debounce';
 
 export interface WatchOptions {
   /** The served folder after realpath. */
@@ -98,62 +99,6 @@ export class IgnoreRules {
   }
 }
 
-/**
- * Collects items and hands them over once quiet for `quietMs`, or `maxWaitMs` after the first.
- * Adding is O(1) (one timer per batch, never one per item). With `bound`, a batch holds at most
- * `bound.max` distinct items: past that it is `bound.whole` alone (for the watcher: the root, one
- * reload of every page), so no storm of distinct paths grows it.
- */
-export class Debouncer<T> {
-  private pending = new Set<T>();
-  private timer: NodeJS.Timeout | undefined;
-  private firstAt = 0;
-  private lastAt = 0;
-  private whole = false;
-
-  constructor(
-    private readonly quietMs: number,
-    private readonly maxWaitMs: number,
-    private readonly flush: (items: readonly T[]) => void,
-    private readonly bound?: { max: number; whole: T },
-  ) {}
-
-  add(items: Iterable<T>): void {
-    for (const item of items) {
-      if (this.whole) break;
-      this.pending.add(item);
-      if (this.bound !== undefined && this.pending.size > this.bound.max) {
-        this.pending = new Set([this.bound.whole]);
-        this.whole = true;
-      }
-    }
-    this.lastAt = Date.now();
-    if (this.timer !== undefined) return; // it fires at the first deadline and looks at lastAt then
-    this.firstAt = this.lastAt;
-    this.timer = setTimeout(() => this.fire(), Math.min(this.quietMs, this.maxWaitMs));
-  }
-
-  private fire(): void {
-    const now = Date.now();
-    const due = Math.min(this.lastAt + this.quietMs, this.firstAt + this.maxWaitMs);
-    if (now < due) {
-      this.timer = setTimeout(() => this.fire(), due - now);
-      return;
-    }
-    this.timer = undefined;
-    const items = [...this.pending];
-    this.pending = new Set();
-    this.whole = false;
-    if (items.length > 0) this.flush(items);
-  }
-
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
-  }
-}
-
 /** fs.inotify.max_user_watches, or undefined where there is no such limit (not Linux). */
 export function inotifyWatchLimit(): number | undefined {
   if (process.platform !== 'linux') return undefined;
@@ -189,6 +134,8 @@ const TURN_PATHS_BUDGET = 256;
  */
 const TURN_EVENTS_BUDGET = 10_000;
 const SUSPEND_MS = 250;
+/** Checks start this long after the first change, and a round of them this long after the last: a storm is one check per round. */
+const CHECK_PAUSE_MS = 10;
 
 /**
  * Work per event is O(1): the cache is told, the path joins the bounded batch and (Linux) its
@@ -201,6 +148,7 @@ export class FolderWatcher {
   private readonly watchers = new Map<string, Watch>();
   private readonly maxWatches: number;
   private readonly linux = process.platform === 'linux';
+  private readonly rootPrefix: string;
   private closed = false;
   private degradedReason: string | undefined;
   /** Linux: folders with changed entries and the names that changed ('all': read it whole), in the order they came. */
@@ -219,6 +167,7 @@ export class FolderWatcher {
     private readonly listener: WatchListener,
   ) {
     this.rules = new IgnoreRules(options.ignore, options.dotfiles);
+    this.rootPrefix = options.root.endsWith(path.sep) ? options.root : options.root + path.sep;
     const bound = { max: MAX_BATCH_PATHS, whole: options.root };
     this.debouncer = new Debouncer(options.quietMs ?? DEFAULT_QUIET_MS, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, (paths) => listener.settled(paths), bound);
     const limit = inotifyWatchLimit();
@@ -262,6 +211,11 @@ export class FolderWatcher {
   }
 
   private relative(realPath: string): string | undefined {
+    // Every event comes here: a plain path below the root (no segment that starts with a dot) is just sliced.
+    if (path.sep === '/' && realPath.startsWith(this.rootPrefix)) {
+      const rest = realPath.slice(this.rootPrefix.length);
+      if (rest !== '' && !rest.startsWith('.') && !rest.includes('/.') && !rest.includes('//')) return rest;
+    }
     const relative = path.relative(this.options.root, realPath);
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return relative === '' ? '' : undefined;
     return relative.split(path.sep).join('/');
@@ -356,7 +310,8 @@ export class FolderWatcher {
     if (this.closed || watch.handle === undefined) return;
     if (this.turnEvents++ === 0) setImmediate(() => (this.turnEvents = this.turnPaths = 0));
     if (this.turnEvents > TURN_EVENTS_BUDGET) return this.suspend(dir, watch);
-    const realPath = name === null ? dir : path.join(dir, name);
+    // An inotify name is one plain entry name (never "." or ".."); off Linux it is a path below the root.
+    const realPath = name === null ? dir : this.linux ? `${dir}${dir.endsWith(path.sep) ? '' : path.sep}${name}` : path.join(dir, name);
     const relative = this.relative(realPath);
     if (relative === undefined || (relative !== '' && this.rules.ignores(relative))) return;
     const wholeFolder = this.linux && name === null;
@@ -398,16 +353,20 @@ export class FolderWatcher {
     else names.add(name);
     if (this.checking) return;
     this.checking = true;
-    setImmediate(() => void this.drain());
+    setTimeout(() => void this.drain(), CHECK_PAUSE_MS);
   }
 
-  /** Checks the queued folders one at a time, in the order they came (a folder queued again while checked goes last). */
+  /** Checks the queued folders one at a time, in rounds: what is queued again meanwhile waits for the next round. */
   private async drain(): Promise<void> {
     try {
-      for (const [dir, names] of this.toCheck) {
-        this.toCheck.delete(dir);
-        if (this.closed) return;
-        await this.check(dir, names);
+      while (this.toCheck.size > 0 && !this.closed) {
+        const round = [...this.toCheck];
+        this.toCheck.clear();
+        for (const [dir, names] of round) {
+          if (this.closed) return;
+          await this.check(dir, names);
+        }
+        if (this.toCheck.size > 0) await new Promise((resolve) => setTimeout(resolve, CHECK_PAUSE_MS));
       }
     } catch (error) {
       this.degrade(`the watcher failed: ${(error as Error).message}`);

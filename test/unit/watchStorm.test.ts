@@ -21,9 +21,9 @@ import { SHAPES, startStorm, type StormShape } from '../support/storm';
 const execFileAsync = promisify(execFile);
 
 /** How long each storm runs. The unbounded watcher stopped answering within a second of it. */
-const STORM_MS = 4000;
+const STORM_MS = 5000;
 /** A probe not answered in this long means the server is not serving (a liveness check, not a timing one). */
-const PROBE_TIMEOUT_MS = 2000;
+const PROBE_TIMEOUT_MS = 3000;
 /** Growth of the server's resident memory allowed over a storm (the unbounded watcher grew by ~500 MiB in 8 s). */
 const MAX_GROWTH_BYTES = 150 * 1024 * 1024;
 
@@ -119,7 +119,7 @@ describe('a storm of folder changes', { skip: process.platform !== 'linux' ? 're
         }
         const made = await rounds;
         t.diagnostic(`${made} rounds, ${probes} probes answered (slowest ${slowest} ms), +${Math.round((peak - before) / 2 ** 20)} MiB at most`);
-        assert.ok(made >= 100, `the storm made only ${made} rounds`);
+        assert.ok(made >= 20, `the storm made only ${made} rounds`);
         assert.ok(probes >= 3, `only ${probes} probes during the storm`);
         assert.ok(peak - before < MAX_GROWTH_BYTES, `the server grew by ${Math.round((peak - before) / 2 ** 20)} MiB during the storm`);
         await servesCurrent(run.port, dir, shape);

@@ -11,7 +11,7 @@ export interface StormShape {
   name: string;
   /** Creates what the storm changes (in the test process, before the server starts). */
   setup(dir: string): void;
-  /** One round of the storm (a few system calls); `n` counts rounds. Leaves the folder as setup did after an even round. */
+  /** One round of the storm (a few system calls); `n` counts rounds from 0. Storms stop after an even number of rounds (a folder renamed back and forth ends under its first name). */
   round(dir: string, n: number): void;
   /** A folder (relative) whose changes must still be reported once the storm is over. */
   watchedAfter: string;

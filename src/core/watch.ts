@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Debouncer } from './debounce';
 
 export interface WatchOptions {
   /** The served folder after realpath. */
@@ -98,41 +99,6 @@ export class IgnoreRules {
   }
 }
 
-/** Collects items and hands them over once quiet for `quietMs`, or `maxWaitMs` after the first. */
-export class Debouncer<T> {
-  private pending = new Set<T>();
-  private timer: NodeJS.Timeout | undefined;
-  private firstAt = 0;
-
-  constructor(
-    private readonly quietMs: number,
-    private readonly maxWaitMs: number,
-    private readonly flush: (items: readonly T[]) => void,
-  ) {}
-
-  add(items: Iterable<T>): void {
-    for (const item of items) this.pending.add(item);
-    const now = Date.now();
-    if (this.timer === undefined) this.firstAt = now;
-    else clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.quietMs, this.firstAt + this.maxWaitMs - now));
-    this.timer = setTimeout(() => this.fire(), wait);
-  }
-
-  private fire(): void {
-    this.timer = undefined;
-    const items = [...this.pending];
-    this.pending = new Set();
-    if (items.length > 0) this.flush(items);
-  }
-
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
-  }
-}
-
 /** fs.inotify.max_user_watches, or undefined where there is no such limit (not Linux). */
 export function inotifyWatchLimit(): number | undefined {
   if (process.platform !== 'linux') return undefined;
@@ -144,14 +110,55 @@ export function inotifyWatchLimit(): number | undefined {
   }
 }
 
+/** One folder's watch (off Linux: the root's recursive one). */
+interface Watch {
+  /** The fs.watch handle; undefined while suspended. */
+  handle: fs.FSWatcher | undefined;
+  /** `dev:ino` of the folder watched (Linux; undefined until read), to tell it from another folder renamed over its name. */
+  id: string | undefined;
+  /** While suspended: the timer that takes it again. */
+  resume: NodeJS.Timeout | undefined;
+}
+
+/** A batch names at most this many paths; past that it names the root alone (one reload of every page). */
+const MAX_BATCH_PATHS = 2000;
+/** A folder's check looks at this many changed names one by one at most; past that it reads the folder whole. */
+const MAX_NAMES_CHECKED = 64;
+/** Paths handed to the file cache one by one in one turn of the event loop; past that, each change drops it whole. */
+const TURN_PATHS_BUDGET = 256;
+/**
+ * Events taken in one turn of the event loop. libuv reads inotify until its queue is empty, so a
+ * writer faster than the callbacks would keep the loop in that read and no request would be
+ * served: past this, each watch that delivers one more is closed for SUSPEND_MS, then taken
+ * again and its folder read whole (whatever changed meanwhile is reported as the folder).
+ */
+const TURN_EVENTS_BUDGET = 10_000;
+const SUSPEND_MS = 250;
+/** Checks start this long after the first change, and a round of them this long after the last: a storm is one check per round. */
+const CHECK_PAUSE_MS = 10;
+
+/**
+ * Work per event is O(1): the cache is told, the path joins the bounded batch and (Linux) its
+ * folder's pending check. Checks run one folder at a time: one in flight, one pending per folder.
+ */
 export class FolderWatcher {
   private readonly rules: IgnoreRules;
   private readonly debouncer: Debouncer<string>;
-  /** Linux: one watcher per watched folder, by real path. Elsewhere: the one recursive watcher at the root. */
-  private readonly watchers = new Map<string, fs.FSWatcher>();
+  /** Linux: one watch per watched folder, by real path. Elsewhere: the one recursive watch of the root. */
+  private readonly watchers = new Map<string, Watch>();
   private readonly maxWatches: number;
+  private readonly linux = process.platform === 'linux';
+  private readonly rootPrefix: string;
   private closed = false;
   private degradedReason: string | undefined;
+  /** Linux: folders with changed entries and the names that changed ('all': read it whole), in the order they came. */
+  private readonly toCheck = new Map<string, Set<string> | 'all'>();
+  private checking = false;
+  /** Watches closed for now by a storm of events. */
+  private suspended = 0;
+  /** Events and paths told to the cache in this turn of the event loop (reset by setImmediate, once the poll phase ends). */
+  private turnEvents = 0;
+  private turnPaths = 0;
   /** Resolves once the initial walk has set up every watch. */
   readonly ready: Promise<void>;
 
@@ -160,10 +167,12 @@ export class FolderWatcher {
     private readonly listener: WatchListener,
   ) {
     this.rules = new IgnoreRules(options.ignore, options.dotfiles);
-    this.debouncer = new Debouncer(options.quietMs ?? DEFAULT_QUIET_MS, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, (paths) => listener.settled(paths));
+    this.rootPrefix = options.root.endsWith(path.sep) ? options.root : options.root + path.sep;
+    const bound = { max: MAX_BATCH_PATHS, whole: options.root };
+    this.debouncer = new Debouncer(options.quietMs ?? DEFAULT_QUIET_MS, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, (paths) => listener.settled(paths), bound);
     const limit = inotifyWatchLimit();
     this.maxWatches = options.maxWatches ?? (limit === undefined ? Infinity : Math.floor(limit / 2));
-    this.ready = process.platform === 'linux' ? this.walk(options.root) : Promise.resolve(this.watchRecursive());
+    this.ready = this.linux ? this.walk(options.root) : Promise.resolve(this.watchRoot());
   }
 
   /** True while every folder that is not ignored is watched. */
@@ -178,14 +187,14 @@ export class FolderWatcher {
 
   /**
    * True when a change to the file at `realPath` would be reported now: its folder is watched
-   * (on Linux, one watch per folder; elsewhere the one recursive watch) and it is not ignored.
-   * The file cache asks this before it trusts a file without a stat.
+   * (on Linux, one watch per folder; elsewhere the one recursive watch), no watch is suspended
+   * and it is not ignored. The file cache asks this before it trusts a file without a stat.
    */
   covers(realPath: string): boolean {
-    if (!this.healthy) return false;
+    if (!this.healthy || this.suspended > 0) return false;
     const relative = this.relative(realPath);
     if (relative === undefined || relative === '' || this.rules.ignores(relative)) return false;
-    return process.platform !== 'linux' || this.watchers.has(path.dirname(realPath));
+    return !this.linux || this.watchers.has(path.dirname(realPath));
   }
 
   /** Reports paths changed by other means (the editor's unsaved buffers) in the same batches. */
@@ -196,26 +205,54 @@ export class FolderWatcher {
   close(): void {
     this.closed = true;
     this.debouncer.dispose();
-    for (const watcher of this.watchers.values()) watcher.close();
+    for (const watch of this.watchers.values()) this.stop(watch);
     this.watchers.clear();
+    this.toCheck.clear();
   }
 
   private relative(realPath: string): string | undefined {
+    // Every event comes here: a plain path below the root (no segment that starts with a dot) is just sliced.
+    if (path.sep === '/' && realPath.startsWith(this.rootPrefix)) {
+      const rest = realPath.slice(this.rootPrefix.length);
+      if (rest !== '' && !rest.startsWith('.') && !rest.includes('/.') && !rest.includes('//')) return rest;
+    }
     const relative = path.relative(this.options.root, realPath);
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return relative === '' ? '' : undefined;
     return relative.split(path.sep).join('/');
   }
 
-  private watchRecursive(): void {
+  /** Off Linux: the one recursive watch, of the root. */
+  private watchRoot(): void {
+    const watch = newWatch();
+    if (this.open(this.options.root, watch)) this.watchers.set(this.options.root, watch);
+  }
+
+  /** Starts `watch`'s handle on `dir` (off Linux: recursive, at the root); false if it could not be taken. */
+  private open(dir: string, watch: Watch): boolean {
     try {
-      const watcher = fs.watch(this.options.root, { recursive: true, persistent: false }, (_event, name) => {
-        this.onChange(name === null ? this.options.root : path.join(this.options.root, name.toString()), false);
+      const handle = fs.watch(dir, { recursive: !this.linux, persistent: false }, (event, name) => this.onEvent(dir, watch, event, name));
+      handle.on('error', (error) => {
+        if (watch.handle !== handle || this.watchers.get(dir) !== watch) return;
+        if (this.linux) this.unwatch(dir);
+        else this.degrade(`the watcher stopped: ${error.message}`);
       });
-      watcher.on('error', (error) => this.degrade(`the watcher stopped: ${error.message}`));
-      this.watchers.set(this.options.root, watcher);
+      watch.handle = handle;
+      return true;
     } catch (error) {
-      this.degrade(`the folder cannot be watched: ${(error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!this.linux) this.degrade(`the folder cannot be watched: ${(error as Error).message}`);
+      else if (code === 'ENOSPC' || code === 'EMFILE') this.degrade(`the system's limit of file watches is reached (${code}; fs.inotify.max_user_watches)`);
+      return false;
     }
+  }
+
+  /** Stops a watch for good (and its pending resume). */
+  private stop(watch: Watch): void {
+    watch.handle?.close();
+    watch.handle = undefined;
+    if (watch.resume !== undefined) this.suspended--;
+    clearTimeout(watch.resume);
+    watch.resume = undefined;
   }
 
   /** Watches `dir` and every folder under it that is not ignored, breadth first (shallow folders first). */
@@ -223,7 +260,13 @@ export class FolderWatcher {
     const queue = [dir];
     while (queue.length > 0 && !this.closed && this.degradedReason === undefined) {
       const current = queue.shift() as string;
-      if (this.watchers.has(current) || !this.watchDir(current)) continue;
+      if (this.watchers.has(current)) continue;
+      const watch = this.watchDir(current);
+      if (watch === undefined) continue;
+      // Which folder it is, read beside (not before) its entries: tells it from one renamed over its name later.
+      fs.lstat(current, (error, stats) => {
+        if (!error) watch.id ??= `${stats.dev}:${stats.ino}`;
+      });
       let entries: fs.Dirent[];
       try {
         entries = await fs.promises.readdir(current, { withFileTypes: true });
@@ -239,60 +282,152 @@ export class FolderWatcher {
     }
   }
 
-  /** One inotify watch on `dir`; false if it could not be taken. */
-  private watchDir(dir: string): boolean {
+  /** One inotify watch on `dir`, or undefined if it could not be taken. */
+  private watchDir(dir: string): Watch | undefined {
     if (this.watchers.size >= this.maxWatches) {
       this.degrade(`the folder has more than ${this.maxWatches} folders to watch (half of fs.inotify.max_user_watches)`);
-      return false;
+      return undefined;
     }
-    try {
-      const watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
-        this.onChange(name === null ? dir : path.join(dir, name.toString()), name === null);
-      });
-      watcher.on('error', () => this.unwatch(dir));
-      this.watchers.set(dir, watcher);
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EMFILE') {
-        this.degrade(`the system's limit of file watches is reached (${code}; fs.inotify.max_user_watches)`);
-      }
-      return false;
+    const watch = newWatch();
+    if (!this.open(dir, watch)) return undefined;
+    this.watchers.set(dir, watch);
+    return watch;
+  }
+
+  /** Stops watching the folders in `dirs` and the folders under them (removed or renamed away). */
+  private unwatch(dirs: string | ReadonlySet<string>): void {
+    const gone = typeof dirs === 'string' ? new Set([dirs]) : dirs;
+    if (gone.size === 0) return;
+    for (const [watched, watch] of this.watchers) {
+      if (!within(watched, gone)) continue;
+      this.stop(watch);
+      this.watchers.delete(watched);
     }
   }
 
-  /** Stops watching `dir` and the folders under it (it was removed or renamed away). */
-  private unwatch(dir: string): void {
-    const prefix = dir + path.sep;
-    for (const [watched, watcher] of this.watchers) {
-      if (watched === dir || watched.startsWith(prefix)) {
-        watcher.close();
-        this.watchers.delete(watched);
-      }
-    }
-  }
-
-  private onChange(realPath: string, wholeFolder: boolean): void {
-    if (this.closed) return;
+  /** One event of `watch`, on `dir`: O(1) work, the rest coalesced. */
+  private onEvent(dir: string, watch: Watch, event: string, name: string | null): void {
+    if (this.closed || watch.handle === undefined) return;
+    if (this.turnEvents++ === 0) setImmediate(() => (this.turnEvents = this.turnPaths = 0));
+    if (this.turnEvents > TURN_EVENTS_BUDGET) return this.suspend(dir, watch);
+    // An inotify name is one plain entry name (never "." or ".."); off Linux it is a path below the root.
+    const realPath = name === null ? dir : this.linux ? `${dir}${dir.endsWith(path.sep) ? '' : path.sep}${name}` : path.join(dir, name);
     const relative = this.relative(realPath);
     if (relative === undefined || (relative !== '' && this.rules.ignores(relative))) return;
+    const wholeFolder = this.linux && name === null;
     const wasFolder = this.watchers.has(realPath);
-    this.listener.changed(wholeFolder || wasFolder ? 'all' : [realPath]);
+    this.listener.changed(wholeFolder || wasFolder || ++this.turnPaths > TURN_PATHS_BUDGET ? 'all' : [realPath]);
     this.debouncer.add([realPath]);
-    if (process.platform !== 'linux') return;
-    // A folder created, moved in or removed: watch what came, forget what went.
-    fs.lstat(realPath, (error, stats) => {
-      if (this.closed) return;
-      if (error) {
-        if (wasFolder) this.unwatch(realPath);
-      } else if (stats.isDirectory() && !this.watchers.has(realPath)) {
-        // Once its watches are in place, report the folder again: whatever was written into it
-        // before then went unseen (the file cache must check it again).
-        void this.walk(realPath).then(() => {
-          if (!this.closed) this.listener.changed([realPath]);
-        });
+    // A folder created, moved in, removed or replaced ('rename': not a write or chmod): its watches follow, in a check of `dir`.
+    if (this.linux && (wholeFolder || event === 'rename')) this.queueCheck(dir, wholeFolder ? undefined : (name as string));
+  }
+
+  /** Closes a watch that got more events than one turn should take, and takes it again SUSPEND_MS later. */
+  private suspend(dir: string, watch: Watch): void {
+    watch.handle?.close();
+    watch.handle = undefined;
+    this.suspended++;
+    // Nothing is seen there meanwhile: the cache checks every file, and the pages reload once it is back.
+    this.listener.changed('all');
+    this.debouncer.add([dir]);
+    watch.resume = setTimeout(() => {
+      watch.resume = undefined;
+      this.suspended--;
+      if (this.closed || this.watchers.get(dir) !== watch) return;
+      if (!this.open(dir, watch)) {
+        if (this.linux) this.unwatch(dir);
+        return;
       }
-    });
+      this.listener.changed('all');
+      this.debouncer.add([dir]);
+      if (this.linux) this.queueCheck(dir, undefined);
+    }, SUSPEND_MS).unref();
+  }
+
+  /** Notes that `name` in `dir` changed (undefined: anything in it may have), to be checked once, soon. */
+  private queueCheck(dir: string, name: string | undefined): void {
+    const names = this.toCheck.get(dir);
+    if (names === 'all') return;
+    if (name === undefined || (names !== undefined && names.size >= MAX_NAMES_CHECKED)) this.toCheck.set(dir, 'all');
+    else if (names === undefined) this.toCheck.set(dir, new Set([name]));
+    else names.add(name);
+    if (this.checking) return;
+    this.checking = true;
+    setTimeout(() => void this.drain(), CHECK_PAUSE_MS);
+  }
+
+  /** Checks the queued folders one at a time, in rounds: what is queued again meanwhile waits for the next round. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.toCheck.size > 0 && !this.closed) {
+        const round = [...this.toCheck];
+        this.toCheck.clear();
+        for (const [dir, names] of round) {
+          if (this.closed) return;
+          await this.check(dir, names);
+        }
+        if (this.toCheck.size > 0) await new Promise((resolve) => setTimeout(resolve, CHECK_PAUSE_MS));
+      }
+    } catch (error) {
+      this.degrade(`the watcher failed: ${(error as Error).message}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async check(dir: string, names: ReadonlySet<string> | 'all'): Promise<void> {
+    if (!this.watchers.has(dir)) return; // gone since: the check of its parent saw to it
+    if (names === 'all') return this.rescan(dir);
+    for (const name of names) {
+      const child = path.join(dir, name);
+      const stats = await fs.promises.lstat(child).catch(() => undefined);
+      if (this.closed) return;
+      await this.settle(child, stats, true);
+    }
+  }
+
+  /** Reads `dir` whole: drops the watches of folders that went, and settles each folder there. */
+  private async rescan(dir: string): Promise<void> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dir !== this.options.root) this.unwatch(dir);
+      return;
+    }
+    const present = new Set<string>();
+    for (const entry of entries) {
+      if (entry.isDirectory()) present.add(path.join(dir, entry.name));
+    }
+    this.unwatch(new Set([...this.watchers.keys()].filter((watched) => watched !== dir && path.dirname(watched) === dir && !present.has(watched))));
+    for (const child of present) {
+      const stats = await fs.promises.lstat(child).catch(() => undefined);
+      if (this.closed) return;
+      await this.settle(child, stats, false);
+    }
+  }
+
+  /**
+   * Brings the watches of `child` in line with what it is now (`stats`; undefined: gone). `moved`:
+   * an event named it as created, moved or removed, so a folder there now is watched anew (even
+   * the same folder: moved away and back, what is below it may have been dropped meanwhile).
+   */
+  private async settle(child: string, stats: fs.Stats | undefined, moved: boolean): Promise<void> {
+    const id = stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined;
+    const watch = this.watchers.get(child);
+    if (watch !== undefined) {
+      if (!moved && id !== undefined && watch.id === id) return; // the same folder
+      this.unwatch(child); // gone, no folder now, another folder under its name, or moved
+    }
+    const relative = this.relative(child);
+    if (id === undefined || relative === undefined || this.rules.ignores(relative)) return;
+    await this.walk(child);
+    if (this.closed) return;
+    // What was written into it before its watches were in place went unseen: the cache checks it
+    // again, and the pages hear of the folder once more (in the same batch, unless that was sent).
+    this.listener.changed([child]);
+    this.debouncer.add([child]);
   }
 
   private degrade(reason: string): void {
@@ -303,4 +438,16 @@ export class FolderWatcher {
         'Ignore big folders with --reload-ignore <glob> or raise fs.inotify.max_user_watches.',
     );
   }
+}
+
+function newWatch(): Watch {
+  return { handle: undefined, id: undefined, resume: undefined };
+}
+
+/** True when `file` is one of `dirs` or below one of them. */
+function within(file: string, dirs: ReadonlySet<string>): boolean {
+  for (let at = file.length; at > 0; at = file.lastIndexOf(path.sep, at - 1)) {
+    if (dirs.has(file.slice(0, at))) return true;
+  }
+  return false;
 }

@@ -1,0 +1,521 @@
+/**
+ * A byte-level HTML tokenizer that follows the states of the WHATWG tokenizer far enough to know,
+ * at every point of a page, whether markup there is real: which `<` opens a tag, where comments,
+ * raw text and CDATA end. It builds no tokens: it reports tags, text and doctypes to a TreeSink
+ * (htmlTree.ts), which answers with the state the tree construction switches to.
+ */
+
+/** The tokenizer states that carry over between tokens, as the tree construction sets them. */
+export const enum Content {
+  Data,
+  Rcdata,
+  Rawtext,
+  Script,
+  Plaintext,
+  /** The sink has seen enough: stop scanning. */
+  Stop,
+}
+
+/** What the tokenizer reports to; see htmlTree.ts. */
+export interface TreeSink {
+  /** A start tag (name in ASCII lowercase; attrs only for the names `wantsAttrs` accepts), at byte `at`. */
+  start(name: string, attrs: Map<string, string> | undefined, selfClosing: boolean, at: number): Content;
+  /** An end tag at byte `at`; false stops the scan. */
+  end(name: string, at: number): boolean;
+  /** Character data in the data state, bytes [from, to). */
+  text(from: number, to: number): void;
+  /** A doctype: what follows `<!DOCTYPE` up to its `>`. */
+  doctype(body: string): void;
+  wantsAttrs(name: string): boolean;
+  /**
+   * True when the adjusted current node is not HTML (`<![CDATA[` opens a CDATA section), false
+   * when it is, undefined when parsers disagree (an integration point): the scan stops.
+   */
+  foreign(): boolean | undefined;
+}
+
+/** Where the scan stopped: the state at the end of the input, and the constructs still open there. */
+export interface ScanEnd {
+  /** The tokenizer state at EOF (a State below), or -1 when the sink stopped the scan. */
+  state: number;
+  /** Byte where the tag open at EOF started (its `<`). */
+  tagStart: number;
+  /** Byte where the start tag of the open raw text / script / plaintext element started. */
+  elementStart: number;
+  /** That element's name (the appropriate end tag). */
+  element: string;
+  /** True when the tag open at EOF is an end tag of that element (RCDATA/RAWTEXT/script). */
+  inTextEndTag: boolean;
+}
+
+/** Tokenizer states, named as in the HTML standard (§13.2.5). */
+export const enum State {
+  Data, TagOpen, EndTagOpen, TagName,
+  Rcdata, RcdataLt, RcdataEndOpen, RcdataEndName,
+  Rawtext, RawtextLt, RawtextEndOpen, RawtextEndName,
+  Script, ScriptLt, ScriptEndOpen, ScriptEndName, ScriptEscStart, ScriptEscStartDash,
+  ScriptEsc, ScriptEscDash, ScriptEscDashDash, ScriptEscLt, ScriptEscEndOpen, ScriptEscEndName,
+  ScriptDblEscStart, ScriptDblEsc, ScriptDblEscDash, ScriptDblEscDashDash, ScriptDblEscLt, ScriptDblEscEnd,
+  Plaintext,
+  BeforeAttrName, AttrName, AfterAttrName, BeforeAttrValue, AttrValueDq, AttrValueSq, AttrValueUq,
+  AfterAttrValueQuoted, SelfClosing,
+  BogusComment, CommentStart, CommentStartDash, Comment, CommentLt, CommentLtBang, CommentLtBangDash,
+  CommentLtBangDashDash, CommentEndDash, CommentEnd, CommentEndBang,
+  Doctype, CdataSection, CdataBracket, CdataEnd,
+}
+
+const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, DASH = 0x2d, EQ = 0x3d, DQ = 0x22, SQ = 0x27, QM = 0x3f, RB = 0x5d;
+
+/** Tab, LF, FF, CR (a CR becomes LF before tokenizing) and space. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
+}
+function isAlpha(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+/** The raw-text family a content state belongs to: its base, `<`, `</` and end-tag-name states. */
+const TEXT_STATES: Record<number, [number, number, number, number]> = {
+  [Content.Rcdata]: [State.Rcdata, State.RcdataLt, State.RcdataEndOpen, State.RcdataEndName],
+  [Content.Rawtext]: [State.Rawtext, State.RawtextLt, State.RawtextEndOpen, State.RawtextEndName],
+  [Content.Script]: [State.Script, State.ScriptLt, State.ScriptEndOpen, State.ScriptEndName],
+};
+
+/**
+ * Runs the tokenizer over `buf` from byte `from` (after any BOM). Text runs are skipped with
+ * indexOf, so the cost is a few passes over the bytes, whatever the markup.
+ */
+export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
+  const n = buf.length;
+  let state: number = State.Data;
+  let i = from;
+  let tagStart = 0;
+  let elementStart = 0;
+  let element = '';
+  /** The open raw text element's base state, to return to when its end tag turns out not to be one. */
+  let textBase: number = State.Data;
+  let nameStart = 0;
+  let isEnd = false;
+  let name = '';
+  let selfClosing = false;
+  let attrs: Map<string, string> | undefined;
+  let attrName = '';
+  /** An attribute name was read and its value (if any) not yet. */
+  let pending = false;
+  let valueStart = 0;
+  /** Lowercased letters after `</` in raw text, or after `<` / `</` in script's escaped states. */
+  let buffer = '';
+
+  const setAttr = (value: string): void => {
+    pending = false;
+    if (attrs !== undefined && !attrs.has(attrName)) attrs.set(attrName, value); // the first of a name wins
+  };
+  const flush = (): void => {
+    if (pending) setAttr('');
+  };
+  /** A tag ends (at its `>`): report it and switch to what the sink says. */
+  const emitTag = (): boolean => {
+    flush();
+    if (isEnd) {
+      if (textBase !== State.Data) {
+        textBase = State.Data;
+        state = State.Data;
+        return sink.end(element, tagStart);
+      }
+      state = State.Data;
+      return sink.end(name, tagStart);
+    }
+    const content = sink.start(name, attrs, selfClosing, tagStart);
+    if (content === Content.Stop) return false;
+    state = State.Data;
+    if (content !== Content.Data) {
+      elementStart = tagStart;
+      element = name;
+      state = content === Content.Plaintext ? State.Plaintext : TEXT_STATES[content][0];
+      textBase = state;
+    }
+    return true;
+  };
+  const startTag = (end: boolean, at: number): void => {
+    isEnd = end;
+    nameStart = at;
+    selfClosing = false;
+    pending = false;
+    attrs = undefined;
+    state = State.TagName;
+  };
+
+  while (i < n) {
+    const c = buf[i];
+    switch (state) {
+      // ---- Data, tag open, end tag open, tag name (§13.2.5.1, 6-8) ----
+      case State.Data: {
+        const lt = buf.indexOf(LT, i);
+        const end = lt === -1 ? n : lt;
+        if (end > i) sink.text(i, end);
+        if (lt === -1) return { state, tagStart, elementStart, element, inTextEndTag: false };
+        tagStart = lt;
+        state = State.TagOpen;
+        i = lt + 1;
+        continue;
+      }
+      case State.TagOpen:
+        if (c === BANG) {
+          i = markupDeclaration(i + 1);
+          if (i > n) return stopped();
+          continue;
+        }
+        if (c === SLASH) state = State.EndTagOpen;
+        else if (isAlpha(c)) {
+          startTag(false, i);
+          continue;
+        } else if (c === QM) state = State.BogusComment;
+        else {
+          sink.text(tagStart, tagStart + 1);
+          state = State.Data;
+          continue;
+        }
+        break;
+      case State.EndTagOpen:
+        if (isAlpha(c)) {
+          startTag(true, i);
+          continue;
+        }
+        state = c === GT ? State.Data : State.BogusComment;
+        if (c !== GT) continue;
+        break;
+      case State.TagName:
+        if (isSpace(c) || c === SLASH || c === GT) {
+          name = buf.toString('latin1', nameStart, i).toLowerCase();
+          if (!isEnd && sink.wantsAttrs(name)) attrs = new Map();
+          state = isSpace(c) ? State.BeforeAttrName : c === SLASH ? State.SelfClosing : State.Data;
+          if (c === GT && !emitTag()) return stopped();
+        }
+        break;
+
+      // ---- Attributes and self-closing (§13.2.5.32-40): quoting decides where the tag ends ----
+      case State.BeforeAttrName:
+        if (isSpace(c)) break;
+        if (c === SLASH || c === GT) {
+          state = State.AfterAttrName;
+          continue;
+        }
+        flush();
+        nameStart = i;
+        state = State.AttrName;
+        if (c === EQ) break; // `=` opens a name here
+        continue;
+      case State.AttrName:
+        if (isSpace(c) || c === SLASH || c === GT || c === EQ) {
+          attrName = attrs === undefined ? '' : buf.toString('latin1', nameStart, i).toLowerCase();
+          pending = true;
+          if (c === EQ) state = State.BeforeAttrValue;
+          else {
+            state = State.AfterAttrName;
+            continue;
+          }
+        }
+        break;
+      case State.AfterAttrName:
+        if (isSpace(c)) break;
+        if (c === SLASH) {
+          flush();
+          state = State.SelfClosing;
+        } else if (c === EQ) state = State.BeforeAttrValue;
+        else if (c === GT) {
+          if (!emitTag()) return stopped();
+        } else {
+          flush();
+          nameStart = i;
+          state = State.AttrName;
+          continue;
+        }
+        break;
+      case State.BeforeAttrValue:
+        if (isSpace(c)) break;
+        if (c === DQ || c === SQ) {
+          state = c === DQ ? State.AttrValueDq : State.AttrValueSq;
+          valueStart = i + 1;
+        } else if (c === GT) {
+          setAttr('');
+          if (!emitTag()) return stopped();
+        } else {
+          valueStart = i;
+          state = State.AttrValueUq;
+          continue;
+        }
+        break;
+      case State.AttrValueDq:
+      case State.AttrValueSq: {
+        const close = buf.indexOf(state === State.AttrValueDq ? DQ : SQ, i);
+        if (close === -1) return atEof(n);
+        if (attrs !== undefined) setAttr(buf.toString('latin1', valueStart, close));
+        state = State.AfterAttrValueQuoted;
+        i = close + 1;
+        continue;
+      }
+      case State.AttrValueUq:
+        if (isSpace(c) || c === GT) {
+          if (attrs !== undefined) setAttr(buf.toString('latin1', valueStart, i));
+          state = State.BeforeAttrName;
+          if (c === GT && !emitTag()) return stopped();
+        }
+        break;
+      case State.AfterAttrValueQuoted:
+        if (isSpace(c)) state = State.BeforeAttrName;
+        else if (c === SLASH) state = State.SelfClosing;
+        else if (c === GT) {
+          if (!emitTag()) return stopped();
+        } else {
+          state = State.BeforeAttrName;
+          continue;
+        }
+        break;
+      case State.SelfClosing:
+        if (c === GT) {
+          selfClosing = true;
+          if (!emitTag()) return stopped();
+        } else {
+          state = State.BeforeAttrName;
+          continue;
+        }
+        break;
+
+      // ---- RCDATA (title, textarea), RAWTEXT (style, xmp, iframe, noembed, noframes, noscript)
+      // and script data: only the appropriate end tag ends them (§13.2.5.2-3, 9-20) ----
+      case State.Rcdata:
+      case State.Rawtext:
+      case State.Script: {
+        const lt = buf.indexOf(LT, i);
+        if (lt === -1) return atEof(n);
+        i = lt + 1;
+        state++; // the family's `<` state
+        continue;
+      }
+      case State.RcdataLt:
+      case State.RawtextLt:
+      case State.ScriptLt:
+        if (c === SLASH) {
+          state++; // end tag open
+          break;
+        }
+        if (state === State.ScriptLt && c === BANG) {
+          state = State.ScriptEscStart;
+          break;
+        }
+        state = textBase;
+        continue;
+      case State.RcdataEndOpen:
+      case State.RawtextEndOpen:
+      case State.ScriptEndOpen:
+      case State.ScriptEscEndOpen:
+        if (isAlpha(c)) {
+          tagStart = i - 2;
+          buffer = '';
+          state++; // end tag name
+          continue;
+        }
+        state = state === State.ScriptEscEndOpen ? State.ScriptEsc : textBase;
+        continue;
+      case State.RcdataEndName:
+      case State.RawtextEndName:
+      case State.ScriptEndName:
+      case State.ScriptEscEndName:
+        if (isAlpha(c)) {
+          buffer += String.fromCharCode(lower(c));
+          break;
+        }
+        if ((isSpace(c) || c === SLASH || c === GT) && buffer === element) {
+          isEnd = true;
+          pending = false;
+          attrs = undefined;
+          state = isSpace(c) ? State.BeforeAttrName : c === SLASH ? State.SelfClosing : State.Data;
+          if (c === GT && !emitTag()) return stopped();
+          break;
+        }
+        state = state === State.ScriptEscEndName ? State.ScriptEsc : textBase;
+        continue;
+
+      // ---- Script data's escaped (`<!--`) and double-escaped (`<!--<script>`) states (§13.2.5.21-35) ----
+      case State.ScriptEscStart:
+      case State.ScriptEscStartDash:
+        if (c === DASH) state = state === State.ScriptEscStart ? State.ScriptEscStartDash : State.ScriptEscDashDash;
+        else {
+          state = State.Script;
+          continue;
+        }
+        break;
+      case State.ScriptEsc:
+      case State.ScriptEscDash:
+      case State.ScriptEscDashDash:
+        if (c === DASH) state = state === State.ScriptEsc ? State.ScriptEscDash : State.ScriptEscDashDash;
+        else if (c === LT) state = State.ScriptEscLt;
+        else if (c === GT && state === State.ScriptEscDashDash) state = State.Script;
+        else state = State.ScriptEsc;
+        break;
+      case State.ScriptEscLt:
+        if (c === SLASH) state = State.ScriptEscEndOpen;
+        else if (isAlpha(c)) {
+          buffer = '';
+          state = State.ScriptDblEscStart;
+          continue;
+        } else {
+          state = State.ScriptEsc;
+          continue;
+        }
+        break;
+      case State.ScriptDblEscStart:
+      case State.ScriptDblEscEnd:
+        if (isSpace(c) || c === SLASH || c === GT) {
+          const escaping = state === State.ScriptDblEscStart;
+          state = buffer === 'script' ? (escaping ? State.ScriptDblEsc : State.ScriptEsc) : escaping ? State.ScriptEsc : State.ScriptDblEsc;
+        } else if (isAlpha(c)) buffer += String.fromCharCode(lower(c));
+        else {
+          state = state === State.ScriptDblEscStart ? State.ScriptEsc : State.ScriptDblEsc;
+          continue;
+        }
+        break;
+      case State.ScriptDblEsc:
+      case State.ScriptDblEscDash:
+      case State.ScriptDblEscDashDash:
+        if (c === DASH) state = state === State.ScriptDblEsc ? State.ScriptDblEscDash : State.ScriptDblEscDashDash;
+        else if (c === LT) state = State.ScriptDblEscLt;
+        else if (c === GT && state === State.ScriptDblEscDashDash) state = State.Script;
+        else state = State.ScriptDblEsc;
+        break;
+      case State.ScriptDblEscLt:
+        if (c === SLASH) {
+          buffer = '';
+          state = State.ScriptDblEscEnd;
+        } else {
+          state = State.ScriptDblEsc;
+          continue;
+        }
+        break;
+
+      // ---- PLAINTEXT: nothing ends it (§13.2.5.5) ----
+      case State.Plaintext:
+        return atEof(n);
+
+      // ---- Comments: `<!-->`, `<!--->`, `--!>`, nested `<!--` (§13.2.5.41-56), and bogus comments ----
+      case State.BogusComment: {
+        const gt = buf.indexOf(GT, i);
+        if (gt === -1) return atEof(n);
+        state = State.Data;
+        i = gt + 1;
+        continue;
+      }
+      case State.CommentStart:
+      case State.CommentStartDash:
+        if (c === DASH) state = state === State.CommentStart ? State.CommentStartDash : State.CommentEnd;
+        else if (c === GT) state = State.Data;
+        else {
+          state = State.Comment;
+          continue;
+        }
+        break;
+      case State.Comment:
+        if (c === LT) state = State.CommentLt;
+        else if (c === DASH) state = State.CommentEndDash;
+        break;
+      case State.CommentLt:
+        if (c === BANG) state = State.CommentLtBang;
+        else if (c !== LT) {
+          state = State.Comment;
+          continue;
+        }
+        break;
+      case State.CommentLtBang:
+      case State.CommentLtBangDash:
+        if (c === DASH) state = state === State.CommentLtBang ? State.CommentLtBangDash : State.CommentLtBangDashDash;
+        else {
+          state = state === State.CommentLtBang ? State.Comment : State.CommentEndDash;
+          continue;
+        }
+        break;
+      case State.CommentLtBangDashDash:
+        state = State.CommentEnd;
+        continue;
+      case State.CommentEndDash:
+        if (c === DASH) state = State.CommentEnd;
+        else {
+          state = State.Comment;
+          continue;
+        }
+        break;
+      case State.CommentEnd:
+        if (c === GT) state = State.Data;
+        else if (c === BANG) state = State.CommentEndBang;
+        else if (c !== DASH) {
+          state = State.Comment;
+          continue;
+        }
+        break;
+      case State.CommentEndBang:
+        if (c === DASH) state = State.CommentEndDash;
+        else if (c === GT) state = State.Data;
+        else {
+          state = State.Comment;
+          continue;
+        }
+        break;
+
+      // ---- DOCTYPE: every doctype state ends at the first `>` (§13.2.5.53-68) ----
+      case State.Doctype: {
+        const gt = buf.indexOf(GT, i);
+        if (gt === -1) return atEof(n);
+        sink.doctype(buf.toString('latin1', i, gt));
+        state = State.Data;
+        i = gt + 1;
+        continue;
+      }
+
+      // ---- CDATA sections, only in foreign content (§13.2.5.69-71) ----
+      case State.CdataSection:
+        if (c === RB) state = State.CdataBracket;
+        break;
+      case State.CdataBracket:
+        state = c === RB ? State.CdataEnd : State.CdataSection;
+        if (c !== RB) continue;
+        break;
+      case State.CdataEnd:
+        if (c === GT) state = State.Data;
+        else if (c !== RB) {
+          state = State.CdataSection;
+          continue;
+        }
+        break;
+    }
+    i++;
+  }
+  return atEof(n);
+
+  /** After `<!`: a comment, a doctype, CDATA (in foreign content) or a bogus comment. */
+  function markupDeclaration(at: number): number {
+    if (buf[at] === DASH && buf[at + 1] === DASH) {
+      state = State.CommentStart;
+      return at + 2;
+    }
+    if (at + 7 <= n && buf.toString('latin1', at, at + 7).toLowerCase() === 'doctype') {
+      state = State.Doctype;
+      return at + 7;
+    }
+    const cdata = at + 7 <= n && buf.toString('latin1', at, at + 7) === '[CDATA[' ? sink.foreign() : false;
+    if (cdata === undefined) return n + 1;
+    if (cdata) {
+      state = State.CdataSection;
+      return at + 7;
+    }
+    state = State.BogusComment;
+    return at;
+  }
+  function atEof(_at: number): ScanEnd {
+    return { state, tagStart, elementStart, element, inTextEndTag: textBase !== State.Data && state >= State.BeforeAttrName && state <= State.SelfClosing };
+  }
+  function stopped(): ScanEnd {
+    return { state: -1, tagStart, elementStart, element, inTextEndTag: false };
+  }
+}

@@ -46,7 +46,7 @@ export function planInsertion(html: Buffer): InsertionPlan {
   const from = html[0] === 0xef && html[1] === 0xbb && html[2] === 0xbf ? 3 : 0;
   const tree = new TreeState(html, html.length);
   const end = scanHtml(html, from, tree);
-  const found = (at: number, cut = 0, prefix = ''): InsertionPlan => ({ at, cut, prefix, nonce: tree.nonce, base: tree.base });
+  const found = (at: number, cut = 0, prefix = ''): InsertionPlan => ({ at, cut, prefix, nonce: scriptNonce(tree.policies), base: tree.base });
   const beforeLastTag = (why: string): InsertionPlan => {
     const safe = tree.lastSafe;
     if (safe === undefined) return { skipped: why };
@@ -82,4 +82,19 @@ export function planInsertion(html: Buffer): InsertionPlan {
     return found(n, 0, state === State.AttrValueDq ? '">' : state === State.AttrValueSq ? "'>" : '>');
   }
   return found(end.tagStart); // a tag cut off by the end is dropped: go before it
+}
+
+/** The first script nonce (script-src-elem, else script-src, else default-src) of the head's `<meta>` CSPs. */
+function scriptNonce(policies: readonly string[]): string | undefined {
+  for (const policy of policies) {
+    const directives = new Map<string, string>();
+    for (const part of policy.split(';')) {
+      const [name, ...values] = part.trim().split(/[\t\n\f\r ]+/);
+      if (name && !directives.has(name.toLowerCase())) directives.set(name.toLowerCase(), values.join(' '));
+    }
+    const scripts = directives.get('script-src-elem') ?? directives.get('script-src') ?? directives.get('default-src');
+    const nonce = scripts === undefined ? undefined : /'nonce-([A-Za-z0-9+/_=-]+)'/.exec(scripts)?.[1];
+    if (nonce !== undefined) return nonce;
+  }
+  return undefined;
 }

@@ -5,16 +5,8 @@
  * (htmlTree.ts), which answers with the state the tree construction switches to.
  */
 
-/** The tokenizer states that carry over between tokens, as the tree construction sets them. */
-export const enum Content {
-  Data,
-  Rcdata,
-  Rawtext,
-  Script,
-  Plaintext,
-  /** The sink has seen enough: stop scanning. */
-  Stop,
-}
+/** The tokenizer states that carry over between tokens, as the tree construction sets them (Stop: the sink has seen enough). */
+export const enum Content { Data, Rcdata, Rawtext, Script, Plaintext, Stop }
 
 /** What the tokenizer reports to; see htmlTree.ts. */
 export interface TreeSink {
@@ -67,7 +59,7 @@ export const enum State {
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, DASH = 0x2d, EQ = 0x3d, DQ = 0x22, SQ = 0x27, QM = 0x3f, RB = 0x5d;
 
 /** Tab, LF, FF, CR (a CR becomes LF before tokenizing) and space. */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
 }
 function isAlpha(c: number): boolean {
@@ -77,12 +69,8 @@ function lower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
-/** The raw-text family a content state belongs to: its base, `<`, `</` and end-tag-name states. */
-const TEXT_STATES: Record<number, [number, number, number, number]> = {
-  [Content.Rcdata]: [State.Rcdata, State.RcdataLt, State.RcdataEndOpen, State.RcdataEndName],
-  [Content.Rawtext]: [State.Rawtext, State.RawtextLt, State.RawtextEndOpen, State.RawtextEndName],
-  [Content.Script]: [State.Script, State.ScriptLt, State.ScriptEndOpen, State.ScriptEndName],
-};
+/** The tokenizer state each content starts in. */
+const CONTENT_STATE: Record<number, number> = { [Content.Rcdata]: State.Rcdata, [Content.Rawtext]: State.Rawtext, [Content.Script]: State.Script, [Content.Plaintext]: State.Plaintext };
 
 /**
  * Runs the tokenizer over `buf` from byte `from` (after any BOM). Text runs are skipped with
@@ -119,23 +107,18 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
   /** A tag ends (at its `>`): report it and switch to what the sink says. */
   const emitTag = (): boolean => {
     flush();
+    state = State.Data;
     if (isEnd) {
-      if (textBase !== State.Data) {
-        textBase = State.Data;
-        state = State.Data;
-        return sink.end(element, tagStart);
-      }
-      state = State.Data;
-      return sink.end(name, tagStart);
+      const closing = textBase === State.Data ? name : element;
+      textBase = State.Data;
+      return sink.end(closing, tagStart);
     }
     const content = sink.start(name, attrs, selfClosing, tagStart);
     if (content === Content.Stop) return false;
-    state = State.Data;
     if (content !== Content.Data) {
       elementStart = tagStart;
       element = name;
-      state = content === Content.Plaintext ? State.Plaintext : TEXT_STATES[content][0];
-      textBase = state;
+      state = textBase = CONTENT_STATE[content];
     }
     return true;
   };
@@ -168,25 +151,21 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
           if (i > n) return stopped();
           continue;
         }
-        if (c === SLASH) state = State.EndTagOpen;
-        else if (isAlpha(c)) {
-          startTag(false, i);
-          continue;
-        } else if (c === QM) state = State.BogusComment;
+        if (c === SLASH || c === QM) {
+          state = c === SLASH ? State.EndTagOpen : State.BogusComment;
+          break;
+        }
+        if (isAlpha(c)) startTag(false, i);
         else {
-          sink.text(tagStart, tagStart + 1);
+          sink.text(tagStart, tagStart + 1); // a `<` that opens nothing is text
           state = State.Data;
-          continue;
         }
-        break;
+        continue;
       case State.EndTagOpen:
-        if (isAlpha(c)) {
-          startTag(true, i);
-          continue;
-        }
-        state = c === GT ? State.Data : State.BogusComment;
-        if (c !== GT) continue;
-        break;
+        if (isAlpha(c)) startTag(true, i);
+        else state = c === GT ? State.Data : State.BogusComment;
+        if (c === GT) i++;
+        continue;
       case State.TagName:
         if (isSpace(c) || c === SLASH || c === GT) {
           name = buf.toString('latin1', nameStart, i).toLowerCase();
@@ -199,24 +178,19 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
       // ---- Attributes and self-closing (§13.2.5.32-40): quoting decides where the tag ends ----
       case State.BeforeAttrName:
         if (isSpace(c)) break;
-        if (c === SLASH || c === GT) {
-          state = State.AfterAttrName;
-          continue;
+        if (c !== SLASH && c !== GT) {
+          flush();
+          nameStart = i;
         }
-        flush();
-        nameStart = i;
-        state = State.AttrName;
+        state = c === SLASH || c === GT ? State.AfterAttrName : State.AttrName;
         if (c === EQ) break; // `=` opens a name here
         continue;
       case State.AttrName:
         if (isSpace(c) || c === SLASH || c === GT || c === EQ) {
           attrName = attrs === undefined ? '' : buf.toString('latin1', nameStart, i).toLowerCase();
           pending = true;
-          if (c === EQ) state = State.BeforeAttrValue;
-          else {
-            state = State.AfterAttrName;
-            continue;
-          }
+          state = c === EQ ? State.BeforeAttrValue : State.AfterAttrName;
+          if (c !== EQ) continue;
         }
         break;
       case State.AfterAttrName:
@@ -240,7 +214,6 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
           state = c === DQ ? State.AttrValueDq : State.AttrValueSq;
           valueStart = i + 1;
         } else if (c === GT) {
-          setAttr('');
           if (!emitTag()) return stopped();
         } else {
           valueStart = i;
@@ -265,22 +238,14 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         }
         break;
       case State.AfterAttrValueQuoted:
-        if (isSpace(c)) state = State.BeforeAttrName;
-        else if (c === SLASH) state = State.SelfClosing;
-        else if (c === GT) {
-          if (!emitTag()) return stopped();
-        } else {
-          state = State.BeforeAttrName;
-          continue;
-        }
-        break;
       case State.SelfClosing:
         if (c === GT) {
-          selfClosing = true;
+          selfClosing = state === State.SelfClosing;
           if (!emitTag()) return stopped();
-        } else {
+        } else if (c === SLASH && state === State.AfterAttrValueQuoted) state = State.SelfClosing;
+        else {
           state = State.BeforeAttrName;
-          continue;
+          if (!isSpace(c)) continue;
         }
         break;
 

@@ -6,52 +6,16 @@
  * inserted without changing anything else. What it cannot follow exactly, it gives up on
  * (`uncertain`) rather than guess.
  */
-import { Content, type TreeSink } from './htmlTokenizer';
-
-const HTML = 0, SVG = 1, MATHML = 2;
-
-interface Entry {
-  name: string;
-  ns: number;
-  /** 1: an HTML integration point; 2: a MathML text integration point. */
-  ip: number;
-  /** A template's content mode once its first child decides it (table, colgroup, tbody, row, body). */
-  mode?: string;
-}
-
-const set = (names: string): Set<string> => new Set(names.split(' '));
-/** Elements whose presence decides the insertion mode. */
-const CONTEXTS = set('select td th tr tbody thead tfoot caption colgroup table template');
-const VOID = set('area base basefont bgsound br col embed frame hr img image input keygen link meta param source track wbr');
-const CLOSES_P = set('address article aside blockquote center details dialog dir div dl fieldset figcaption figure footer header hgroup main menu nav ol p search section summary ul h1 h2 h3 h4 h5 h6 pre listing form plaintext xmp hr table');
-const HEADINGS = set('h1 h2 h3 h4 h5 h6');
-const FORMATTING = set('a b big code em font i nobr s small strike strong tt u');
-const IMPLIED_END = set('dd dt li optgroup option p rb rp rt rtc');
-const SPECIAL = set(
-  'address applet area article aside base basefont bgsound blockquote body br button caption center col colgroup dd details dir div dl dt embed fieldset figcaption figure footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html iframe img input keygen li link listing main marquee menu meta nav noembed noframes noscript object ol p param plaintext pre script search section select source style summary table tbody td template textarea tfoot th thead title tr track ul wbr xmp',
-);
-const SCOPE = set('applet caption html table td th marquee object template');
-/** Start tags that leave foreign content (§13.2.6.5). */
-const BREAKOUT = set('b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var');
-const TABLE_PARTS = set('caption col colgroup tbody td tfoot th thead tr');
-/** Start tags that are ignored in body (so are no element to put a script before). */
-const IGNORED_IN_BODY = set('caption col colgroup frame head tbody td tfoot th thead tr html body frameset form');
-/** Start tags that tables keep inside the table (rather than foster-parenting them before it). */
-const IN_TABLE = set('caption colgroup col tbody thead tfoot tr td th table style script template');
-const HEAD_TAGS = set('base basefont bgsound link meta noframes script style template title noscript');
-/** What a template's content hands to the head's rules (noscript is not among them). */
-const TEMPLATE_HEAD_TAGS = set('base basefont bgsound link meta noframes script style template title');
-const TBODY = set('tbody thead tfoot');
-const RAW = new Map<string, Content>([
-  ['title', Content.Rcdata], ['textarea', Content.Rcdata], ['style', Content.Rawtext], ['xmp', Content.Rawtext], ['iframe', Content.Rawtext],
-  ['noembed', Content.Rawtext], ['noframes', Content.Rawtext], ['noscript', Content.Rawtext], ['script', Content.Script], ['plaintext', Content.Plaintext],
-]);
+import { decoded } from './html';
+import {
+  BREAKOUT, CLOSES_P, CONTEXTS, FORMATTING, HEAD_TAGS, HEADINGS, HTML, IGNORED_IN_BODY, IMPLIED_END, IN_TABLE, MATHML, MODE_OF, RAW, SCOPE, SPECIAL, SVG,
+  TABLE_PARTS, TBODY, TEMPLATE_HEAD_TAGS, VOID, foreignIp, type Entry,
+  A, BUTTON, DD_DT, LI, LIST, MARKERS, OUTER_PARTS, OWN_PARTS, ROW_CTX, TABLE_CTX, TBODY_CTX,
+} from './htmlElements';
+import { Content, isSpace, type TreeSink } from './htmlTokenizer';
 
 /** A point where a `<script>` can go: before the start tag at `at`; `head`: it lands in the head. */
-export interface SafePoint {
-  at: number;
-  head: boolean;
-}
+export type SafePoint = { at: number; head: boolean };
 
 export class TreeState implements TreeSink {
   readonly stack: Entry[] = [];
@@ -72,8 +36,8 @@ export class TreeState implements TreeSink {
   /** True when the stop is a frameset that replaces a body (a script put in the body would go). */
   bodyReplaced = false;
   lastSafe: SafePoint | undefined;
-  /** Nonces of script-src (else default-src) in `<meta http-equiv=Content-Security-Policy>` of the head. */
-  nonce: string | undefined;
+  /** The content of each `<meta http-equiv="Content-Security-Policy">` in the head. */
+  readonly policies: string[] = [];
   /** A real `<base>` was seen. */
   base = false;
 
@@ -139,17 +103,11 @@ export class TreeState implements TreeSink {
       this.htmlEnd(name, false);
     } else {
       // Foreign content's end tag: pop to a foreign element of that name, else hand it to HTML.
-      for (let i = this.stack.length - 1; ; i--) {
-        if (i >= 0 && this.stack[i].name === name) {
-          this.popTo(i);
-          break;
-        }
-        if (i <= 0 || this.stack[i - 1].ns === HTML) {
-          this.htmlEnd(name, true);
-          break;
-        }
-        if (--this.budget < 0) return this.stop('nesting too deep to follow');
-      }
+      let i = this.stack.length - 1;
+      while (this.stack[i].name !== name && i > 0 && this.stack[i - 1].ns !== HTML && --this.budget >= 0) i--;
+      if (this.budget < 0) return this.stop('nesting too deep to follow');
+      if (this.stack[i].name === name) this.popTo(i);
+      else this.htmlEnd(name, true);
     }
     if (this.phase === 'initial') this.phase = 'head';
     return this.stopReason === undefined;
@@ -198,8 +156,9 @@ export class TreeState implements TreeSink {
     return e.ip !== 0 || (e.ns === MATHML && e.name === 'annotation-xml');
   }
 
-  /** Pops entries down to and including stack[index]. */
+  /** Pops entries down to and including stack[index] (none for -1). */
   private popTo(index: number): void {
+    if (index < 0) return;
     const target = this.stack[index];
     while (this.stack.length > index) this.pop(target);
   }
@@ -239,25 +198,16 @@ export class TreeState implements TreeSink {
     return false;
   }
 
+  private halt(reason: string): Content {
+    this.stop(reason);
+    return Content.Stop;
+  }
+
   /** The insertion mode, from the innermost context element (a template's content mode). */
   private mode(): string {
     const c = this.contexts[this.contexts.length - 1];
     if (c === undefined) return this.phase === 'body' ? 'body' : 'head';
-    switch (c.name) {
-      case 'td':
-      case 'th':
-        return 'cell';
-      case 'tr':
-        return 'row';
-      case 'tbody':
-      case 'thead':
-      case 'tfoot':
-        return 'tbody';
-      case 'template':
-        return c.mode ?? 'template';
-      default:
-        return c.name; // select, caption, colgroup, table
-    }
+    return c.name === 'template' ? (c.mode ?? 'template') : MODE_OF[c.name];
   }
 
   /** A start tag processed as HTML right where a foreign element is the current node. */
@@ -277,8 +227,9 @@ export class TreeState implements TreeSink {
     const mode = this.mode();
     let ok: boolean;
     if (mode === 'head') ok = name !== 'html' && name !== 'head';
-    else if (mode === 'body') ok = !IGNORED_IN_BODY.has(name);
-    else if (mode === 'cell' || mode === 'caption') ok = name !== 'html' && name !== 'body' && name !== 'head' && name !== 'frameset' && name !== 'form' && name !== 'frame';
+    // Not before a table there: text fostered out of the table later would land after our script instead of joining the text before it.
+    else if (mode === 'body') ok = !IGNORED_IN_BODY.has(name) && name !== 'table';
+    else if (mode === 'cell' || mode === 'caption') ok = name !== 'html' && name !== 'body' && name !== 'head' && name !== 'frameset' && name !== 'form' && name !== 'frame' && name !== 'table';
     else ok = (mode === 'table' || mode === 'tbody' || mode === 'row') && IN_TABLE.has(name);
     if (ok) this.lastSafe = { at, head: this.phase !== 'body' };
   }
@@ -291,10 +242,7 @@ export class TreeState implements TreeSink {
       const ctx = this.contexts[this.contexts.length - 1];
       switch (mode) {
         case 'head':
-          if (name === 'frameset') {
-            this.stop('a frameset document');
-            return Content.Stop;
-          }
+          if (name === 'frameset') return this.halt('a frameset document');
           if (HEAD_TAGS.has(name)) return this.headTag(name, attrs, true);
           if (name === 'html' || name === 'head') return Content.Data;
           this.phase = 'body';
@@ -319,36 +267,35 @@ export class TreeState implements TreeSink {
             return Content.Data;
           }
           if (name === 'script') return Content.Script;
-          this.stop('a tag inside <select> that browsers and parsers treat differently');
-          return Content.Stop;
+          return this.halt('a tag inside <select> that browsers and parsers treat differently');
         case 'row':
         case 'tbody':
         case 'table':
           if (mode === 'row' && (name === 'td' || name === 'th')) {
-            this.clearTo(set('tr template'));
+            this.clearTo(ROW_CTX);
             this.push(name, HTML);
             return Content.Data;
           }
           if (mode === 'row' && TABLE_PARTS.has(name)) {
             if (this.inTableScope('tr') < 0) return Content.Data;
-            this.clearTo(set('tr template'));
+            this.clearTo(ROW_CTX);
             this.pop();
             continue;
           }
           if (mode === 'tbody' && (name === 'tr' || name === 'td' || name === 'th')) {
-            this.clearTo(set('tbody thead tfoot template'));
+            this.clearTo(TBODY_CTX);
             this.push('tr', HTML);
             if (name === 'tr') return Content.Data;
             continue;
           }
           if (mode === 'tbody' && TABLE_PARTS.has(name)) {
             if (this.inTableScope(TBODY) < 0) return Content.Data;
-            this.clearTo(set('tbody thead tfoot template'));
+            this.clearTo(TBODY_CTX);
             this.pop();
             continue;
           }
           if (TABLE_PARTS.has(name)) {
-            this.clearTo(set('table template'));
+            this.clearTo(TABLE_CTX);
             const part = name === 'col' ? 'colgroup' : name === 'td' || name === 'th' || name === 'tr' ? 'tbody' : name;
             this.push(part, HTML);
             if (part === name) return Content.Data;
@@ -370,7 +317,7 @@ export class TreeState implements TreeSink {
         case 'cell':
         case 'caption':
           if (TABLE_PARTS.has(name)) {
-            const i = this.inTableScope(mode === 'cell' ? set('td th') : 'caption');
+            const i = this.inTableScope(OWN_PARTS[mode]);
             if (i < 0) return Content.Data;
             this.popTo(i);
             continue;
@@ -380,17 +327,13 @@ export class TreeState implements TreeSink {
           return this.bodyStart(name, attrs, selfClosing);
       }
     }
-    this.stop('a start tag that reprocesses too often');
-    return Content.Stop;
+    return this.halt('a start tag that reprocesses too often');
   }
 
   /** base, link, meta, script, style, template, title, noscript, noframes: the head's rules. */
   private headTag(name: string, attrs: Map<string, string> | undefined, inHead: boolean): Content {
-    if (name === 'template') {
-      this.push('template', HTML);
-      return Content.Data;
-    }
-    if (name === 'meta' && inHead && attrs !== undefined) this.readCsp(attrs);
+    if (name === 'template') this.push('template', HTML);
+    if (name === 'meta' && inHead && decoded(attrs?.get('http-equiv'))?.trim().toLowerCase() === 'content-security-policy') this.policies.push(decoded(attrs?.get('content')) ?? '');
     if (name === 'base' && this.templates === 0) this.base = true;
     return RAW.get(name) ?? Content.Data;
   }
@@ -400,8 +343,7 @@ export class TreeState implements TreeSink {
     if (HEAD_TAGS.has(name)) return this.headTag(name, attrs, false);
     if (name === 'frameset') {
       this.bodyReplaced = true;
-      this.stop('a frameset after body content');
-      return Content.Stop;
+      return this.halt('a frameset after body content');
     }
     if (name === 'svg' || name === 'math') {
       if (!selfClosing) this.push(name, name === 'svg' ? SVG : MATHML);
@@ -413,16 +355,15 @@ export class TreeState implements TreeSink {
       if (this.templates === 0) this.formOpen = true;
     }
     if (CLOSES_P.has(name)) {
-      if (name === 'table' && this.quirksMaybe && this.inScope('p', set('button')) >= 0) this.exact = false;
+      if (name === 'table' && this.quirksMaybe && this.inScope('p', BUTTON) >= 0) this.exact = false;
       else this.closeP();
     }
     if (HEADINGS.has(name) && HEADINGS.has(this.top()?.name ?? '') && this.top()?.ns === HTML) this.pop();
     if (name === 'li' || name === 'dd' || name === 'dt') {
-      const names = name === 'li' ? set('li') : set('dd dt');
+      const names = name === 'li' ? LI : DD_DT;
       for (let i = this.stack.length - 1; i >= 0; i--) {
         const e = this.stack[i];
         if (e.ns === HTML && names.has(e.name)) {
-          this.generateImpliedEnd(e.name);
           this.popTo(i);
           break;
         }
@@ -430,11 +371,8 @@ export class TreeState implements TreeSink {
       }
       this.closeP();
     }
-    if (name === 'button') {
-      const i = this.inScope('button');
-      if (i >= 0) this.popTo(i);
-    }
-    if ((name === 'a' && this.nearest(set('a'), set('td th caption template applet object marquee')) >= 0) || (name === 'nobr' && this.inScope('nobr') >= 0)) {
+    if (name === 'button') this.popTo(this.inScope('button'));
+    if ((name === 'a' && this.nearest(A, MARKERS) >= 0) || (name === 'nobr' && this.inScope('nobr') >= 0)) {
       this.exact = false; // the adoption agency restructures: give up on the plain HTML elements
       if (this.foreignCount > 0) this.stop('a nested <a> or <nobr> inside SVG or MathML');
     }
@@ -449,10 +387,7 @@ export class TreeState implements TreeSink {
   }
 
   private closeP(): void {
-    const i = this.inScope('p', set('button'));
-    if (i < 0) return;
-    this.generateImpliedEnd('p');
-    this.popTo(i);
+    this.popTo(this.inScope('p', BUTTON));
   }
 
   private generateImpliedEnd(except?: string): void {
@@ -496,14 +431,10 @@ export class TreeState implements TreeSink {
       return;
     }
     if (mode === 'cell' || mode === 'caption' || mode === 'row' || mode === 'tbody' || mode === 'table') {
-      const own = mode === 'cell' ? set('td th') : mode === 'caption' ? set('caption') : mode === 'row' ? set('tr') : mode === 'tbody' ? TBODY : set('table');
-      if (own.has(name)) {
-        const i = this.inTableScope(name);
-        if (i >= 0) this.popTo(i);
-        return;
-      }
+      const own = OWN_PARTS[mode];
+      if (own.has(name)) return this.popTo(this.inTableScope(name));
       // An end tag of an outer table part closes this one first, then is handled again.
-      const outer = mode === 'cell' ? set('table tbody tfoot thead tr') : mode === 'caption' || mode === 'tbody' ? set('table') : mode === 'row' ? set('table tbody tfoot thead') : set('');
+      const outer = OUTER_PARTS[mode];
       if (outer.has(name)) {
         if (this.inTableScope(name === 'table' && mode !== 'cell' ? own : name) < 0 || this.inTableScope(own) < 0) return;
         this.popTo(this.inTableScope(own));
@@ -516,7 +447,7 @@ export class TreeState implements TreeSink {
       this.stop('an end tag closing SVG or MathML across misnested tags');
       return;
     }
-    if (name === 'br' || (name === 'p' && this.inScope('p', set('button')) < 0)) return; // they make an element
+    if (name === 'br' || (name === 'p' && this.inScope('p', BUTTON) < 0)) return; // they make an element
     if (name === 'form' && this.templates === 0) {
       this.formOpen = false;
       const i = this.inScope('form');
@@ -528,9 +459,7 @@ export class TreeState implements TreeSink {
       return;
     }
     if (HEADINGS.has(name) || SPECIAL.has(name) || name === 'applet' || name === 'marquee' || name === 'object') {
-      const i = this.inScope(HEADINGS.has(name) ? HEADINGS : name, name === 'li' ? set('ol ul') : name === 'p' ? set('button') : undefined);
-      if (i >= 0) this.popTo(i);
-      return;
+      return this.popTo(this.inScope(HEADINGS.has(name) ? HEADINGS : name, name === 'li' ? LIST : name === 'p' ? BUTTON : undefined));
     }
     if (FORMATTING.has(name)) {
       // The adoption agency: with no special element above it, it pops to the element; else it moves elements around.
@@ -562,44 +491,7 @@ export class TreeState implements TreeSink {
   // ---- Helpers ----
 
   private hasNonSpace(from: number, to: number): boolean {
-    for (let i = from; i < to; i++) {
-      const c = this.buf[i];
-      if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0c && c !== 0x0d) return true;
-    }
+    for (let i = from; i < to; i++) if (!isSpace(this.buf[i])) return true;
     return false;
   }
-
-  /** The first script nonce of a `<meta http-equiv="Content-Security-Policy">`. */
-  private readCsp(attrs: Map<string, string>): void {
-    if (this.nonce !== undefined || decoded(attrs.get('http-equiv'))?.trim().toLowerCase() !== 'content-security-policy') return;
-    const content = decoded(attrs.get('content'));
-    if (content === undefined) return;
-    const directives = new Map<string, string>();
-    for (const part of content.split(';')) {
-      const [name, ...values] = part.trim().split(/[\t\n\f\r ]+/);
-      if (name && !directives.has(name.toLowerCase())) directives.set(name.toLowerCase(), values.join(' '));
-    }
-    const scripts = directives.get('script-src-elem') ?? directives.get('script-src') ?? directives.get('default-src');
-    this.nonce = scripts === undefined ? undefined : /'nonce-([A-Za-z0-9+/_=-]+)'/.exec(scripts)?.[1];
-  }
-}
-
-/** Whether a foreign element is an integration point (§13.2.6.5). */
-function foreignIp(ns: number, name: string, attrs: Map<string, string> | undefined): number {
-  if (ns === SVG) return name === 'foreignobject' || name === 'desc' || name === 'title' ? 1 : 0;
-  if (name === 'mi' || name === 'mo' || name === 'mn' || name === 'ms' || name === 'mtext') return 2;
-  const encoding = name === 'annotation-xml' ? decoded(attrs?.get('encoding'))?.toLowerCase() : undefined;
-  return encoding === 'text/html' || encoding === 'application/xhtml+xml' ? 1 : 0;
-}
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", sol: '/', colon: ':', equals: '=' };
-
-/** An attribute value with its numeric and common named character references decoded. */
-function decoded(value: string | undefined): string | undefined {
-  if (value === undefined || !value.includes('&')) return value;
-  return value.replace(/&(?:#(\d+)|#[xX]([0-9a-fA-F]+)|([a-zA-Z]+));?/g, (m, dec?: string, hex?: string, named?: string) => {
-    if (named !== undefined) return NAMED[named] ?? m;
-    const code = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
-    return code > 0 && code < 0x110000 && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
-  });
 }

@@ -20,7 +20,10 @@ export type InsertionPlan =
     }
   | { skipped: string };
 
-/** The closer that ends each comment state at EOF and keeps the comment's text as EOF would. */
+/**
+ * The closer that ends each comment state at EOF and keeps the comment's text as EOF would. (A
+ * CDATA section open at EOF is in SVG or MathML, where the tag goes before the foreign element.)
+ */
 const COMMENT_CLOSERS: Partial<Record<State, string>> = {
   [State.CommentStart]: '-->',
   [State.CommentStartDash]: '->',
@@ -33,9 +36,6 @@ const COMMENT_CLOSERS: Partial<Record<State, string>> = {
   [State.CommentEnd]: '>',
   [State.CommentEndBang]: '>',
   [State.BogusComment]: '>',
-  [State.CdataSection]: ']]>',
-  [State.CdataBracket]: ']]>',
-  [State.CdataEnd]: ']]>',
 };
 
 const RAW_TEXT_FIRST = State.Rcdata;
@@ -48,11 +48,10 @@ export function planInsertion(html: Buffer): InsertionPlan {
   const end = scanHtml(html, from, tree);
   const found = (at: number, cut = 0, prefix = ''): InsertionPlan => ({ at, cut, prefix, nonce: scriptNonce(tree.policies), base: tree.base });
   const beforeLastTag = (why: string): InsertionPlan => {
-    const safe = tree.lastSafe;
-    if (safe === undefined) return { skipped: why };
-    // A frameset that may replace the body would take a script in the body with it.
-    if (!safe.head && (tree.bodyReplaced || (end.state === -1 && /<frameset/i.test(html.toString('latin1', safe.at))))) return { skipped: why };
-    return found(safe.at);
+    // A frameset that may replace the body would take a script in the body with it: then only the head will do.
+    const framesetLater = tree.bodyReplaced || (end.state === -1 && tree.lastSafe !== undefined && /<frameset/i.test(html.toString('latin1', tree.lastSafe)));
+    const safe = framesetLater ? tree.lastHeadSafe : tree.lastSafe;
+    return safe === undefined ? { skipped: why } : found(safe);
   };
 
   if (end.state === -1) return beforeLastTag(`the page has ${tree.stopReason ?? 'markup the injection does not follow'}`);

@@ -14,8 +14,6 @@ import {
 } from './htmlElements';
 import { Content, isSpace, type TreeSink } from './htmlTokenizer';
 
-/** A point where a `<script>` can go: before the start tag at `at`; `head`: it lands in the head. */
-export type SafePoint = { at: number; head: boolean };
 
 export class TreeState implements TreeSink {
   readonly stack: Entry[] = [];
@@ -35,7 +33,9 @@ export class TreeState implements TreeSink {
   stopReason: string | undefined;
   /** True when the stop is a frameset that replaces a body (a script put in the body would go). */
   bodyReplaced = false;
-  lastSafe: SafePoint | undefined;
+  /** The last byte before a start tag where a script can go, and the last where it lands in the head (which a frameset keeps). */
+  lastSafe: number | undefined;
+  lastHeadSafe: number | undefined;
   /** The content of each `<meta http-equiv="Content-Security-Policy">` in the head. */
   readonly policies: string[] = [];
   /** A real `<base>` was seen. */
@@ -231,7 +231,8 @@ export class TreeState implements TreeSink {
     else if (mode === 'body') ok = !IGNORED_IN_BODY.has(name) && name !== 'table';
     else if (mode === 'cell' || mode === 'caption') ok = name !== 'html' && name !== 'body' && name !== 'head' && name !== 'frameset' && name !== 'form' && name !== 'frame' && name !== 'table';
     else ok = (mode === 'table' || mode === 'tbody' || mode === 'row') && IN_TABLE.has(name);
-    if (ok) this.lastSafe = { at, head: this.phase !== 'body' };
+    if (ok) this.lastSafe = at;
+    if (ok && this.phase !== 'body') this.lastHeadSafe = at;
   }
 
   // ---- Start tags in HTML content, by insertion mode (§13.2.6.4) ----

@@ -27,6 +27,7 @@ function tree(root: string): void {
   writeFileSync(path.join(root, 'style.css'), 'body{color:red}');
   writeFileSync(path.join(root, 'app.js'), 'console.log("</body>")');
   writeFileSync(path.join(root, 'notes.txt'), '<html><body>not html</body></html>');
+  writeFileSync(path.join(root, 'cut.html'), '<!DOCTYPE html');
   writeFileSync(path.join(root, 'big.html'), `<html><body>${'x'.repeat(CACHE_MAX_FILE_BYTES)}</body></html>`);
 }
 
@@ -68,6 +69,17 @@ describe('live reload: the injected page', () => {
     assert.equal(original.body.toString(), PAGE);
     assert.notEqual(res.headers.etag, original.headers.etag, 'the injected page never shares the file’s ETag');
     assert.equal(res.headers['last-modified'], original.headers['last-modified']);
+  });
+
+  it('serves a page that has no place for the tag as it is, under its own validators, saying why in a header', async () => {
+    const res = await bothWays(server.port, '/cut.html');
+    const original = await get(plain.port, '/cut.html');
+    assert.deepEqual(res.body, original.body);
+    assert.equal(res.headers.etag, original.headers.etag);
+    assert.equal(res.headers['content-length'], String(original.body.length));
+    assert.equal(res.headers['x-echo-preview-reload'], 'off: the page ends inside its doctype');
+    assert.equal(original.headers['x-echo-preview-reload'], undefined, 'nothing said without live reload');
+    assert.equal((await get(server.port, '/')).headers['x-echo-preview-reload'], undefined, 'nothing said when injected');
   });
 
   it('answers HEAD, 304 and ranges for the injected page, not the file', async () => {

@@ -12,8 +12,8 @@ export interface Entry {
   ns: number;
   /** 1: an HTML integration point; 2: a MathML text integration point. */
   ip: number;
-  /** A template's content mode once its first child decides it (table, colgroup, tbody, row, body). */
-  mode?: string;
+  /** A context element's insertion mode (a template's: once its first child decides it). */
+  mode: string | undefined;
 }
 
 export const set = (names: string): Set<string> => new Set(names.split(' '));
@@ -51,6 +51,8 @@ export const ROW_CTX = set('tr template'), TBODY_CTX = set('tbody thead tfoot te
 /** In each table mode: the part it closes, and the outer parts whose end tags close it first. */
 export const OWN_PARTS: Record<string, Set<string>> = { cell: set('td th'), caption: set('caption'), row: set('tr'), tbody: TBODY, table: set('table') };
 export const OUTER_PARTS: Record<string, Set<string>> = { cell: set('table tbody tfoot thead tr'), caption: set('table'), row: set('table tbody tfoot thead'), tbody: set('table'), table: set('') };
+/** Start tags that "in body" does more with than push an element. */
+export const IN_BODY_RULES = new Set([...HEAD_TAGS, ...IGNORED_IN_BODY, ...CLOSES_P, ...VOID, ...RAW.keys(), ...set('svg math li dd dt button a nobr option optgroup rb rtc rp rt')]);
 /** The insertion mode that each context element (but a template) puts the parser in. */
 export const MODE_OF: Record<string, string> = { td: 'cell', th: 'cell', tr: 'row', tbody: 'tbody', thead: 'tbody', tfoot: 'tbody', select: 'select', caption: 'caption', colgroup: 'colgroup', table: 'table' };
 

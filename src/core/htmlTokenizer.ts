@@ -26,17 +26,16 @@ export interface TreeSink {
   foreign(): boolean | undefined;
 }
 
-/** Where the scan stopped: the state at the end of the input, and the constructs still open there. */
+/**
+ * Where the scan stopped: the tokenizer state at EOF (-1: the sink stopped it), where the tag open
+ * there started (its `<`), where the start tag of the raw text / script / plaintext element open
+ * there started and its name (the appropriate end tag), and whether the open tag is its end tag.
+ */
 export interface ScanEnd {
-  /** The tokenizer state at EOF (a State below), or -1 when the sink stopped the scan. */
   state: number;
-  /** Byte where the tag open at EOF started (its `<`). */
   tagStart: number;
-  /** Byte where the start tag of the open raw text / script / plaintext element started. */
   elementStart: number;
-  /** That element's name (the appropriate end tag). */
   element: string;
-  /** True when the tag open at EOF is an end tag of that element (RCDATA/RAWTEXT/script). */
   inTextEndTag: boolean;
 }
 
@@ -58,16 +57,16 @@ export const enum State {
 
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, DASH = 0x2d, EQ = 0x3d, DQ = 0x22, SQ = 0x27, QM = 0x3f, RB = 0x5d;
 
+/** Byte classes for the loops that skip to the next byte that matters. */
+const SPACE = 1, SLASH_ = 2, GT_ = 4, EQ_ = 8, LT_ = 16, DASH_ = 32, UPPER = 64;
+const CLASS = new Uint8Array(256);
+const CLASSES: Array<[string, number]> = [[' \n\t\f\r', SPACE], ['/', SLASH_], ['>', GT_], ['=', EQ_], ['<', LT_], ['-', DASH_], ['ABCDEFGHIJKLMNOPQRSTUVWXYZ', UPPER]];
+for (const [bytes, kind] of CLASSES) for (const b of bytes) CLASS[b.charCodeAt(0)] = kind;
+
 /** Tab, LF, FF, CR (a CR becomes LF before tokenizing) and space. */
-export function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
-}
-function isAlpha(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
-}
-function lower(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
-}
+export const isSpace = (c: number): boolean => CLASS[c] === SPACE;
+const isAlpha = (c: number): boolean => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+const lower = (c: number): number => (CLASS[c] === UPPER ? c + 0x20 : c);
 
 /** The tokenizer state each content starts in. */
 const CONTENT_STATE: Record<number, number> = { [Content.Rcdata]: State.Rcdata, [Content.Rawtext]: State.Rawtext, [Content.Script]: State.Script, [Content.Plaintext]: State.Plaintext };
@@ -97,6 +96,26 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
   /** Lowercased letters after `</` in raw text, or after `<` / `</` in script's escaped states. */
   let buffer = '';
 
+  /** The first byte from `at` on whose class is in `stop` (or n). */
+  const skipTo = (at: number, stop: number): number => {
+    while (at < n && (CLASS[buf[at]] & stop) === 0) at++;
+    return at;
+  };
+  /** Bytes [from, to) as a lowercase string; names seen before come from a cache, without allocating. */
+  const names = new Map<number, string>();
+  const lowered = (from: number, to: number): string => {
+    let hash = to - from;
+    for (let k = from; k < to; k++) hash = (Math.imul(hash, 31) + lower(buf[k])) | 0;
+    const known = names.get(hash);
+    if (known !== undefined && known.length === to - from) {
+      let k = 0;
+      while (k < known.length && known.charCodeAt(k) === lower(buf[from + k])) k++;
+      if (k === known.length) return known;
+    }
+    const text = buf.toString('latin1', from, to).toLowerCase();
+    if (names.size < 1024) names.set(hash, text);
+    return text;
+  };
   const setAttr = (value: string): void => {
     pending = false;
     if (attrs !== undefined && !attrs.has(attrName)) attrs.set(attrName, value); // the first of a name wins
@@ -166,14 +185,17 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         else state = c === GT ? State.Data : State.BogusComment;
         if (c === GT) i++;
         continue;
-      case State.TagName:
-        if (isSpace(c) || c === SLASH || c === GT) {
-          name = buf.toString('latin1', nameStart, i).toLowerCase();
-          if (!isEnd && sink.wantsAttrs(name)) attrs = new Map();
-          state = isSpace(c) ? State.BeforeAttrName : c === SLASH ? State.SelfClosing : State.Data;
-          if (c === GT && !emitTag()) return stopped();
-        }
-        break;
+      case State.TagName: {
+        const j = skipTo(i, SPACE | SLASH_ | GT_);
+        if (j === n) return atEof(n);
+        name = lowered(nameStart, j);
+        if (!isEnd && sink.wantsAttrs(name)) attrs = new Map();
+        const d = buf[j];
+        state = isSpace(d) ? State.BeforeAttrName : d === SLASH ? State.SelfClosing : State.Data;
+        if (d === GT && !emitTag()) return stopped();
+        i = j + 1;
+        continue;
+      }
 
       // ---- Attributes and self-closing (§13.2.5.32-40): quoting decides where the tag ends ----
       case State.BeforeAttrName:
@@ -185,14 +207,15 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         state = c === SLASH || c === GT ? State.AfterAttrName : State.AttrName;
         if (c === EQ) break; // `=` opens a name here
         continue;
-      case State.AttrName:
-        if (isSpace(c) || c === SLASH || c === GT || c === EQ) {
-          attrName = attrs === undefined ? '' : buf.toString('latin1', nameStart, i).toLowerCase();
-          pending = true;
-          state = c === EQ ? State.BeforeAttrValue : State.AfterAttrName;
-          if (c !== EQ) continue;
-        }
-        break;
+      case State.AttrName: {
+        const j = skipTo(i, SPACE | SLASH_ | GT_ | EQ_);
+        if (j === n) return atEof(n);
+        attrName = attrs === undefined ? '' : lowered(nameStart, j);
+        pending = true;
+        state = buf[j] === EQ ? State.BeforeAttrValue : State.AfterAttrName;
+        i = buf[j] === EQ ? j + 1 : j;
+        continue;
+      }
       case State.AfterAttrName:
         if (isSpace(c)) break;
         if (c === SLASH) {
@@ -230,13 +253,15 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         i = close + 1;
         continue;
       }
-      case State.AttrValueUq:
-        if (isSpace(c) || c === GT) {
-          if (attrs !== undefined) setAttr(buf.toString('latin1', valueStart, i));
-          state = State.BeforeAttrName;
-          if (c === GT && !emitTag()) return stopped();
-        }
-        break;
+      case State.AttrValueUq: {
+        const j = skipTo(i, SPACE | GT_);
+        if (j === n) return atEof(n);
+        if (attrs !== undefined) setAttr(buf.toString('latin1', valueStart, j));
+        state = State.BeforeAttrName;
+        if (buf[j] === GT && !emitTag()) return stopped();
+        i = j + 1;
+        continue;
+      }
       case State.AfterAttrValueQuoted:
       case State.SelfClosing:
         if (c === GT) {
@@ -263,12 +288,8 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
       case State.RcdataLt:
       case State.RawtextLt:
       case State.ScriptLt:
-        if (c === SLASH) {
-          state++; // end tag open
-          break;
-        }
-        if (state === State.ScriptLt && c === BANG) {
-          state = State.ScriptEscStart;
+        if (c === SLASH || (state === State.ScriptLt && c === BANG)) {
+          state = c === SLASH ? state + 1 : State.ScriptEscStart; // end tag open, or `<!` in a script
           break;
         }
         state = textBase;
@@ -307,11 +328,8 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
       // ---- Script data's escaped (`<!--`) and double-escaped (`<!--<script>`) states (§13.2.5.21-35) ----
       case State.ScriptEscStart:
       case State.ScriptEscStartDash:
-        if (c === DASH) state = state === State.ScriptEscStart ? State.ScriptEscStartDash : State.ScriptEscDashDash;
-        else {
-          state = State.Script;
-          continue;
-        }
+        state = c !== DASH ? State.Script : state === State.ScriptEscStart ? State.ScriptEscStartDash : State.ScriptEscDashDash;
+        if (c !== DASH) continue;
         break;
       case State.ScriptEsc:
       case State.ScriptEscDash:
@@ -322,16 +340,13 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         else state = State.ScriptEsc;
         break;
       case State.ScriptEscLt:
-        if (c === SLASH) state = State.ScriptEscEndOpen;
-        else if (isAlpha(c)) {
-          buffer = '';
-          state = State.ScriptDblEscStart;
-          continue;
-        } else {
-          state = State.ScriptEsc;
-          continue;
+        if (c === SLASH) {
+          state = State.ScriptEscEndOpen;
+          break;
         }
-        break;
+        buffer = '';
+        state = isAlpha(c) ? State.ScriptDblEscStart : State.ScriptEsc;
+        continue;
       case State.ScriptDblEscStart:
       case State.ScriptDblEscEnd:
         if (isSpace(c) || c === SLASH || c === GT) {
@@ -352,13 +367,9 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
         else state = State.ScriptDblEsc;
         break;
       case State.ScriptDblEscLt:
-        if (c === SLASH) {
-          buffer = '';
-          state = State.ScriptDblEscEnd;
-        } else {
-          state = State.ScriptDblEsc;
-          continue;
-        }
+        buffer = '';
+        state = c === SLASH ? State.ScriptDblEscEnd : State.ScriptDblEsc;
+        if (c !== SLASH) continue;
         break;
 
       // ---- PLAINTEXT: nothing ends it (§13.2.5.5) ----
@@ -375,17 +386,16 @@ export function scanHtml(buf: Buffer, from: number, sink: TreeSink): ScanEnd {
       }
       case State.CommentStart:
       case State.CommentStartDash:
-        if (c === DASH) state = state === State.CommentStart ? State.CommentStartDash : State.CommentEnd;
-        else if (c === GT) state = State.Data;
-        else {
-          state = State.Comment;
-          continue;
-        }
+        state = c === DASH ? (state === State.CommentStart ? State.CommentStartDash : State.CommentEnd) : c === GT ? State.Data : State.Comment;
+        if (state === State.Comment) continue;
         break;
-      case State.Comment:
-        if (c === LT) state = State.CommentLt;
-        else if (c === DASH) state = State.CommentEndDash;
-        break;
+      case State.Comment: {
+        const j = skipTo(i, LT_ | DASH_);
+        if (j === n) return atEof(n);
+        state = buf[j] === LT ? State.CommentLt : State.CommentEndDash;
+        i = j + 1;
+        continue;
+      }
       case State.CommentLt:
         if (c === BANG) state = State.CommentLtBang;
         else if (c !== LT) {

@@ -10,7 +10,7 @@ import { decoded } from './html';
 import {
   BREAKOUT, CLOSES_P, CONTEXTS, FORMATTING, HEAD_TAGS, HEADINGS, HTML, IGNORED_IN_BODY, IMPLIED_END, IN_TABLE, MATHML, MODE_OF, RAW, SCOPE, SPECIAL, SVG,
   TABLE_PARTS, TBODY, TEMPLATE_HEAD_TAGS, VOID, foreignIp, type Entry,
-  A, BUTTON, DD_DT, LI, LIST, MARKERS, OUTER_PARTS, OWN_PARTS, ROW_CTX, TABLE_CTX, TBODY_CTX,
+  A, BUTTON, DD_DT, IN_BODY_RULES, LI, LIST, MARKERS, OUTER_PARTS, OWN_PARTS, ROW_CTX, TABLE_CTX, TBODY_CTX,
 } from './htmlElements';
 import { Content, isSpace, type TreeSink } from './htmlTokenizer';
 
@@ -20,8 +20,9 @@ export class TreeState implements TreeSink {
   /** The entries of CONTEXTS on the stack, in order (the insertion mode comes from the last). */
   private readonly contexts: Entry[] = [];
   private templates = 0;
-  /** Foreign (SVG, MathML) entries on the stack. */
+  /** Foreign (SVG, MathML) entries and HTML p elements on the stack. */
   private foreignCount = 0;
+  private openP = 0;
   private phase: 'initial' | 'head' | 'body' = 'initial';
   /** False once the stack may differ from the parser's in plain HTML elements (misnested formatting). */
   private exact = true;
@@ -56,9 +57,7 @@ export class TreeState implements TreeSink {
     return this.templates === 0 && (top === undefined || top.ns === HTML || top.ip !== 0);
   }
 
-  wantsAttrs(name: string): boolean {
-    return name === 'meta' || name === 'input' || name === 'font' || name === 'annotation-xml';
-  }
+  wantsAttrs = (name: string): boolean => name === 'meta' || name === 'input' || name === 'font' || name === 'annotation-xml';
 
   foreign(): boolean | undefined {
     const top = this.top();
@@ -97,9 +96,8 @@ export class TreeState implements TreeSink {
 
   end(name: string): boolean {
     const top = this.top();
-    if (top === undefined || top.ns === HTML) this.htmlEnd(name, false);
-    else if (name === 'p' || name === 'br') {
-      this.popForeign();
+    if (top === undefined || top.ns === HTML || name === 'p' || name === 'br') {
+      this.popForeign(); // </p> and </br> break out of foreign content
       this.htmlEnd(name, false);
     } else {
       // Foreign content's end tag: pop to a foreign element of that name, else hand it to HTML.
@@ -116,25 +114,28 @@ export class TreeState implements TreeSink {
   // ---- The stack ----
 
   private top(): Entry | undefined {
-    return this.stack[this.stack.length - 1];
+    const k = this.stack.length;
+    return k === 0 ? undefined : this.stack[k - 1];
   }
 
-  private push(name: string, ns: number, ip = 0): Entry {
-    const entry: Entry = { name, ns, ip };
+  private push(name: string, ns: number, ip = 0): void {
+    const entry: Entry = { name, ns, ip, mode: undefined }; // one shape for every entry
     this.stack.push(entry);
     if (ns !== HTML) this.foreignCount++;
+    else if (name === 'p') this.openP++;
     else if (CONTEXTS.has(name)) {
+      if (name !== 'template') entry.mode = MODE_OF[name];
       this.contexts.push(entry);
       if (name === 'template') this.templates++;
     }
-    return entry;
   }
 
   /** Pops the top entry; `target`: the one being closed on purpose (others closed by implication). */
   private pop(target?: Entry): void {
     const entry = this.stack.pop() as Entry;
     if (entry.ns !== HTML) this.foreignCount--;
-    if (this.contexts[this.contexts.length - 1] === entry) {
+    else if (entry.name === 'p') this.openP--;
+    if (this.contexts.length > 0 && this.contexts[this.contexts.length - 1] === entry) {
       this.contexts.pop();
       if (entry.name === 'template') this.templates--;
     }
@@ -178,9 +179,7 @@ export class TreeState implements TreeSink {
     return -1;
   }
 
-  private inTableScope(names: Set<string> | string): number {
-    return this.inScope(names, undefined, true);
-  }
+  private inTableScope = (names: Set<string> | string): number => this.inScope(names, undefined, true);
 
   /** Index of the nearest HTML element with one of `names`, walking no further than a `stopAt` one (or a special foreign one). */
   private nearest(names: Set<string>, stopAt: Set<string>): number {
@@ -198,16 +197,16 @@ export class TreeState implements TreeSink {
     return false;
   }
 
-  private halt(reason: string): Content {
-    this.stop(reason);
-    return Content.Stop;
-  }
+  private halt = (reason: string): Content => (this.stop(reason) ? Content.Data : Content.Stop);
+
+  /** The innermost context element (only where the mode says there is one). */
+  private context = (): Entry => this.contexts[this.contexts.length - 1];
 
   /** The insertion mode, from the innermost context element (a template's content mode). */
   private mode(): string {
-    const c = this.contexts[this.contexts.length - 1];
-    if (c === undefined) return this.phase === 'body' ? 'body' : 'head';
-    return c.name === 'template' ? (c.mode ?? 'template') : MODE_OF[c.name];
+    const k = this.contexts.length; // (reading past an array's end is slow in V8)
+    if (k === 0) return this.phase === 'body' ? 'body' : 'head';
+    return this.contexts[k - 1].mode ?? 'template';
   }
 
   /** A start tag processed as HTML right where a foreign element is the current node. */
@@ -240,7 +239,6 @@ export class TreeState implements TreeSink {
   private htmlStart(name: string, attrs: Map<string, string> | undefined, selfClosing: boolean): Content {
     for (let guard = 0; guard < 8; guard++) {
       const mode = this.mode();
-      const ctx = this.contexts[this.contexts.length - 1];
       switch (mode) {
         case 'head':
           if (name === 'frameset') return this.halt('a frameset document');
@@ -251,12 +249,12 @@ export class TreeState implements TreeSink {
           continue;
         case 'template':
           if (TEMPLATE_HEAD_TAGS.has(name)) return this.headTag(name, attrs, false);
-          ctx.mode = name === 'col' ? 'colgroup' : name === 'tr' ? 'tbody' : name === 'td' || name === 'th' ? 'row' : TABLE_PARTS.has(name) ? 'table' : 'body';
+          this.context().mode = name === 'col' ? 'colgroup' : name === 'tr' ? 'tbody' : name === 'td' || name === 'th' ? 'row' : TABLE_PARTS.has(name) ? 'table' : 'body';
           continue;
         case 'colgroup':
           if (name === 'col' || name === 'html') return Content.Data;
           if (name === 'template') return this.headTag(name, attrs, false);
-          if (ctx.name !== 'colgroup' || this.top() !== ctx) return Content.Data; // a template's columns ignore the rest
+          if (this.context().name !== 'colgroup' || this.top() !== this.context()) return Content.Data; // a template's columns ignore the rest
           this.pop();
           continue;
         case 'select':
@@ -341,6 +339,10 @@ export class TreeState implements TreeSink {
 
   /** "In body" start tags (also fostered ones from table modes). */
   private bodyStart(name: string, attrs: Map<string, string> | undefined, selfClosing: boolean): Content {
+    if (!IN_BODY_RULES.has(name)) {
+      this.push(name, HTML); // most elements: nothing more to it
+      return Content.Data;
+    }
     if (HEAD_TAGS.has(name)) return this.headTag(name, attrs, false);
     if (name === 'frameset') {
       this.bodyReplaced = true;
@@ -388,7 +390,7 @@ export class TreeState implements TreeSink {
   }
 
   private closeP(): void {
-    this.popTo(this.inScope('p', BUTTON));
+    if (this.openP > 0) this.popTo(this.inScope('p', BUTTON));
   }
 
   private generateImpliedEnd(except?: string): void {
@@ -413,10 +415,9 @@ export class TreeState implements TreeSink {
       if (name === 'body' || name === 'html' || name === 'br') this.phase = 'body';
       return;
     }
-    const ctx = this.contexts[this.contexts.length - 1];
     if (mode === 'select') {
       const top = this.top();
-      if (name === 'select') this.popTo(this.stack.lastIndexOf(ctx));
+      if (name === 'select') this.popTo(this.stack.lastIndexOf(this.context()));
       else if (name === 'option' && top?.name === 'option') this.pop(top);
       else if (name === 'optgroup') {
         if (top?.name === 'option' && this.stack[this.stack.length - 2]?.name === 'optgroup') this.pop(top);
@@ -424,10 +425,10 @@ export class TreeState implements TreeSink {
       }
       return;
     }
-    if (mode === 'template' || (mode === 'colgroup' && ctx.name === 'template')) return;
+    if (mode === 'template' || (mode === 'colgroup' && this.context().name === 'template')) return;
     if (mode === 'colgroup') {
       if (name === 'col') return;
-      this.pop(ctx);
+      this.pop(this.context());
       if (name !== 'colgroup') this.htmlEnd(name, fromForeign);
       return;
     }

@@ -37,24 +37,32 @@ interface Watched {
   page: Page;
   loads: number;
   nextLoad(): Promise<void>;
+  /** Resolves when the page's reload socket says hello; fails after 8 s (live reload is off). */
+  connected: Promise<void>;
 }
 
-/** Opens `url` and resolves once its reload socket said hello (live reload is connected). */
+/** Opens `url` (resolves once it loaded). */
 async function open(browser: Browser, url: string): Promise<Watched> {
   const page = await browser.newPage();
   const loadWaiters: Array<() => void> = [];
-  const watched: Watched = { page, loads: 0, nextLoad: () => new Promise((resolve) => loadWaiters.push(resolve)) };
+  const connected = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`live reload did not connect on ${url}`)), 8000);
+    page.on('websocket', (ws) => {
+      if (!RELOAD_SOCKET.test(ws.url())) return;
+      ws.on('framereceived', ({ payload }) => {
+        if (!String(payload).includes('"hello"')) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  });
+  connected.catch(() => undefined); // awaited by the tests that need it
+  const watched: Watched = { page, loads: 0, nextLoad: () => new Promise((resolve) => loadWaiters.push(resolve)), connected };
   page.on('load', () => {
     watched.loads++;
     loadWaiters.splice(0).forEach((resolve) => resolve());
   });
-  const hello = new Promise<void>((resolve) => {
-    page.on('websocket', (ws) => {
-      if (RELOAD_SOCKET.test(ws.url())) ws.on('framereceived', ({ payload }) => String(payload).includes('"hello"') && resolve());
-    });
-  });
   await page.goto(url);
-  await hello;
   return watched;
 }
 
@@ -78,7 +86,7 @@ describe('the injected reload tag in Chromium', { timeout: 120_000 }, () => {
 
   for (const [file, , [selector, property, expected]] of PAGES) {
     it(`${file}: the page's script runs, inert text stays inert and shown as it was, live reload connects`, TIMEOUT, async () => {
-      const { page } = await open(browser, new URL(file, server.url).href);
+      const { page, connected } = await open(browser, new URL(file, server.url).href);
       const state = await page.evaluate(
         ([sel, prop]) => {
           const element = document.querySelector(sel) as (Element & { value?: string }) | null;
@@ -89,14 +97,19 @@ describe('the injected reload tag in Chromium', { timeout: 120_000 }, () => {
         },
         [selector, property] as const,
       );
-      assert.deepEqual(state, { pageRan: true, inertRan: undefined, shown: expected, images: 0, ours: 1, html: true });
-      await page.close();
+      try {
+        assert.deepEqual(state, { pageRan: true, inertRan: undefined, shown: expected, images: 0, ours: 1, html: true });
+        await connected;
+      } finally {
+        await page.close();
+      }
     });
   }
 
   it('reloads on an edit the pages whose end holds a comment or an unclosed script', TIMEOUT, async () => {
     for (const file of ['trailing-comment.html', 'open-comment.html', 'open-script.html', 'script-string.html']) {
       const watched = await open(browser, new URL(file, server.url).href);
+      await watched.connected;
       const reloaded = watched.nextLoad();
       const html = PAGES.find(([name]) => name === file)?.[1] as string;
       writeFileSync(path.join(root, file), html.replace('>one<', '>two<'));

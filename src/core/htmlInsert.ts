@@ -44,7 +44,7 @@ const RAW_TEXT_LAST = State.RawtextEndName;
 /** Plans the insertion into `html` (UTF-8 or any ASCII-compatible encoding; the caller refuses UTF-16). */
 export function planInsertion(html: Buffer): InsertionPlan {
   const from = html[0] === 0xef && html[1] === 0xbb && html[2] === 0xbf ? 3 : 0;
-  const tree = new TreeState(html, html.length);
+  const tree = new TreeState(html);
   const end = scanHtml(html, from, tree);
   const found = (at: number, cut = 0, prefix = ''): InsertionPlan => ({ at, cut, prefix, nonce: scriptNonce(tree.policies), base: tree.base });
   const beforeLastTag = (why: string): InsertionPlan => {

@@ -16,11 +16,11 @@ import { Content, isSpace, type TreeSink } from './htmlTokenizer';
 
 
 export class TreeState implements TreeSink {
-  readonly stack: Entry[] = [];
+  private readonly stack: Entry[] = [];
   /** The entries of CONTEXTS on the stack, in order (the insertion mode comes from the last). */
   private readonly contexts: Entry[] = [];
+  /** Templates, foreign (SVG, MathML) entries and HTML p elements on the stack. */
   private templates = 0;
-  /** Foreign (SVG, MathML) entries and HTML p elements on the stack. */
   private foreignCount = 0;
   private openP = 0;
   private phase: 'initial' | 'head' | 'body' = 'initial';
@@ -28,7 +28,7 @@ export class TreeState implements TreeSink {
   private exact = true;
   private quirksMaybe = true;
   private formOpen = false;
-  /** Steps left for stack walks: keeps pathological nesting linear. */
+  /** Steps left for stack walks: keeps pathological markup linear. */
   private budget: number;
   /** Why the scan stopped before the end (the state after that point is not followed). */
   stopReason: string | undefined;
@@ -42,8 +42,8 @@ export class TreeState implements TreeSink {
   /** A real `<base>` was seen. */
   base = false;
 
-  constructor(private readonly buf: Buffer, size: number) {
-    this.budget = 8 * size + 4096;
+  constructor(private readonly buf: Buffer) {
+    this.budget = 8 * buf.length + 4096;
   }
 
   /** No token but whitespace, comments and a doctype yet. */
@@ -120,7 +120,8 @@ export class TreeState implements TreeSink {
 
   private push(name: string, ns: number, ip = 0): void {
     const entry: Entry = { name, ns, ip, mode: undefined }; // one shape for every entry
-    this.stack.push(entry);
+    // Chromium stops nesting at 512 (deeper elements become siblings), unlike the standard.
+    if (this.stack.push(entry) > 511) this.stop('elements nested deeper than browsers follow');
     if (ns !== HTML) this.foreignCount++;
     else if (name === 'p') this.openP++;
     else if (CONTEXTS.has(name)) {

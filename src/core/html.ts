@@ -18,3 +18,15 @@ export function page(title: string, body: string): string {
     `</head>\n<body>\n${body}\n</body>\n</html>\n`
   );
 }
+
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", sol: '/', colon: ':', equals: '=' };
+
+/** An attribute value with its numeric and a few named character references decoded (enough for the attribute values the injection reads). */
+export function decoded(value: string | undefined): string | undefined {
+  if (value === undefined || !value.includes('&')) return value;
+  return value.replace(/&(?:#(\d+)|#[xX]([0-9a-fA-F]+)|([a-zA-Z]+));?/g, (m, dec?: string, hex?: string, named?: string) => {
+    if (named !== undefined) return NAMED[named] ?? m;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
+    return code > 0 && code < 0x110000 && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+  });
+}

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { reloadClient } from '../reload-client/client';
+import { planInsertion } from './htmlInsert';
 
 export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
 export const RELOAD_SCRIPT_PATH = '/__echo-preview/reload.js';
@@ -202,45 +203,31 @@ async function newestCtime(root: string, ignores: (relative: string) => boolean)
 
 // ---- Injection into HTML ----
 
-/** Nonces of `script-src-elem`, `script-src` or `default-src` in the page's `<meta>` CSPs. */
-function metaCspNonce(head: string): string | undefined {
-  for (const tag of head.match(/<meta\b[^>]*>/gi) ?? []) {
-    if (!/http-equiv\s*=\s*["']?content-security-policy["'\s>/]/i.test(tag)) continue;
-    const content = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(tag);
-    if (!content) continue;
-    const directives = new Map<string, string>();
-    for (const part of (content[1] ?? content[2]).replace(/&#39;|&apos;/g, "'").split(';')) {
-      const [name, ...values] = part.trim().split(/\s+/);
-      if (name && !directives.has(name.toLowerCase())) directives.set(name.toLowerCase(), values.join(' '));
-    }
-    const scripts = directives.get('script-src-elem') ?? directives.get('script-src') ?? directives.get('default-src');
-    const nonce = scripts === undefined ? undefined : /'nonce-([A-Za-z0-9+/_=-]+)'/.exec(scripts)?.[1];
-    if (nonce !== undefined) return nonce;
-  }
-  return undefined;
-}
+/** The page with the reload script, or why it is served as it is. */
+export type ReloadInjection = { page: Buffer; skipped?: undefined } | { page?: undefined; skipped: string };
 
 /**
- * `html` with the reload script added before `</body>` (else `</head>`, else at the end), or
- * undefined when it is not safe to touch (UTF-16, which an ASCII tag would corrupt). `depth` is
- * how many folders deep the page's URL is: the tag's src is relative to it, so the script is found
- * behind a proxy that serves us under a path prefix (code-server's /proxy/<port>/), except in a
- * page with a `<base>`, which would move a relative src: that one gets the absolute path. A page
- * with a nonce in a `<meta>` CSP gets that nonce on our tag, as its own scripts have.
+ * `html` with the reload script added where it changes nothing else in the page's DOM (see
+ * htmlInsert.ts: at the end, after closing what is left open there, or before the last tag that
+ * makes an element in plain HTML), or why not (UTF-16, which an ASCII tag would corrupt, or no
+ * such place). `depth` is how many folders deep the page's URL is: the tag's src is relative to
+ * it, so the script is found behind a proxy that serves us under a path prefix (code-server's
+ * /proxy/<port>/), except in a page with a `<base>`, which would move a relative src: that one
+ * gets the absolute path. A page with a nonce in a `<meta>` CSP gets that nonce on our tag, as
+ * its own scripts have.
  */
+export function planReloadInjection(html: Buffer, depth = 0): ReloadInjection {
+  if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return { skipped: 'the page is UTF-16' };
+  const plan = planInsertion(html);
+  if ('skipped' in plan) return plan;
+  const src = plan.base ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
+  const tag = `${plan.prefix}<script src="${src}"${plan.nonce === undefined ? '' : ` nonce="${plan.nonce}"`} defer></script>`;
+  return { page: Buffer.concat([html.subarray(0, plan.at), Buffer.from(tag, 'latin1'), html.subarray(plan.at + plan.cut)]) };
+}
+
+/** The page with the reload script, or undefined when it is served as it is (see planReloadInjection). */
 export function injectReloadScript(html: Buffer, depth = 0): Buffer | undefined {
-  if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return undefined;
-  const text = html.toString('latin1'); // one char per byte: indexes are byte offsets
-  const lower = text.toLowerCase();
-  let at = lower.lastIndexOf('</body');
-  if (at === -1) at = lower.lastIndexOf('</head');
-  if (at === -1) at = html.length;
-  const headEnd = lower.indexOf('</head');
-  const head = text.slice(0, headEnd === -1 ? at : headEnd);
-  const nonce = metaCspNonce(head);
-  const src = /<base[\s>]/i.test(head) ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
-  const tag = `<script src="${src}"${nonce === undefined ? '' : ` nonce="${nonce}"`} defer></script>`;
-  return Buffer.concat([html.subarray(0, at), Buffer.from(tag, 'latin1'), html.subarray(at)]);
+  return planReloadInjection(html, depth).page;
 }
 
 /**

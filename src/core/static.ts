@@ -11,7 +11,7 @@ import { sameContent, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
-import { INJECTED_ETAG_SUFFIX, contentEtag, injectReloadScript } from './reload';
+import { INJECTED_ETAG_SUFFIX, contentEtag, planReloadInjection, type ReloadInjection } from './reload';
 import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {
@@ -259,20 +259,23 @@ function fileRepresentation(stats: Stats): Representation {
   return { size: stats.size, etag: etagFor(stats), mtimeMs: stats.mtimeMs };
 }
 
-/** Bytes already in hand (an injected page, an unsaved buffer) under their own validators. */
-function serveBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, representation: Representation): Outcome {
-  const plan = planResponse(req, res, realPath, representation);
+/**
+ * Bytes already in hand (an injected page, an unsaved buffer) under their own validators.
+ * `reloadOff`: why an HTML page is served without the reload script (told in a header).
+ */
+function serveBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, representation: Representation, reloadOff?: string): Outcome {
+  const plan = planResponse(req, res, realPath, representation, reloadOff);
   if (plan !== undefined) sendBody(res, plan, body.subarray(plan.range.start, plan.range.end + 1));
   return SERVED;
 }
 
 /** Injected pages by the cached bytes they were made from (and the URL's depth), so a cached page is injected once. */
-const injectedPages = new WeakMap<Buffer, { depth: number; page: Buffer | undefined }>();
+const injectedPages = new WeakMap<Buffer, { depth: number; page: ReloadInjection }>();
 
-function injected(body: Buffer, depth: number): Buffer | undefined {
+function injected(body: Buffer, depth: number): ReloadInjection {
   const known = injectedPages.get(body);
   if (known !== undefined && known.depth === depth) return known.page;
-  const page = injectReloadScript(body, depth);
+  const page = planReloadInjection(body, depth);
   injectedPages.set(body, { depth, page });
   return page;
 }
@@ -291,8 +294,9 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
   const inject = options.injectReload === true && contentTypeFor(found.realPath).startsWith('text/html');
   const unsaved = options.overlay?.read(found.realPath);
   if (unsaved !== undefined) {
-    const body = (inject ? injectReloadScript(unsaved, depth) : undefined) ?? unsaved;
-    return serveBytes(req, res, found.realPath, body, { size: body.length, etag: contentEtag(body), mtimeMs: undefined });
+    const page = inject ? planReloadInjection(unsaved, depth) : undefined;
+    const body = page?.page ?? unsaved;
+    return serveBytes(req, res, found.realPath, body, { size: body.length, etag: contentEtag(body), mtimeMs: undefined }, page?.skipped);
   }
   const cached = cache.fits(found.stats) ? cache.get(found.realPath, found.stats) : undefined;
   if (cached !== undefined) {
@@ -328,16 +332,16 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, found: Resol
 /** A file's bytes, as they are or (with the page's `depth`) as a page with the reload script, under an ETag of its own. */
 function serveFileBytes(req: IncomingMessage, res: ServerResponse, realPath: string, body: Buffer, stats: Stats, depth: number | undefined): Outcome {
   const page = depth === undefined ? undefined : injected(body, depth);
-  if (page === undefined) return serveBytes(req, res, realPath, body, fileRepresentation(stats));
+  if (page?.page === undefined) return serveBytes(req, res, realPath, body, fileRepresentation(stats), page?.skipped);
   const etag = etagFor(stats).replace(/"$/, `${INJECTED_ETAG_SUFFIX}"`);
-  return serveBytes(req, res, realPath, page, { size: page.length, etag, mtimeMs: stats.mtimeMs });
+  return serveBytes(req, res, realPath, page.page, { size: page.page.length, etag, mtimeMs: stats.mtimeMs });
 }
 
 /**
  * Answers what needs no body (412, 304, 416, HEAD, an empty file) and returns undefined, or
  * returns how to send the body.
  */
-function planResponse(req: IncomingMessage, res: ServerResponse, realPath: string, representation: Representation): BodyPlan | undefined {
+function planResponse(req: IncomingMessage, res: ServerResponse, realPath: string, representation: Representation, reloadOff?: string): BodyPlan | undefined {
   const { size, etag, mtimeMs } = representation;
   const headers: OutgoingHttpHeaders = {
     'X-Content-Type-Options': NOSNIFF,
@@ -347,6 +351,7 @@ function planResponse(req: IncomingMessage, res: ServerResponse, realPath: strin
     'Accept-Ranges': 'bytes',
   };
   if (mtimeMs !== undefined) headers['Last-Modified'] = new Date(mtimeMs).toUTCString();
+  if (reloadOff !== undefined) headers['X-Echo-Preview-Reload'] = `off: ${reloadOff}`;
   const precondition = evaluatePreconditions(req, etag, mtimeMs);
   if (precondition === 412) return void sendError(res, 412, 'A precondition of the request did not hold.');
   if (precondition === 304) {

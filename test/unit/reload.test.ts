@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CACHE_MAX_FILE_BYTES } from '../../src/core/fileCache';
-import { RELOAD_SCRIPT_PATH, injectReloadScript, type ReloadMessage } from '../../src/core/reload';
+import { RELOAD_SCRIPT_PATH, injectReloadScript, planReloadInjection, type ReloadMessage } from '../../src/core/reload';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { get, tempDir, type RawResponse } from '../support/http';
 import { openReloadChannel, type ReloadClient } from '../support/reload';
@@ -27,6 +27,7 @@ function tree(root: string): void {
   writeFileSync(path.join(root, 'style.css'), 'body{color:red}');
   writeFileSync(path.join(root, 'app.js'), 'console.log("</body>")');
   writeFileSync(path.join(root, 'notes.txt'), '<html><body>not html</body></html>');
+  writeFileSync(path.join(root, 'cut.html'), '<!DOCTYPE html');
   writeFileSync(path.join(root, 'big.html'), `<html><body>${'x'.repeat(CACHE_MAX_FILE_BYTES)}</body></html>`);
 }
 
@@ -59,15 +60,26 @@ describe('live reload: the injected page', () => {
     cleanup();
   });
 
-  it('adds one external script before </body>, with the length and an ETag of its own', async () => {
+  it('adds one external script at the end of the page, with the length and an ETag of its own', async () => {
     const res = await bothWays(server.port, '/');
     assert.equal(res.status, 200);
-    assert.equal(res.body.toString(), PAGE.replace('</body>', `${TAG}</body>`));
+    assert.equal(res.body.toString(), PAGE + TAG);
     assert.equal(res.headers['content-length'], String(res.body.length));
     const original = await get(plain.port, '/');
     assert.equal(original.body.toString(), PAGE);
     assert.notEqual(res.headers.etag, original.headers.etag, 'the injected page never shares the file’s ETag');
     assert.equal(res.headers['last-modified'], original.headers['last-modified']);
+  });
+
+  it('serves a page that has no place for the tag as it is, under its own validators, saying why in a header', async () => {
+    const res = await bothWays(server.port, '/cut.html');
+    const original = await get(plain.port, '/cut.html');
+    assert.deepEqual(res.body, original.body);
+    assert.equal(res.headers.etag, original.headers.etag);
+    assert.equal(res.headers['content-length'], String(original.body.length));
+    assert.equal(res.headers['x-echo-preview-reload'], 'off: the page ends inside its doctype');
+    assert.equal(original.headers['x-echo-preview-reload'], undefined, 'nothing said without live reload');
+    assert.equal((await get(server.port, '/')).headers['x-echo-preview-reload'], undefined, 'nothing said when injected');
   });
 
   it('answers HEAD, 304 and ranges for the injected page, not the file', async () => {
@@ -128,16 +140,45 @@ describe('live reload: the injected page', () => {
 
 describe('live reload: where the tag goes', () => {
   const inject = (html: string): string | undefined => injectReloadScript(Buffer.from(html, 'latin1'))?.toString('latin1');
-  it('before the last </body>, else </head>, else at the end, whatever the case', () => {
-    assert.equal(inject('<p>a</p></BODY ></html>'), `<p>a</p>${TAG}</BODY ></html>`);
-    assert.equal(inject('<script>"</body>"</script><p></p></body>'), `<script>"</body>"</script><p></p>${TAG}</body>`);
-    assert.equal(inject('<head><title>x</title></head>'), `<head><title>x</title>${TAG}</head>`);
+  it('at the end, which browsers parse into the body, after closing what is left open there', () => {
+    assert.equal(inject('<p>a</p></BODY ></html>\n'), `<p>a</p></BODY ></html>\n${TAG}`);
+    assert.equal(inject('<script>"</body>"</script><p></p></body>'), `<script>"</body>"</script><p></p></body>${TAG}`);
+    assert.equal(inject('<head><title>x</title></head>'), `<head><title>x</title></head>${TAG}`);
     assert.equal(inject('<p>fragment'), `<p>fragment${TAG}`);
     assert.equal(inject(''), TAG);
+    // Each closer keeps the text as the end of the file would have left it.
+    assert.equal(inject('<p>a</p><!-- trailing'), `<p>a</p><!-- trailing-->${TAG}`);
+    assert.equal(inject('<p>a</p><!-- trailing -'), `<p>a</p><!-- trailing -->${TAG}`);
+    assert.equal(inject('<p>a</p><!-- trailing --'), `<p>a</p><!-- trailing -->${TAG}`);
+    assert.equal(inject('<p>a</p><!---'), `<p>a</p><!---->${TAG}`);
+    assert.equal(inject('<p>a</p><!-'), `<p>a</p><!->${TAG}`);
+    assert.equal(inject('<title>a </body>'), `<title>a </body></title>${TAG}`);
+    assert.equal(inject('<title>a </title '), `<title>a </title >${TAG}`);
+    // What the end of the file drops or keeps as text stays so.
+    assert.equal(inject('<p>a</p><div class="x'), `<p>a</p>${TAG}<div class="x`);
+    assert.equal(inject('<p>a </'), `<p>a &lt;/${TAG}`);
+    assert.equal(inject('<p>a <'), `<p>a <${TAG}`);
+  });
+  it('before the last element it can precede when the end is in a template, SVG, an unclosed script or plaintext', () => {
+    assert.equal(inject('<p>a</p><script>run("</body>")'), `<p>a</p>${TAG}<script>run("</body>")`, 'closing the script would run it');
+    assert.equal(inject('<p>a</p><plaintext></body>'), `<p>a</p>${TAG}<plaintext></body>`);
+    assert.equal(inject('<p>a</p><template><p>t</body>'), `<p>a</p>${TAG}<template><p>t</body>`);
+    assert.equal(inject('<p>a</p><svg><g></body>'), `<p>a</p>${TAG}<svg><g></body>`);
+    assert.equal(inject('<p>a</p><svg><![CDATA[</body>'), `<p>a</p>${TAG}<svg><![CDATA[</body>`);
+    assert.equal(inject('<head><title>f</title></head><frameset><frame src="a.html"></frameset>'), `<head><title>f</title></head>${TAG}<frameset><frame src="a.html"></frameset>`, 'into the head');
+  });
+  it('and nowhere when no such place exists: the page is served as it is, saying why', () => {
+    // A frameset that replaces a body (begun here by a NUL, which is no content) would take a script there with it.
+    assert.deepEqual(planReloadInjection(Buffer.from('\0<frameset><frame src="a.html"></frameset>')), { skipped: 'the page has a frameset after body content' });
+    assert.deepEqual(planReloadInjection(Buffer.from('\0<div>a</div><frameset><frame src="a.html"></frameset>')), { skipped: 'the page has a frameset after body content' });
+    // With a head, the head takes it.
+    assert.equal(inject('<title>t</title>\0<div>a</div><frameset></frameset>'), `${TAG}<title>t</title>\0<div>a</div><frameset></frameset>`);
+    assert.deepEqual(planReloadInjection(Buffer.from('<!DOCTYPE html')), { skipped: 'the page ends inside its doctype' });
   });
   it('points its src at the client relative to the page (any proxy prefix kept), absolute under a <base>', async () => {
     assert.equal(injectReloadScript(Buffer.from('<p></p>'), 2)?.toString(), '<p></p><script src="../../__echo-preview/reload.js" defer></script>');
-    assert.equal(inject('<head><BASE href="/app/"></head><body></body>'), `<head><BASE href="/app/"></head><body><script src="${RELOAD_SCRIPT_PATH}" defer></script></body>`);
+    assert.equal(inject('<head><BASE href="/app/"></head><body></body>'), `<head><BASE href="/app/"></head><body></body><script src="${RELOAD_SCRIPT_PATH}" defer></script>`);
+    assert.equal(inject('<!-- <base href="/app/"> --><script>"<base href=x>"</script><template><base href="/t/"></template>'), `<!-- <base href="/app/"> --><script>"<base href=x>"</script><template><base href="/t/"></template>${TAG}`, 'only a real <base> counts');
     const { dir, cleanup } = tempDir();
     mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
     writeFileSync(path.join(dir, 'a', 'b', 'page.html'), '<p></p>');
@@ -158,18 +199,23 @@ describe('live reload: where the tag goes', () => {
   it('keeps the bytes around it exactly (UTF-8 and a BOM included), and leaves UTF-16 alone', () => {
     const utf8 = Buffer.from('\ufeff<p>žluťoučký 🐴</p></body>', 'utf8');
     const out = injectReloadScript(utf8) as Buffer;
-    assert.equal(out.toString('utf8'), `\ufeff<p>žluťoučký 🐴</p>${TAG}</body>`);
+    assert.equal(out.toString('utf8'), `\ufeff<p>žluťoučký 🐴</p></body>${TAG}`);
     assert.equal(injectReloadScript(Buffer.from('\ufeff<p></p></body>', 'utf16le')), undefined);
     assert.equal(injectReloadScript(Buffer.from([0xfe, 0xff, 0, 0x3c])), undefined);
   });
   it('carries the nonce of a nonce-only <meta> CSP, and no nonce otherwise', () => {
     const meta = (policy: string, quote = '"'): string => `<head><meta http-equiv=${quote}Content-Security-Policy${quote} content=${quote}${policy}${quote}></head><body></body>`;
-    assert.match(inject(meta("script-src 'nonce-abc123'")) ?? '', /<script src="__echo-preview\/reload\.js" nonce="abc123" defer><\/script><\/body>/);
+    assert.match(inject(meta("script-src 'nonce-abc123'")) ?? '', /<\/body><script src="__echo-preview\/reload\.js" nonce="abc123" defer><\/script>$/);
     assert.match(inject(meta("default-src 'self'; script-src 'strict-dynamic' 'nonce-Zz+/9='", "'").replace(/'self'|'strict-dynamic'|'nonce-Zz\+\/9='/g, (m) => m.replace(/'/g, '&#39;'))) ?? '', /nonce="Zz\+\/9="/);
     assert.match(inject(meta("default-src 'nonce-d1'")) ?? '', /nonce="d1"/);
     assert.ok(!(inject(meta("script-src 'self'")) ?? '').includes('nonce='));
     assert.ok(!(inject("<head><meta name=\"description\" content=\"'nonce-x'\"></head><body></body>") ?? '').includes('nonce='), 'only a CSP meta counts');
     assert.ok(!(inject(meta("script-src 'self'; style-src 'nonce-s'")) ?? '').includes('nonce='), 'a style nonce is not a script nonce');
+    // Only a real <meta> of the head: not one in a comment, a script, a template or the body (which browsers ignore).
+    const policy = `<meta http-equiv="Content-Security-Policy" content="script-src 'nonce-fake'">`;
+    for (const page of [`<!-- ${policy} --><body></body>`, `<script>"${policy}"</script><body></body>`, `<head><template>${policy}</template></head>`, `<body>${policy}</body>`, `<svg>${policy}</svg>`]) {
+      assert.ok(!(inject(page) ?? '').includes('nonce='), page);
+    }
   });
 });
 
@@ -303,7 +349,7 @@ describe('live reload: the channel, the watcher and the overlay', () => {
     const page = path.join(root, 'index.html');
     unsaved.set(page, Buffer.from('<p>unsaved</p></body>'));
     const first = await get(server.port, '/');
-    assert.equal(first.body.toString(), `<p>unsaved</p>${TAG}</body>`);
+    assert.equal(first.body.toString(), `<p>unsaved</p></body>${TAG}`);
     assert.equal(first.headers['content-length'], String(first.body.length));
     assert.equal(first.headers['last-modified'], undefined, 'an unsaved buffer has no date');
     assert.equal((await get(server.port, '/', { 'If-None-Match': first.headers.etag })).status, 304);

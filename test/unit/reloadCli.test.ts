@@ -54,7 +54,7 @@ describe('live reload on the command line', () => {
     const run = await startCli([dir, '--port', '0', '--reload-ignore', 'generated', '--reload-ignore', '*.map']);
     const off = await startCli([dir, '--port', '0', '--no-reload']);
     try {
-      assert.match((await get(run.port, '/')).body.toString(), /<script src="__echo-preview\/reload\.js" defer><\/script><\/body>$/);
+      assert.match((await get(run.port, '/')).body.toString(), /<\/body><script src="__echo-preview\/reload\.js" defer><\/script>$/);
       assert.equal((await get(off.port, '/')).body.toString(), '<p>x</p></body>');
       assert.equal((await get(off.port, RELOAD_SCRIPT_PATH)).status, 404);
       const client = await openReloadChannel(run.port);

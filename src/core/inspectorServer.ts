@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { CONFIG_ELEMENT_ID, parseInspectorRequest, type HostMessage, type InspectorConfig } from '../protocol';
 import { RESERVED_PREFIX, type BuiltinAnswer } from './builtin';
 import type { Capture, CaptureBatch, ClientControl } from './capture';
@@ -21,6 +21,7 @@ import { escapeHtml } from './html';
 import { applyInspectorRequest, batchMessageJson } from './inspectorHost';
 import { decodePathSegments } from './resolve';
 import { NOSNIFF, sendError, sendGenerated } from './static';
+import { WsAcceptor } from './wsAccept';
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */
 export const INSPECTOR_PREFIX = `${RESERVED_PREFIX}inspector/`;
@@ -71,12 +72,17 @@ const CLOSE_GRACE_MS = 1000;
 /** The requestId of a result that answers a message whose own requestId could not be read. */
 export const UNKNOWN_REQUEST_ID = -1;
 
+/** The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the request around it. */
+export function feedMaxPayload(maxMessageSize: number): number {
+  return Math.ceil(maxMessageSize / 3) * 4 + 64 * 1024;
+}
+
 export class InspectorServer {
   /** `/__echo-preview/inspector/<token>/`: the page. */
   readonly path: string;
   private readonly token: Buffer;
   private readonly assets: InspectorAssets;
-  private readonly wss: WebSocketServer;
+  private readonly acceptor: WsAcceptor;
   private readonly feeds = new Set<FeedSession>();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -94,13 +100,7 @@ export class InspectorServer {
     this.token = Buffer.from(options.token);
     this.path = `${INSPECTOR_PREFIX}${options.token}/`;
     this.assets = options.assets ?? INSTALLED_ASSETS;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      // A push arrives as base64 in JSON: 4/3 of the message, plus the request around it.
-      maxPayload: Math.ceil(maxMessageSize / 3) * 4 + 64 * 1024,
-      perMessageDeflate: false,
-    });
+    this.acceptor = new WsAcceptor({ maxPayload: feedMaxPayload(maxMessageSize), perMessageDeflate: false });
   }
 
   /**
@@ -129,7 +129,7 @@ export class InspectorServer {
 
   /** Completes the feed's handshake; the caller has checked Host and Origin. Not an endpoint client, never captured. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.acceptor.accept(req, socket, head, (ws) => {
       const feed = new FeedSession(ws, this.capture, this.control);
       this.feeds.add(feed);
       ws.once('close', () => {
@@ -144,7 +144,7 @@ export class InspectorServer {
   async close(): Promise<void> {
     this.stopHeartbeat();
     await Promise.all([...this.feeds].map((feed) => feed.close()));
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.acceptor.close();
   }
 
   /** The segments after `__echo-preview/inspector/<token>`, if the token is this run's. */
@@ -251,7 +251,6 @@ class FeedSession {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', () => undefined); // ws closes the socket with the right code; the server carries on
     ws.once('close', () => this.unsubscribe());
   }
 

@@ -12,10 +12,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
-import { CONFIG_ELEMENT_ID, parseInspectorRequest, type HostMessage, type InspectorConfig } from '../protocol';
+import { CONFIG_ELEMENT_ID, type HostMessage, type InspectorConfig } from '../protocol';
 import { RESERVED_PREFIX, type BuiltinAnswer } from './builtin';
 import type { Capture, CaptureBatch, ClientControl } from './capture';
 import type { Disposable } from './events';
+import { readFeedRequest, UNKNOWN_REQUEST_ID } from './feedRequest';
 import { parseAuthority } from './guard';
 import { escapeHtml } from './html';
 import { applyInspectorRequest, batchMessageJson } from './inspectorHost';
@@ -69,8 +70,6 @@ export interface InspectorOptions {
 const FEED_HIGH_WATER = 1024 * 1024;
 /** How long an inspector gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
-/** The requestId of a result that answers a message whose own requestId could not be read. */
-export const UNKNOWN_REQUEST_ID = -1;
 
 /** The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the request around it. */
 export function feedMaxPayload(maxMessageSize: number): number {
@@ -271,27 +270,23 @@ class FeedSession {
     });
   }
 
+  /**
+   * A malformed request (feedRequest.ts) is answered with an error result on this feed, which
+   * stays open: one bad request from a UI bug does not cut the inspector off. Nothing else happens.
+   */
   private onMessage(data: Buffer, isBinary: boolean): void {
     this.alive = true;
-    let value: unknown;
+    const read = readFeedRequest(data, isBinary);
+    if (!read.ok) return this.fail(read.requestId, read.error);
+    const { request } = read;
     try {
-      if (isBinary) throw new Error('requests are JSON text, not binary');
-      value = JSON.parse(data.toString('utf8'));
+      const reply = applyInspectorRequest(request, this.capture, this.control);
+      if (reply !== undefined) this.send(reply);
+      // After the snapshot, every change that follows it (and none it already holds).
+      if (request.type === 'ready') this.subscribe();
     } catch (error) {
-      return this.fail(UNKNOWN_REQUEST_ID, `not a request: ${(error as Error).message}`);
+      this.fail('requestId' in request ? request.requestId : UNKNOWN_REQUEST_ID, error instanceof Error ? error.message : 'the request failed');
     }
-    const parsed = parseInspectorRequest(value);
-    if (!parsed.ok) return this.fail(requestIdOf(value), parsed.error);
-    const request = parsed.request;
-    let reply: HostMessage | undefined;
-    try {
-      reply = applyInspectorRequest(request, this.capture, this.control);
-    } catch (error) {
-      return this.fail(requestIdOf(request), (error as Error).message);
-    }
-    if (reply !== undefined) this.send(reply);
-    // After the snapshot, every change that follows it (and none it already holds).
-    if (request.type === 'ready') this.subscribe();
   }
 
   private subscribe(): void {
@@ -323,10 +318,4 @@ class FeedSession {
   private fail(requestId: number, error: string): void {
     this.send({ type: 'result', requestId, ok: false, error });
   }
-}
-
-/** The requestId of a message, if it has a usable one, else UNKNOWN_REQUEST_ID. */
-function requestIdOf(value: unknown): number {
-  const id = typeof value === 'object' && value !== null ? (value as Partial<Record<string, unknown>>).requestId : undefined;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : UNKNOWN_REQUEST_ID;
 }

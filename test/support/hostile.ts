@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type WebSocket from 'ws';
 import { get } from './http';
 import { echoAll, frame, openClient, rawHandshake, readCloseCode } from './ws';
 
@@ -113,15 +114,18 @@ export async function closeCodeFor(port: number, target: string, headers: Record
   }
 }
 
-/** The server at `port` still serves a file over HTTP and echoes on `echoPath`. */
-export async function assertServing(port: number, echoPath = '/websocket', what = ''): Promise<void> {
+/**
+ * The server at `port` still serves a file over HTTP and echoes on `echoPath`: on `echo`, a
+ * client that was open all along, when given, else on a new one.
+ */
+export async function assertServing(port: number, echoPath = '/websocket', what = '', echo?: WebSocket): Promise<void> {
   const page = await get(port, '/');
   assert.equal(page.status, 200, `HTTP still answers ${what}`);
-  const ws = await openClient(`ws://127.0.0.1:${port}${echoPath}`);
+  const ws = echo ?? (await openClient(`ws://127.0.0.1:${port}${echoPath}`));
   try {
     const [reply] = await echoAll(ws, ['still here']);
     assert.equal(reply.data.toString(), 'still here', `the echo still answers ${what}`);
   } finally {
-    ws.terminate();
+    if (echo === undefined) ws.terminate();
   }
 }

@@ -24,7 +24,7 @@ import { NAMED_SEVEN, assertServing, closeCodeFor, hostileFrames } from '../supp
 import { fakeInstall, inspectorUrlOf } from '../support/inspector';
 import { openWithInbox, serveConfig } from '../support/modes';
 import { pollUntil } from '../support/poll';
-import { frame, rawHandshake } from '../support/ws';
+import { frame, openClient, rawHandshake } from '../support/ws';
 
 const MAX_MESSAGE = 4096;
 
@@ -51,16 +51,20 @@ async function startHostileCli(): Promise<{ run: CliRun; feedPath: string; own: 
 async function attack(run: CliRun, target: string, headers: Record<string, string>, limit: number): Promise<void> {
   const cases = hostileFrames(limit);
   assert.ok(NAMED_SEVEN.every((name) => cases.some((c) => c.name === name)), 'the issue’s seven are in the corpus');
+  // One echo client open throughout (a new one each time would triple the connections).
+  const echo = await openClient(`ws://127.0.0.1:${run.port}/websocket`);
   for (const hostile of cases) {
     try {
       assert.equal(await closeCodeFor(run.port, target, headers, hostile.wire), hostile.code, `${target}: ${hostile.name}`);
-      await assertServing(run.port, '/websocket', `after ${hostile.name} on ${target}`);
+      await assertServing(run.port, '/websocket', `after ${hostile.name} on ${target}`, echo);
     } catch (error) {
       const exit = run.child.exitCode ?? run.child.signalCode;
       const state = exit === null ? 'still running' : `exited (${exit})`;
       throw new Error(`${target}: ${hostile.name}: ${(error as Error).message}\nthe CLI is ${state}; its stderr:\n${run.stderr().slice(0, 1500)}`);
     }
   }
+  echo.terminate();
+  await assertServing(run.port, '/websocket', `after every hostile frame on ${target}`);
   assert.equal(run.child.exitCode, null, 'the CLI is still running');
   assert.doesNotMatch(run.stderr(), /Unhandled|Error:/, 'and printed no crash');
 }

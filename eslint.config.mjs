@@ -22,6 +22,20 @@ export default tseslint.config(
     },
   },
   {
+    // Every WebSocket the product accepts or opens goes through wsAccept.ts, which handles its errors.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/wsAccept.ts', 'src/webview/**', 'src/reload-client/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name=/^(WebSocket|WebSocketServer)$/], NewExpression[callee.property.name=/^(WebSocket|WebSocketServer|Server)$/][callee.object.name=/^(WebSocket|ws)$/]",
+          message: 'Accept with WsAcceptor and connect with openWebSocket (src/core/wsAccept.ts): each socket gets its error handling there.',
+        },
+      ],
+    },
+  },
+  {
     // The inspector UI runs in a browser or a webview: neither vscode nor Node is there.
     files: ['src/webview/**/*.ts'],
     rules: {

@@ -182,51 +182,87 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 export type ParsedRequest = { ok: true; request: InspectorRequest } | { ok: false; error: string };
 
+/** The fields of each request beside `type`; any other field is refused. */
+const REQUEST_FIELDS: Readonly<Record<InspectorRequest['type'], readonly string[]>> = {
+  ready: [],
+  pause: [],
+  resume: [],
+  clear: [],
+  push: ['requestId', 'target', 'data', 'binary'],
+  close: ['requestId', 'client', 'code', 'reason'],
+  ping: ['requestId', 'client'],
+};
+
 /**
  * Checks a message from the UI before the host acts on it. The UI is ours, but on the CLI its
- * messages arrive over a socket, so the host treats them as input and answers with a precise error.
+ * messages arrive over a socket, so the host treats them as input and answers with a precise
+ * error. Only the message's own data properties are read (never a getter, never `__proto__`'s
+ * target), each after its type is checked; unknown fields are refused. Never throws.
  */
 export function parseInspectorRequest(value: unknown): ParsedRequest {
-  if (typeof value !== 'object' || value === null) return fail('a request must be an object');
-  const message = value as Record<string, unknown>;
-  switch (message.type) {
+  try {
+    return parseRequest(value);
+  } catch {
+    // Only a value that is not plain data can get here (a Proxy, say): JSON and postMessage never make one.
+    return fail('a request must be plain JSON data');
+  }
+}
+
+function parseRequest(value: unknown): ParsedRequest {
+  const message = recordOf(value);
+  if (message === undefined) return fail('a request must be an object, such as {"type":"ready"}');
+  const type = own(message, 'type');
+  if (typeof type !== 'string') return fail('a request needs "type", a string such as "ready"');
+  if (!Object.prototype.hasOwnProperty.call(REQUEST_FIELDS, type)) return fail(`unknown request type ${JSON.stringify(type.slice(0, 60))}`);
+  const kind = type as InspectorRequest['type'];
+  const fields = REQUEST_FIELDS[kind];
+  for (const key of Object.keys(message)) {
+    if (key === 'type' || fields.includes(key)) continue;
+    const expected = fields.length === 0 ? `a ${kind} request has no other field` : `a ${kind} request has ${fields.join(', ')}`;
+    return fail(`${kind}: unexpected field ${JSON.stringify(key.slice(0, 60))} (${expected})`);
+  }
+  switch (kind) {
     case 'ready':
     case 'pause':
     case 'resume':
     case 'clear':
-      return { ok: true, request: { type: message.type } };
+      return { ok: true, request: { type: kind } };
     case 'push': {
       const requestId = requestIdOf(message);
       if (requestId === undefined) return fail('push: requestId must be a non-negative integer');
-      const target = targetOf(message.target);
+      const target = targetOf(own(message, 'target'));
       if (!target) return fail('push: target must be {client: id} or {endpoint: "/path"}');
-      if (typeof message.data !== 'string') return fail('push: data must be a string');
-      if (typeof message.binary !== 'boolean') return fail('push: binary must be true or false');
-      if (message.binary && !BASE64.test(message.data)) return fail('push: binary data must be base64');
-      return { ok: true, request: { type: 'push', requestId, target, data: message.data, binary: message.binary } };
+      const data = own(message, 'data');
+      if (typeof data !== 'string') return fail('push: data must be a string');
+      const binary = own(message, 'binary');
+      if (typeof binary !== 'boolean') return fail('push: binary must be true or false');
+      if (binary && !BASE64.test(data)) return fail('push: binary data must be base64');
+      return { ok: true, request: { type: 'push', requestId, target, data, binary } };
     }
     case 'close': {
       const requestId = requestIdOf(message);
       if (requestId === undefined) return fail('close: requestId must be a non-negative integer');
-      if (!isClientId(message.client)) return fail('close: client must be a client id');
-      if (typeof message.code !== 'number' || !isSendableCloseCode(message.code)) {
+      const client = own(message, 'client');
+      if (!isClientId(client)) return fail('close: client must be a client id');
+      const code = own(message, 'code');
+      if (typeof code !== 'number' || !isSendableCloseCode(code)) {
         return fail('close: code must be 1000–1003, 1007–1014 or 3000–4999');
       }
-      const reason = message.reason ?? '';
+      const given = own(message, 'reason');
+      const reason = given === undefined ? '' : given; // left out (or undefined, after postMessage): no reason
       if (typeof reason !== 'string') return fail('close: reason must be a string');
       if (new TextEncoder().encode(reason).length > MAX_CLOSE_REASON_BYTES) {
         return fail(`close: reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`);
       }
-      return { ok: true, request: { type: 'close', requestId, client: message.client, code: message.code, reason } };
+      return { ok: true, request: { type: 'close', requestId, client, code, reason } };
     }
     case 'ping': {
       const requestId = requestIdOf(message);
       if (requestId === undefined) return fail('ping: requestId must be a non-negative integer');
-      if (!isClientId(message.client)) return fail('ping: client must be a client id');
-      return { ok: true, request: { type: 'ping', requestId, client: message.client } };
+      const client = own(message, 'client');
+      if (!isClientId(client)) return fail('ping: client must be a client id');
+      return { ok: true, request: { type: 'ping', requestId, client } };
     }
-    default:
-      return fail(`unknown request type ${JSON.stringify(String(message.type)).slice(0, 60)}`);
   }
 }
 
@@ -234,8 +270,21 @@ function fail(error: string): ParsedRequest {
   return { ok: false, error };
 }
 
+/** `value` as a record of its own fields when it is a plain object (not an array, not a class instance). */
+function recordOf(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The own data property `key` of `record`, or undefined: never an inherited value, never a getter's. */
+function own(record: Record<string, unknown>, key: string): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(record, key);
+  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
+}
+
 function requestIdOf(message: Record<string, unknown>): number | undefined {
-  const id = message.requestId;
+  const id = own(message, 'requestId');
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
 }
 
@@ -243,12 +292,18 @@ function isClientId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
+/** `{client: id}` or `{endpoint: "/path"}`, with no other field. */
 function targetOf(value: unknown): PushTarget | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const target = value as Record<string, unknown>;
-  if ('client' in target) return isClientId(target.client) ? { client: target.client } : undefined;
-  if ('endpoint' in target) {
-    const endpoint = target.endpoint;
+  const target = recordOf(value);
+  if (target === undefined) return undefined;
+  const keys = Object.keys(target);
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === 'client') {
+    const client = own(target, 'client');
+    return isClientId(client) ? { client } : undefined;
+  }
+  if (keys[0] === 'endpoint') {
+    const endpoint = own(target, 'endpoint');
     return typeof endpoint === 'string' && endpoint.startsWith('/') ? { endpoint } : undefined;
   }
   return undefined;

@@ -12,17 +12,18 @@ import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { parseBoundedJson } from '../boundedJson';
-import { CONFIG_ELEMENT_ID, parseInspectorRequest, type HostMessage, type InspectorConfig } from '../protocol';
+import { WebSocket, type RawData } from 'ws';
+import { CONFIG_ELEMENT_ID, type HostMessage, type InspectorConfig } from '../protocol';
 import { RESERVED_PREFIX, type BuiltinAnswer } from './builtin';
 import type { Capture, CaptureBatch, ClientControl } from './capture';
 import type { Disposable } from './events';
+import { readFeedRequest, UNKNOWN_REQUEST_ID } from './feedRequest';
 import { parseAuthority } from './guard';
 import { escapeHtml } from './html';
 import { applyInspectorRequest, batchMessageJson } from './inspectorHost';
 import { decodePathSegments } from './resolve';
 import { NOSNIFF, sendError, sendGenerated } from './static';
+import { WsAcceptor } from './wsAccept';
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */
 export const INSPECTOR_PREFIX = `${RESERVED_PREFIX}inspector/`;
@@ -70,15 +71,18 @@ export interface InspectorOptions {
 const FEED_HIGH_WATER = 1024 * 1024;
 /** How long an inspector gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
-/** The requestId of a result that answers a message whose own requestId could not be read. */
-export const UNKNOWN_REQUEST_ID = -1;
+
+/** The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the request around it. */
+export function feedMaxPayload(maxMessageSize: number): number {
+  return Math.ceil(maxMessageSize / 3) * 4 + 64 * 1024;
+}
 
 export class InspectorServer {
   /** `/__echo-preview/inspector/<token>/`: the page. */
   readonly path: string;
   private readonly token: Buffer;
   private readonly assets: InspectorAssets;
-  private readonly wss: WebSocketServer;
+  private readonly acceptor: WsAcceptor;
   private readonly feeds = new Set<FeedSession>();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -98,13 +102,7 @@ export class InspectorServer {
     this.token = Buffer.from(options.token);
     this.path = `${INSPECTOR_PREFIX}${options.token}/`;
     this.assets = options.assets ?? INSTALLED_ASSETS;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      // A push arrives as base64 in JSON: 4/3 of the message, plus the request around it.
-      maxPayload: Math.ceil(maxMessageSize / 3) * 4 + 64 * 1024,
-      perMessageDeflate: false,
-    });
+    this.acceptor = new WsAcceptor({ maxPayload: feedMaxPayload(maxMessageSize), perMessageDeflate: false });
   }
 
   /**
@@ -133,7 +131,7 @@ export class InspectorServer {
 
   /** Completes the feed's handshake; the caller has checked Host and Origin. Not an endpoint client, never captured. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.acceptor.accept(req, socket, head, (ws) => {
       const feed = new FeedSession(ws, this.capture, this.control);
       this.feeds.add(feed);
       ws.once('close', () => {
@@ -148,7 +146,7 @@ export class InspectorServer {
   async close(): Promise<void> {
     this.stopHeartbeat();
     await Promise.all([...this.feeds].map((feed) => feed.close()));
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.acceptor.close();
   }
 
   /** The segments after `__echo-preview/inspector/<token>`, if the token is this run's. */
@@ -257,7 +255,6 @@ class FeedSession {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', () => undefined); // ws closes the socket with the right code; the server carries on
     ws.once('close', () => this.unsubscribe());
   }
 
@@ -278,27 +275,23 @@ class FeedSession {
     });
   }
 
+  /**
+   * A malformed request (feedRequest.ts) is answered with an error result on this feed, which
+   * stays open: one bad request from a UI bug does not cut the inspector off. Nothing else happens.
+   */
   private onMessage(data: Buffer, isBinary: boolean): void {
     this.alive = true;
-    let value: unknown;
+    const read = readFeedRequest(data, isBinary);
+    if (!read.ok) return this.fail(read.requestId, read.error);
+    const { request } = read;
     try {
-      if (isBinary) throw new Error('requests are JSON text, not binary');
-      value = parseBoundedJson(data.toString('utf8'));
+      const reply = applyInspectorRequest(request, this.capture, this.control);
+      if (reply !== undefined) this.send(reply);
+      // After the snapshot, every change that follows it (and none it already holds).
+      if (request.type === 'ready') this.subscribe();
     } catch (error) {
-      return this.fail(UNKNOWN_REQUEST_ID, `not a request: ${(error as Error).message}`);
+      this.fail('requestId' in request ? request.requestId : UNKNOWN_REQUEST_ID, error instanceof Error ? error.message : 'the request failed');
     }
-    const parsed = parseInspectorRequest(value);
-    if (!parsed.ok) return this.fail(requestIdOf(value), parsed.error);
-    const request = parsed.request;
-    let reply: HostMessage | undefined;
-    try {
-      reply = applyInspectorRequest(request, this.capture, this.control);
-    } catch (error) {
-      return this.fail(requestIdOf(request), (error as Error).message);
-    }
-    if (reply !== undefined) this.send(reply);
-    // After the snapshot, every change that follows it (and none it already holds).
-    if (request.type === 'ready') this.subscribe();
   }
 
   private subscribe(): void {
@@ -330,10 +323,4 @@ class FeedSession {
   private fail(requestId: number, error: string): void {
     this.send({ type: 'result', requestId, ok: false, error });
   }
-}
-
-/** The requestId of a message, if it has a usable one, else UNKNOWN_REQUEST_ID. */
-function requestIdOf(value: unknown): number {
-  const id = typeof value === 'object' && value !== null ? (value as Partial<Record<string, unknown>>).requestId : undefined;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : UNKNOWN_REQUEST_ID;
 }

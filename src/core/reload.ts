@@ -10,9 +10,10 @@ import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { reloadClient } from '../reload-client/client';
 import { planInsertion } from './htmlInsert';
+import { WsAcceptor } from './wsAccept';
 
 export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
 export const RELOAD_SCRIPT_PATH = '/__echo-preview/reload.js';
@@ -23,6 +24,8 @@ export const RELOAD_SCRIPT = `(${reloadClient.toString()})();\n`;
 /** Marks the ETag of an injected page, so it never matches the file's own (uninjected) tag. */
 export const INJECTED_ETAG_SUFFIX = '-r1';
 
+/** The largest message the channel takes (its client sends none): beyond it, close 1009. */
+export const RELOAD_MAX_PAYLOAD = 1024;
 /** How long a channel client gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
 /** How far file times may lag behind Date.now() (Linux's coarse clock ticks every 1-10 ms). */
@@ -43,7 +46,7 @@ export type ReloadMessage =
 export class ReloadChannel {
   /** Differs in every server run, so a page that reconnects can tell a restart from a blip. */
   readonly instance = randomBytes(12).toString('base64url');
-  private readonly wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: 1024, perMessageDeflate: false });
+  private readonly acceptor = new WsAcceptor({ maxPayload: RELOAD_MAX_PAYLOAD, perMessageDeflate: false });
   private readonly clients = new Set<WebSocket>();
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -72,7 +75,7 @@ export class ReloadChannel {
 
   /** Completes the handshake; the caller has checked Host and own Origin. `search` is the query (`?instance=…&since=…`). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, search: string): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.acceptor.accept(req, socket, head, (ws) => {
       this.clients.add(ws);
       this.alive.add(ws);
       ws.on('pong', () => this.alive.add(ws));
@@ -121,7 +124,7 @@ export class ReloadChannel {
           }),
       ),
     );
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.acceptor.close();
   }
 
   private async greet(ws: WebSocket, query: URLSearchParams): Promise<void> {

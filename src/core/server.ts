@@ -23,6 +23,7 @@ import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
 import { EndpointHub, type EndpointSpec } from './socket';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './static';
 import { FolderWatcher, IgnoreRules } from './watch';
+import { guardUpgradeSocket } from './wsAccept';
 import { wsPathError, wsPathProblem } from './wsPath';
 
 export interface ServerOptions {
@@ -266,7 +267,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
   const onUpgrade = (endpoint: EndpointHub, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    guardUpgradeSocket(socket);
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
     const earlier = (socket as TrackedSocket)[LAST_RESPONSE];

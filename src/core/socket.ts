@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../protocol';
 import type { Capture, ClientControl } from './capture';
 import { modeOf } from './endpoints';
@@ -16,6 +16,7 @@ import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointConte
 import type { ServerEvents } from './events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
 import { tapCloseFrames, tapPingPong } from './tap';
+import { WsAcceptor } from './wsAccept';
 import { isWsPath } from './wsPath';
 
 export interface HubOptions {
@@ -59,7 +60,9 @@ interface Slot {
  * (openClient/closeClient) always: one small record per connection.
  */
 export class EndpointHub implements ClientControl {
-  private readonly wss: WebSocketServer;
+  private readonly acceptor: WsAcceptor;
+  /** Each socket's capture id, for its error reports. */
+  private readonly ids = new WeakMap<WebSocket, number>();
   private readonly slots = new Map<string, Slot>();
   private readonly clients = new Map<number, Client>();
   /** Connections a mode owns that the client API reaches too (the proxy's upstream legs), by capture id. */
@@ -79,9 +82,7 @@ export class EndpointHub implements ClientControl {
   ) {
     this.maxMessageSize = options.maxMessageSize;
     this.heartbeatMs = options.heartbeatMs;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
+    this.acceptor = new WsAcceptor({
       maxPayload: options.maxMessageSize,
       // Any number of fragments, as long as the message stays within maxPayload; fragments.ts
       // keeps that in bounded memory. (Without it, ws's cap of 16,384 stays.)
@@ -93,6 +94,9 @@ export class EndpointHub implements ClientControl {
         if (chosen !== undefined) return chosen === '' ? false : chosen;
         return offered.values().next().value ?? false;
       },
+    }, (error, ws) => {
+      // ws has already chosen the close code (1002, 1007, 1009); the server carries on.
+      if (events.active) events.emit({ type: 'error', message: `client #${this.ids.get(ws) ?? '?'}: ${error.message}`, error });
     });
     this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs);
     this.heartbeat.unref();
@@ -168,7 +172,7 @@ export class EndpointHub implements ClientControl {
     const complete = (): void => {
       const current = this.slots.get(path); // the config may have changed meanwhile
       if (current === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(current, ws, socket, req, handshake));
+      this.acceptor.accept(req, socket, head, (ws) => this.accept(current, ws, socket, req, handshake));
     };
     const { endpoint } = slot;
     if (endpoint.accept === undefined) return complete();
@@ -265,6 +269,7 @@ export class EndpointHub implements ClientControl {
       userAgent: req.headers['user-agent'],
       protocol: ws.protocol === '' ? undefined : ws.protocol,
     });
+    this.ids.set(ws, id);
     const client = new Client(id, ws, socket, handshake, this);
     slot.clients.set(id, client);
     this.clients.set(id, client);
@@ -287,10 +292,6 @@ export class EndpointHub implements ClientControl {
     });
     tapPingPong(ws, id, capture, () => {
       client.alive = true;
-    });
-    ws.on('error', (error: Error) => {
-      // ws has already chosen the close code (1002, 1007, 1009); the server carries on.
-      if (events.active) events.emit({ type: 'error', message: `client #${id}: ${error.message}`, error });
     });
     ws.on('close', (code: number, reason: Buffer) => {
       slot.clients.delete(id);
@@ -371,7 +372,7 @@ export class EndpointHub implements ClientControl {
       this.safely(slot, () => slot.endpoint.dispose());
     }
     this.slots.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.acceptor.close();
   }
 }
 

@@ -14,7 +14,8 @@ import { WebSocketServer } from 'ws';
 import { MAX_JSON_DEPTH, nestsDeeperThan, parseBoundedJson, TOO_DEEP } from '../../src/boundedJson';
 import { Schedule } from '../../src/core/endpoints/delivery';
 import type { ServerEvent } from '../../src/core/events';
-import { newInspectorToken, UNKNOWN_REQUEST_ID } from '../../src/core/inspectorServer';
+import { UNKNOWN_REQUEST_ID, MAX_FEED_REQUEST_DEPTH } from '../../src/core/feedRequest';
+import { newInspectorToken } from '../../src/core/inspectorServer';
 import { startCli, type CliRun } from '../support/cli';
 import { tempDir } from '../support/http';
 import { Feed, feedUrlOf } from '../support/inspector';
@@ -333,14 +334,19 @@ describe('the inspector feed with requests nested 100,000 and 1,000,000 deep', {
   it('refuses each with a precise error and goes on answering', async () => {
     const served = await serveConfig({ endpoints: { '/echo': { mode: 'echo' } } }, { inspector: { token: newInspectorToken() } });
     try {
-      const feed = await Feed.open(feedUrlOf(served.server.inspectorUrl!), `http://127.0.0.1:${served.server.port}`);
+      const feed = await Feed.open(feedUrlOf(served.server.inspectorUrl!), new URL(served.server.inspectorUrl!).origin);
       let requestId = 1;
       for (const size of SIZES) {
         for (const make of Object.values(deep)) {
           requestId++;
           // Its requestId cannot be read either: the answer has the one for unreadable requests.
           const result = await feed.sendRaw(`{"type":"ping","requestId":${requestId},"client":1,"extra":${make(size)}}`, UNKNOWN_REQUEST_ID);
-          assert.deepEqual(result, { type: 'result', requestId: UNKNOWN_REQUEST_ID, ok: false, error: `not a request: ${TOO_DEEP}` });
+          assert.deepEqual(result, {
+            type: 'result',
+            requestId: UNKNOWN_REQUEST_ID,
+            ok: false,
+            error: `a request is a small JSON object, such as {"type":"ready"}; this one nests deeper than ${MAX_FEED_REQUEST_DEPTH} levels`,
+          });
         }
       }
       assert.deepEqual(await feed.request({ type: 'ping', client: 99 }), { type: 'result', requestId: 1, ok: false, error: 'client #99 is not open' });

@@ -327,7 +327,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
       ['not json', unknownId, /not a request/],
       [Buffer.from('{"type":"ready"}'), unknownId, /JSON text, not binary/],
       ['null', unknownId, /must be an object/],
-      ['[]', unknownId, /unknown request type/],
+      ['[]', unknownId, /must be an object/],
       ['42', unknownId, /must be an object/],
       ['{"type":"explode","requestId":7}', 7, /unknown request type "explode"/],
       ['{"type":"push","requestId":8,"target":{"client":1},"data":"%%%","binary":true}', 8, /base64/],

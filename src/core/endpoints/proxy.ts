@@ -13,6 +13,7 @@ import type { Disposable } from '../events';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
 import { tapPingPong } from '../tap';
+import { openWebSocket } from '../wsAccept';
 import { RuleError } from './ruleError';
 import { compileRules, firstMatch, lazyJson, type Rule } from './rules';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
@@ -87,15 +88,14 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       const fail = (why: string): void => {
         if (settled) return;
         this.context.report(`proxy ${this.context.path}: upstream ${url} unreachable: ${why}`);
-        ws.removeAllListeners();
-        ws.on('error', ignore);
+        connected();
         ws.terminate();
         // Agree on what the client offered, so that it sees our 1014 rather than a failed handshake.
         settle({ url, ws: undefined, failure: why }, handshake.protocols[0] ?? '');
       };
       let ws: WebSocket;
       try {
-        ws = new WebSocket(url, [...handshake.protocols], {
+        ws = openWebSocket(url, [...handshake.protocols], {
           perMessageDeflate: false,
           maxPayload: this.context.maxMessageSize,
           handshakeTimeout: CONNECT_TIMEOUT_MS,
@@ -107,14 +107,18 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
         resolve({ refuse: { status: 400, reason: `Invalid Sec-WebSocket-Protocol header: ${(error as Error).message}` } });
         return;
       }
-      ws.once('open', () => {
-        ws.removeAllListeners();
-        ws.on('error', ignore); // until opened() listens (the same turn, unless the client has gone)
+      // Until then, its errors are the connect's failure; after, openWebSocket's and opened()'s.
+      const onOpen = (): void => {
+        connected();
         ws.pause(); // nothing is read until the client is there to take it
         settle({ url, ws, failure: undefined }, ws.protocol);
-      });
-      ws.once('unexpected-response', (_req, res) => fail(`it answered HTTP ${res.statusCode} instead of a WebSocket handshake`));
-      ws.once('error', (error: Error) => fail(error.message));
+      };
+      const onRefused = (_req: unknown, res: { statusCode?: number }): void => fail(`it answered HTTP ${res.statusCode} instead of a WebSocket handshake`);
+      const onError = (error: Error): void => fail(error.message);
+      const connected = (): void => {
+        ws.off('open', onOpen).off('unexpected-response', onRefused).off('error', onError);
+      };
+      ws.once('open', onOpen).once('unexpected-response', onRefused).once('error', onError);
     });
   }
 
@@ -192,6 +196,8 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     ws.on('error', (error: Error) => {
       failure = error;
       this.context.report(`proxy ${this.context.path}: upstream ${upstream.url} failed for client #${client.id}: ${error.message}`, error);
+      // ws is closing the leg, and waits for the upstream's answer (up to 30 s): the page is told now.
+      if (client.isOpen) client.close(1011, cutReason(`Upstream failed: ${error.message}`));
     });
     ws.on('close', (code: number, reason: Buffer) => {
       const text = reason.toString();
@@ -331,8 +337,6 @@ export function isLoopbackUpstream(url: URL): boolean {
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === '0:0:0:0:0:0:0:1';
 }
-
-function ignore(): void {}
 
 /** A close reason cut to the 123 bytes a close frame holds. */
 function cutReason(reason: string): string {

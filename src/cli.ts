@@ -148,12 +148,17 @@ function describeStartError(error: unknown): string {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    fail(String(error));
-    process.exitCode = 1;
-  },
-);
+// What `npm start` asks before it runs this file (scripts/start.mjs loads it without running it).
+export { namesFolder } from './cliArgs';
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      fail(String(error));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -111,14 +111,15 @@ export type StartErrorCode =
   | 'HOST_NOT_LOOPBACK'
   | 'HOST_UNAVAILABLE'
   | 'INVALID_OPTION'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'CONFIG_MISSING';
 
 /** A start failure with a message written for the person who asked for the server. */
 export class StartError extends Error {
   constructor(
     readonly code: StartErrorCode,
     message: string,
-    /** With CONFIG_INVALID: where the config file is wrong. */
+    /** With CONFIG_INVALID: where the config file is wrong; with CONFIG_MISSING: which file is not there. */
     readonly problem?: ConfigProblem,
   ) {
     super(message);
@@ -483,7 +484,7 @@ async function loadConfig(
     apply(endpoints);
   });
   const initial = await source.initial(options.configFile !== undefined);
-  if (!initial.ok) throw new StartError('CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
+  if (!initial.ok) throw new StartError(initial.missing ? 'CONFIG_MISSING' : 'CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
   return { source, endpoints: initial.endpoints };
 }
 

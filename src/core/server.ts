@@ -45,6 +45,8 @@ export interface ServerOptions {
   compression?: boolean;
   /** Heartbeat interval in ms. Default 30 s. */
   heartbeatMs?: number;
+  /** How long a proxy endpoint's upstream gets to answer its handshake before the client gets 504. Default 10 s. */
+  upstreamTimeoutMs?: number;
   /** Serve dotfiles and dot-directories. Default off. */
   dotfiles?: boolean;
   /** Extra names accepted in the Host header. */
@@ -313,7 +315,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason) => refuse(status, 'path', reason));
+    // A failure the endpoint has reported as an error (an upstream down: 502) is not a refusal of the client too.
+    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? abortUpgrade(socket, status, reason) : refuse(status, 'path', reason)));
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
@@ -343,7 +346,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
   hub = echo;
   echo.apply(config.endpoints);
   // The inspector reads this list at each page: kept current with the config.

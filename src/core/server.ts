@@ -315,7 +315,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    // A failure the endpoint has reported as an error (an upstream down: 502) is not a refusal of the client too.
     endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? abortUpgrade(socket, status, reason) : refuse(status, 'path', reason)));
   };
 

@@ -316,6 +316,14 @@ describe('a mistyped name of any closed set gets "did you mean", and the name it
     }
   });
 
+  it('a key the object already has is never offered (renaming to it would repeat it)', () => {
+    for (const text of [doc({ '/a': { mode: 'echo', mdoe: 'echo' } }), rule({ sned: 'c' }), doc({ '/b': { mode: 'broadcast', includeSender: true, includesender: false } })]) {
+      const { message } = checkSuggestions(text);
+      assert.match(message, /^unknown property/);
+      assert.doesNotMatch(message, /did you mean/, message);
+    }
+  });
+
   it('a name nothing resembles gets no guess', () => {
     for (const text of [doc({ '/a': { mode: 'shout' } }), rule({ to: 'everyone' }), rule({ send: '{{zzz}}' }), script({ greeting: 'hi' })]) {
       assert.doesNotMatch(checkSuggestions(text).message, /did you mean/);

@@ -12,10 +12,12 @@ export function jsonTypeOf(value: JsonValue): string {
 
 /**
  * `unknown property "includeSendr" for mode "broadcast" (allowed: "mode", "includeSender"); did you
- * mean "includeSender"?`: every unknown key of the config is worded here.
+ * mean "includeSender"?`: every unknown key of the config is worded here. A key the object
+ * already has (`present`) is never offered: renaming to it would repeat it.
  */
-export function unknownProperty(key: string, allowed: readonly string[], where: string): string {
-  return `unknown property ${JSON.stringify(key)} ${where} (allowed: ${allowed.map((k) => JSON.stringify(k)).join(', ')})${didYouMean(key, allowed)}`;
+export function unknownProperty(key: string, allowed: readonly string[], where: string, present: readonly string[]): string {
+  const free = allowed.filter((name) => !present.includes(name));
+  return `unknown property ${JSON.stringify(key)} ${where} (allowed: ${allowed.map((k) => JSON.stringify(k)).join(', ')})${didYouMean(key, free)}`;
 }
 
 /**
@@ -33,7 +35,7 @@ export function notOneOf(value: JsonValue, names: readonly string[]): string {
 export function onlyKeys(section: JsonObject, allowed: readonly string[], check: SectionCheck, where: string): boolean {
   for (const key of Object.keys(section)) {
     if (!allowed.includes(key)) {
-      check.problem([key], unknownProperty(key, allowed, where), 'key');
+      check.problem([key], unknownProperty(key, allowed, where, Object.keys(section)), 'key');
       return false;
     }
   }

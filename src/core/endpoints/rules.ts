@@ -208,7 +208,7 @@ function isObject(value: unknown): value is Obj {
 function object(value: unknown, path: ConfigPath, what: string, keys: readonly string[]): Obj {
   if (!isObject(value)) throw new RuleError(path, `${what} is an object`);
   for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw new RuleError([...path, key], unknownProperty(key, keys, `in ${what}`), 'key');
+    if (!keys.includes(key)) throw new RuleError([...path, key], unknownProperty(key, keys, `in ${what}`, Object.keys(value)), 'key');
   }
   return value;
 }

@@ -325,7 +325,7 @@ describe('a mistyped name of any closed set gets "did you mean", and the name it
   });
 
   it('a name nothing resembles gets no guess', () => {
-    for (const text of [doc({ '/a': { mode: 'shout' } }), rule({ to: 'everyone' }), rule({ send: '{{zzz}}' }), script({ greeting: 'hi' })]) {
+    for (const text of [doc({ '/a': { mode: 'shout' } }), rule({ to: 'everyone' }), rule({ send: '{{zzz}}' }), rule({ send: '{{xyz.}}' }), rule({ send: '{{query.}}' }), script({ greeting: 'hi' })]) {
       assert.doesNotMatch(checkSuggestions(text).message, /did you mean/);
     }
   });

@@ -83,7 +83,7 @@ function placeholderNames(expression: string, scope: SlotScope, path: ConfigPath
   const names = [...(scope.message ? ['text', 'json'] : []), 'client', 'n', 'now', ...(rest === '' ? [] : ['json', 'query', 'groups'].map((head) => head + rest))];
   return names.filter((name) => {
     try {
-      compileSlot(name, scope, path);
+      compileSlot(name, scope, path, false);
       return true;
     } catch {
       return false;
@@ -91,7 +91,8 @@ function placeholderNames(expression: string, scope: SlotScope, path: ConfigPath
   });
 }
 
-function compileSlot(expression: string, scope: SlotScope, path: ConfigPath): Slot {
+/** One placeholder's slot, or a RuleError; `advise`: say what a mistyped one may have meant (off while trying candidates). */
+function compileSlot(expression: string, scope: SlotScope, path: ConfigPath, advise = true): Slot {
   const needsMessage = (slot: Slot): Slot => {
     if (!scope.message) throw new RuleError(path, `{{${expression}}} is only there when a message is answered (a rule's reply), not in onConnect or timers`);
     return slot;
@@ -120,7 +121,7 @@ function compileSlot(expression: string, scope: SlotScope, path: ConfigPath): Sl
   if (expression === 'n') return { kind: 'n' };
   if (expression === 'now') return { kind: 'now' };
   if (expression.startsWith('query.') && expression.length > 6) return { kind: 'query', name: expression.slice(6) };
-  const advice = didYouMean(expression, placeholderNames(expression, scope, path), (name) => `{{${name}}}`);
+  const advice = advise ? didYouMean(expression, placeholderNames(expression, scope, path), (name) => `{{${name}}}`) : '';
   throw new RuleError(path, `unknown placeholder {{${expression}}} (the placeholders here are ${placeholdersIn(scope).join(', ')})${advice}`);
 }
 

@@ -2,6 +2,7 @@
 // sources, then runs the CLI on the bundled demo unless a folder is given.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,10 +23,11 @@ if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(repo, 'src'))) 
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-// Options that take a value, so their values are not mistaken for the folder.
-const WITH_VALUE = new Set(['-p', '--port', '-H', '--host', '--ws-path', '--max-message-size', '--allow-host', '--allow-origin']);
+// The CLI's own parser says whether a folder was given, so a flag's value (--config FILE) is never
+// taken for one, whatever flags the CLI grows. Loading the bundle does not run it.
+const { namesFolder } = createRequire(import.meta.url)(cli);
 const args = process.argv.slice(2);
-const hasFolder = args.some((arg, i) => !arg.startsWith('-') && !WITH_VALUE.has(args[i - 1]));
+const hasFolder = namesFolder(args);
 const child = spawn(process.execPath, [cli, ...(hasFolder ? [] : [join(repo, 'media', 'demo')]), ...args], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

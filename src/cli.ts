@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     const { inspector } = config.options;
     server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION } } : config.options);
   } catch (error) {
-    fail(describeStartError(error));
+    fail(describeStartError(error, config.options.configFile !== undefined));
     return 1;
   }
   const out = new LineWriter(process.stdout);
@@ -128,7 +128,8 @@ const OPTION_FLAGS: Array<[RegExp, string]> = [
   [/host/i, '--host'],
 ];
 
-function describeStartError(error: unknown): string {
+/** A start failure as one line; `configGiven`: --config named the config file (a problem of that file as a whole names the flag). */
+function describeStartError(error: unknown, configGiven: boolean): string {
   if (!(error instanceof StartError)) return `could not start: ${String(error)}`;
   switch (error.code) {
     case 'PORT_IN_USE':
@@ -143,17 +144,27 @@ function describeStartError(error: unknown): string {
       const flag = OPTION_FLAGS.find(([about]) => about.test(error.message))?.[1];
       return flag === undefined ? error.message : `${flag}: ${error.message}`;
     }
+    case 'CONFIG_MISSING':
+      return `--config: ${error.message}`;
+    case 'CONFIG_INVALID':
+      // No position: the file as a whole (unreadable, not a file), which --config chose.
+      return configGiven && error.problem?.line === undefined ? `--config: ${error.message}` : error.message;
     default:
       return error.message;
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    fail(String(error));
-    process.exitCode = 1;
-  },
-);
+// What `npm start` asks before it runs this file (scripts/start.mjs loads it without running it).
+export { namesFolder } from './cliArgs';
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      fail(String(error));
+      process.exitCode = 1;
+    },
+  );
+}

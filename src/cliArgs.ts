@@ -9,6 +9,7 @@ import { CONFIG_FILE_NAME } from './core/config';
 import { parseAuthority, type RefusalAdvice } from './core/guard';
 import { newInspectorToken } from './core/inspectorServer';
 import { globToRegExp } from './core/watch';
+import { didYouMean } from './core/didYouMean';
 
 export const USAGE = `Usage: echo-preview [folder] [options]
 
@@ -62,14 +63,15 @@ export const ADVICE: RefusalAdvice = {
 /** A mistake in the arguments, worded for the person: it names the flag. */
 export class UsageError extends Error {}
 
-interface Flag {
+export interface Flag {
   short?: string;
   /** For flags that take a value: what the value is, for "needs a value (...)". */
   value?: string;
   multiple?: boolean;
 }
 
-const FLAGS: Record<string, Flag> = {
+/** The one flag table: parsing, "did you mean", and `npm start` (namesFolder) all read it. */
+export const FLAGS: Readonly<Record<string, Flag>> = {
   port: { short: 'p', value: 'a port number, 0 for any free port' },
   host: { short: 'H', value: 'an address to bind, e.g. 127.0.0.1' },
   'allow-lan': {},
@@ -165,31 +167,24 @@ function scan(argv: readonly string[]): { values: Map<string, string[]>; positio
   return { values, positionals };
 }
 
-function unknownOption(option: string): string {
-  const typed = option.replace(/^-+/, '').toLowerCase();
-  const names = Object.keys(FLAGS);
-  // A long option that starts a flag's name (--allow), else the nearest names within two edits.
-  let near = option.startsWith('--') && typed.length >= 3 ? names.filter((name) => name.startsWith(typed)) : [];
-  if (near.length === 0) {
-    const distances = names.map((name) => editDistance(typed, name));
-    const best = Math.min(...distances);
-    if (best <= 2) near = names.filter((_, i) => distances[i] === best);
+/**
+ * Whether `argv` names a folder, read as parseArgs reads it, so a flag's value (`--config FILE`)
+ * is never taken for one; false when it does not parse (the CLI then says why). `npm start`
+ * (scripts/start.mjs) asks this to serve its demo only when no folder is given.
+ */
+export function namesFolder(argv: readonly string[]): boolean {
+  try {
+    return scan(argv).positionals.length > 0;
+  } catch (error) {
+    if (error instanceof UsageError) return false;
+    throw error;
   }
-  const advice = near.length === 0 ? '' : `; did you mean ${near.map((name) => `--${name}`).join(' or ')}?`;
-  return `unknown option ${option}${advice}`;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
+function unknownOption(option: string): string {
+  const typed = option.replace(/^-+/, '');
+  // A long option that starts a flag's name (--allow), else the nearest names within two edits.
+  return `unknown option ${option}${didYouMean(typed, Object.keys(FLAGS), (name) => `--${name}`, { prefix: option.startsWith('--') })}`;
 }
 
 function wholeNumber(flag: string, text: string, min: number, max: number, unit = ''): number {

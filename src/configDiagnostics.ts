@@ -76,9 +76,9 @@ export class ConfigDiagnostics implements vscode.Disposable {
   }
 }
 
-/** Where `problem` points, as an editor position (ConfigProblem is 1-based). */
+/** Where `problem` points, as an editor position (ConfigProblem is 1-based); the file's start for a problem of the whole file. */
 export function positionOf(problem: ConfigProblem): vscode.Position {
-  return new vscode.Position(Math.max(problem.line - 1, 0), Math.max(problem.column - 1, 0));
+  return new vscode.Position(Math.max((problem.line ?? 1) - 1, 0), Math.max((problem.column ?? 1) - 1, 0));
 }
 
 function diagnosticOf(problem: ConfigProblem, kept: boolean): vscode.Diagnostic {

@@ -295,8 +295,11 @@ export class Controller implements vscode.Disposable {
         return await startServer({ ...options, port });
       } catch (error) {
         if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
+        // A problem of the file as a whole (gone since the settings were read, unreadable) that echoPreview.configFile chose names the setting.
+        const bySetting = options.configFile !== undefined && error.problem?.line === undefined ? 'The setting echoPreview.configFile names ' : '';
+        if (error.code === 'CONFIG_MISSING') return this.fail(`${bySetting}${error.message}`, true);
         if (error.code === 'CONFIG_INVALID' && error.problem) {
-          return this.failConfig(folder, error.problem, error.message, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true });
+          return this.failConfig(folder, error.problem, `${bySetting}${error.message}`, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true });
         }
         if (error.code !== 'PORT_IN_USE' || port === 0 || this.isShuttingDown) return this.fail(error.message, error.code.startsWith('ROOT'));
         this.log.info(`${error.message} Trying another port.`);

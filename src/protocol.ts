@@ -32,6 +32,11 @@ export interface ClientDTO {
   leg?: 'upstream';
   /** For an upstream leg: the id of the client it carries. */
   peer?: number;
+  /**
+   * The HTTP status its handshake was refused with (e.g. 502: a proxy's upstream is down): it never
+   * opened; its state is `closed`, with no close code, and why in `closeReason`.
+   */
+  refused?: number;
   connectedAt: number;
   state: ClientState;
   closedAt?: number;

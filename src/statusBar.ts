@@ -42,7 +42,7 @@ export class StatusBar implements vscode.Disposable {
       const endpoints = entry.server.config.endpoints.map((e) => `\`${e.path}\` (${e.mode})`).join(', ');
       tooltip.appendMarkdown(`WebSocket: ${endpoints}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
       const problem = entry.server.config.problem;
-      if (problem) tooltip.appendMarkdown(`$(warning) Config edit refused (line ${problem.line}): `).appendText(problem.message).appendMarkdown('. The last good config applies.\n\n');
+      if (problem) tooltip.appendMarkdown(`$(warning) Config edit refused${problem.line === undefined ? '' : ` (line ${problem.line})`}: `).appendText(problem.message).appendMarkdown('. The last good config applies.\n\n');
       const reload = entry.server.liveReload;
       if (reload?.problem !== undefined) tooltip.appendMarkdown('Live reload: limited: ').appendText(reload.problem).appendMarkdown('\n\n');
       else tooltip.appendMarkdown(`Live reload: ${reload === undefined ? 'off' : 'on'}\n\n`);

@@ -233,6 +233,22 @@ export class Capture {
     this.changed();
   }
 
+  /**
+   * Records a handshake an endpoint refused (a proxy whose upstream is down: 502): a client that
+   * never opened, closed at once with the HTTP status in `refused` and why in `closeReason`.
+   */
+  refuseClient(info: ClientInfo, status: number, reason: string): number {
+    const id = this.openClient(info);
+    const entry = this.clients.get(id);
+    if (entry === undefined) return id;
+    Object.assign(entry.dto, { state: 'closed', closedAt: entry.dto.connectedAt, refused: status, closeReason: reason });
+    entry.version = ++this.clock;
+    this.closedOrder.push(id);
+    this.forgetClosed();
+    this.changed();
+    return id;
+  }
+
   // ---- The inspector side --------------------------------------------------------------------
 
   /** Attaches a subscriber; capture runs while at least one is attached. Dispose to detach. */

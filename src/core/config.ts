@@ -6,8 +6,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { parseJson, lineColumn, placeKey, type Place } from './configJson';
+import { didYouMean, nearestNames } from './didYouMean';
 import { MODE_NAMES, modeOf } from './endpoints';
-import { jsonTypeOf, onlyKeys } from './endpoints/check';
+import { jsonTypeOf, notOneOf, onlyKeys } from './endpoints/check';
 import type { ConfigPath, EndpointMode, JsonObject, JsonValue, SectionCheck } from './endpoints/types';
 import type { Disposable, ServerEvents } from './events';
 import type { EndpointSpec } from './socket';
@@ -19,11 +20,17 @@ export const CONFIG_FILE_NAME = '.echo-preview.json';
 /** Paths under this prefix are the server's own (builtin.ts); no endpoint may take one. */
 const RESERVED_PREFIX = '/__echo-preview/';
 
-/** A refused config: where (1-based line and column) and what is wrong. */
+/** The smallest config that loads, which messages suggest. */
+const EXAMPLE = '{"endpoints": {"/websocket": {"mode": "echo"}}}';
+
+/**
+ * A refused config: where (1-based line and column) and what is wrong. A problem of the file as a
+ * whole (missing, unreadable) has no position: neither line nor column.
+ */
 export interface ConfigProblem {
   file: string;
-  line: number;
-  column: number;
+  line?: number;
+  column?: number;
   message: string;
 }
 
@@ -43,9 +50,10 @@ export interface CheckEnvironment {
 
 export type CheckedConfig = { ok: true; endpoints: EndpointSpec[] } | { ok: false; problem: ConfigProblem };
 
-/** `file:line:col: message`, as the CLI and StartError show a problem. */
+/** `file:line:col: message`, as the CLI and StartError show a problem; `file: message` for one without a position. */
 export function formatProblem(problem: ConfigProblem): string {
-  return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
+  if (problem.line === undefined) return `${problem.file}: ${problem.message}`;
+  return `${problem.file}:${problem.line}:${problem.column ?? 1}: ${problem.message}`;
 }
 
 /**
@@ -63,6 +71,8 @@ export function describeConfig(state: ConfigState): string {
 export function checkConfigText(file: string, text: string, env: CheckEnvironment): CheckedConfig {
   // A BOM some editors write; they do not count it as a column, so neither do we.
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // The suggestion is a config that loads: one echo endpoint.
+  if (/^[ \t\n\r]*$/.test(body)) return { ok: false, problem: { file, ...lineColumn(body, body.length), message: `the file is empty; it needs a JSON object such as ${EXAMPLE}` } };
   const parsed = parseJson(body);
   if (!parsed.ok) return { ok: false, problem: { file, ...lineColumn(body, parsed.offset), message: parsed.message } };
   let found: { path: ConfigPath; message: string; target: 'value' | 'key' } | undefined;
@@ -89,8 +99,6 @@ function offsetOf(places: Map<string, Place>, at: ConfigPath, target: 'value' | 
 type Report = (at: ConfigPath, message: string, target?: 'value' | 'key') => void;
 
 const isObject = (value: JsonValue | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const EXAMPLE = '{"endpoints": {"/websocket": {"mode": "echo"}}}';
 
 function checkDocument(document: JsonValue, report: Report, env: CheckEnvironment): EndpointSpec[] | undefined {
   if (!isObject(document)) return void report([], `the config must be a JSON object such as ${EXAMPLE}, not ${jsonTypeOf(document)}`);
@@ -119,11 +127,16 @@ function checkDocument(document: JsonValue, report: Report, env: CheckEnvironmen
 
 function checkSection(section: JsonValue, at: ConfigPath, report: Report, env: CheckEnvironment): EndpointSpec['config'] | undefined {
   const modes = MODE_NAMES.map((m) => `"${m}"`).join(', ');
-  if (!isObject(section)) return void report(at, `an endpoint is an object with a "mode" (${modes}), not ${jsonTypeOf(section)}`);
+  if (!isObject(section)) return void report(at, `an endpoint is an object with a "mode" (${modes}), such as {"mode": "echo"}, not ${jsonTypeOf(section)}`);
   const mode = section.mode;
-  if (mode === undefined) return void report(at, `this endpoint has no "mode": use one of ${modes}`);
+  if (mode === undefined) {
+    // A key that is "mode" mistyped ("mdoe") is reported at that key, as any mistyped name is.
+    const typo = Object.keys(section).find((key) => nearestNames(key, ['mode']).length > 0);
+    if (typo !== undefined) return void report([...at, typo], `this endpoint has no "mode" (${modes})${didYouMean(typo, ['mode'])}`, 'key');
+    return void report(at, `this endpoint has no "mode": use one of ${modes}`);
+  }
   if (typeof mode !== 'string' || !(MODE_NAMES as readonly string[]).includes(mode)) {
-    return void report([...at, 'mode'], `"mode" must be one of ${modes}, not ${typeof mode === 'string' ? JSON.stringify(mode) : jsonTypeOf(mode)}`);
+    return void report([...at, 'mode'], `"mode" must be one of ${modes}${notOneOf(mode, MODE_NAMES)}`);
   }
   const definition = modeOf(mode as EndpointMode);
   if (definition === undefined) return void report([...at, 'mode'], `mode "${mode}" is not available in this version of Echo Preview`);
@@ -176,10 +189,10 @@ export class ConfigSource {
    * The endpoints at start: the file's, or the defaults without one. A problem (or, when
    * `required`, no file) comes back as a problem and nothing is applied.
    */
-  async initial(required: boolean): Promise<{ ok: true; endpoints: readonly EndpointSpec[] } | { ok: false; problem: ConfigProblem }> {
+  async initial(required: boolean): Promise<{ ok: true; endpoints: readonly EndpointSpec[] } | { ok: false; problem: ConfigProblem; missing?: true }> {
     const read = await this.read();
     if (read.kind === 'missing') {
-      if (required) return { ok: false, problem: { file: this.file, line: 1, column: 1, message: 'the config file does not exist' } };
+      if (required) return { ok: false, problem: { file: this.file, message: 'the config file does not exist' }, missing: true };
       return { ok: true, endpoints: this.defaults };
     }
     if (read.kind === 'problem') return { ok: false, problem: read.problem };
@@ -284,7 +297,7 @@ export async function readConfigFile(file: string, env: CheckEnvironment): Promi
   const read = await readUserFile(file, MAX_CONFIG_BYTES);
   if (!read.ok) {
     if (read.missing) return { kind: 'missing' };
-    return { kind: 'problem', text: `\0unreadable: ${read.reason}`, problem: { file, line: 1, column: 1, message: `cannot read the config file: ${read.reason}` } };
+    return { kind: 'problem', text: `\0unreadable: ${read.reason}`, problem: { file, message: `cannot read the config file: ${read.reason}` } };
   }
   const checked = checkConfigText(file, read.text, env);
   return checked.ok ? { kind: 'ok', text: read.text, endpoints: checked.endpoints } : { kind: 'problem', text: read.text, problem: checked.problem };

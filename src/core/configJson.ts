@@ -197,7 +197,7 @@ export function parseJson(text: string): ParsedJson {
 
   try {
     skipSpace();
-    if (at >= text.length) return { ok: false, offset: at, message: 'the file is empty; it needs a JSON object such as {"endpoints": {}}' };
+    if (at >= text.length) return { ok: false, offset: at, message: 'the file is empty' };
     const value = parseValue([], 0);
     skipSpace();
     if (at < text.length) fail(`unexpected ${describe(at)} after the end of the JSON value`);

@@ -36,7 +36,8 @@ export interface HarEntry {
     bodySize: number;
   };
   response: {
-    status: 101;
+    /** 101, or the status a refused handshake was answered with. */
+    status: number;
     statusText: string;
     httpVersion: string;
     headers: HarNameValue[];
@@ -51,7 +52,7 @@ export interface HarEntry {
   _resourceType: 'websocket';
   _webSocketMessages: HarWebSocketMessage[];
   /** Echo Preview's own record of the client: who it was and how it ended. */
-  _client: { id: number; remote: string; state: ClientDTO['state']; closeCode?: number; closeReason?: string; closedDateTime?: string };
+  _client: { id: number; remote: string; state: ClientDTO['state']; refused?: number; closeCode?: number; closeReason?: string; closedDateTime?: string };
 }
 
 export interface Har {
@@ -121,12 +122,14 @@ function entryOf(client: ClientDTO, messages: HarWebSocketMessage[], scheme: str
   if (client.origin !== undefined) requestHeaders.push({ name: 'Origin', value: client.origin });
   if (client.userAgent !== undefined) requestHeaders.push({ name: 'User-Agent', value: client.userAgent });
   if (client.protocol) requestHeaders.push({ name: 'Sec-WebSocket-Protocol', value: client.protocol });
-  const responseHeaders: HarNameValue[] = [
+  // A refused handshake (ClientDTO.refused) was answered with that status, not 101.
+  const responseHeaders: HarNameValue[] = client.refused !== undefined ? [] : [
     { name: 'Upgrade', value: 'websocket' },
     { name: 'Connection', value: 'Upgrade' },
   ];
   if (client.protocol) responseHeaders.push({ name: 'Sec-WebSocket-Protocol', value: client.protocol });
   const record: HarEntry['_client'] = { id: client.id, remote: client.remote, state: client.state };
+  if (client.refused !== undefined) record.refused = client.refused;
   if (client.state === 'closed') {
     record.closeCode = client.closeCode;
     record.closeReason = client.closeReason;
@@ -147,8 +150,8 @@ function entryOf(client: ClientDTO, messages: HarWebSocketMessage[], scheme: str
       bodySize: 0,
     },
     response: {
-      status: 101,
-      statusText: 'Switching Protocols',
+      status: client.refused ?? 101,
+      statusText: client.refused === undefined ? 'Switching Protocols' : '',
       httpVersion: 'HTTP/1.1',
       headers: responseHeaders,
       cookies: [],

@@ -47,6 +47,8 @@ export interface ServerOptions {
   compression?: boolean;
   /** Heartbeat interval in ms. Default 30 s. */
   heartbeatMs?: number;
+  /** How long a proxy endpoint's upstream gets to answer its handshake before the client gets 504. Default 10 s. */
+  upstreamTimeoutMs?: number;
   /** Serve dotfiles and dot-directories. Default off. */
   dotfiles?: boolean;
   /** Extra names accepted in the Host header. */
@@ -115,14 +117,15 @@ export type StartErrorCode =
   | 'HOST_NOT_LOOPBACK'
   | 'HOST_UNAVAILABLE'
   | 'INVALID_OPTION'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'CONFIG_MISSING';
 
 /** A start failure with a message written for the person who asked for the server. */
 export class StartError extends Error {
   constructor(
     readonly code: StartErrorCode,
     message: string,
-    /** With CONFIG_INVALID: where the config file is wrong. */
+    /** With CONFIG_INVALID: where the config file is wrong; with CONFIG_MISSING: which file is not there. */
     readonly problem?: ConfigProblem,
   ) {
     super(message);
@@ -316,7 +319,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason) => refuse(status, 'path', reason));
+    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? abortUpgrade(socket, status, reason) : refuse(status, 'path', reason)));
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
@@ -359,7 +362,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs }, events, capture);
+  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
   hub = echo;
   echo.apply(config.endpoints);
   // The inspector reads this list at each page: kept current with the config.
@@ -500,7 +503,7 @@ async function loadConfig(
     apply(endpoints);
   });
   const initial = await source.initial(options.configFile !== undefined);
-  if (!initial.ok) throw new StartError('CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
+  if (!initial.ok) throw new StartError(initial.missing ? 'CONFIG_MISSING' : 'CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
   return { source, endpoints: initial.endpoints };
 }
 

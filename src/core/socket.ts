@@ -26,7 +26,12 @@ export interface HubOptions {
   compression: boolean;
   /** How often idle clients are pinged; a client that has not answered by the next round is dropped. */
   heartbeatMs: number;
+  /** How long a proxy's upstream gets to answer its handshake (then 504). Default 10 s. */
+  upstreamTimeoutMs?: number;
 }
+
+/** How long a proxy's upstream gets to answer its handshake by default. */
+export const UPSTREAM_TIMEOUT_MS = 10_000;
 
 /** One endpoint as configured: its path (decoded, valid by wsPath.ts) and its checked config section. */
 export interface EndpointSpec {
@@ -68,6 +73,7 @@ export class EndpointHub implements ClientControl {
   /** Connections a mode owns that the client API reaches too (the proxy's upstream legs), by capture id. */
   private readonly legs = new Map<number, LegControl>();
   private readonly heartbeatMs: number;
+  private readonly upstreamTimeoutMs: number;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
   /** The client whose message is being handled, and the clients it made us write too much to. */
@@ -82,6 +88,7 @@ export class EndpointHub implements ClientControl {
   ) {
     this.maxMessageSize = options.maxMessageSize;
     this.heartbeatMs = options.heartbeatMs;
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
     this.acceptor = new WsAcceptor({
       maxPayload: options.maxMessageSize,
       // Any number of fragments, as long as the message stays within maxPayload; fragments.ts
@@ -156,10 +163,11 @@ export class EndpointHub implements ClientControl {
 
   /**
    * Completes the handshake for the endpoint at `path` (from route), after the endpoint's accept
-   * if it has one; `refuse` answers with an HTTP status instead. ws answers a malformed
-   * handshake with a status of its own.
+   * if it has one; `refuse` answers with an HTTP status instead, `reported` when the failure is
+   * already in the log as an error (a 5xx of the endpoint's). ws answers a malformed handshake
+   * with a status of its own.
    */
-  handleUpgrade(path: string, req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, reason: string) => void): void {
+  handleUpgrade(path: string, req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, reason: string, reported?: boolean) => void): void {
     const slot = this.slots.get(path);
     if (slot === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
     const handshake: Handshake = {
@@ -176,14 +184,23 @@ export class EndpointHub implements ClientControl {
     };
     const { endpoint } = slot;
     if (endpoint.accept === undefined) return complete();
+    /** A refused handshake: answered with its status, and in the capture, so the inspector shows it and why. */
+    const refused = (status: number, reason: string): void => {
+      this.capture.refuseClient(
+        { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol: undefined },
+        status,
+        reason,
+      );
+      refuse(status, reason, status >= 500);
+    };
     const decide = (admission: Admission): void => {
-      if ('refuse' in admission) return refuse(admission.refuse.status, admission.refuse.reason);
+      if ('refuse' in admission) return refused(admission.refuse.status, admission.refuse.reason);
       if (admission.protocol !== undefined) this.chosenProtocol.set(req, admission.protocol);
       complete();
     };
     const fail = (error: unknown): void => {
       slot.context.report(`${path}: accepting a client failed: ${String(error)}`, error);
-      refuse(500, 'The endpoint failed to accept this client.');
+      refused(500, 'The endpoint failed to accept this client.');
     };
     try {
       const admission = endpoint.accept(handshake);
@@ -231,6 +248,7 @@ export class EndpointHub implements ClientControl {
         }
       },
       heartbeatMs: this.heartbeatMs,
+      upstreamTimeoutMs: this.upstreamTimeoutMs,
       control: (id, leg) => {
         this.legs.set(id, leg);
         return {

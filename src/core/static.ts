@@ -46,7 +46,9 @@ export const STATUS_TEXT: Record<number, string> = {
   416: 'Range Not Satisfiable',
   426: 'Upgrade Required',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** Body length of each response, for the request event (writeHead headers can't be read back). */

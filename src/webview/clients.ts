@@ -91,7 +91,7 @@ export class ClientsView {
     const [pill, label] = row.children[0].children as unknown as HTMLElement[];
     const [detail, counts] = row.children[1].children as unknown as HTMLElement[];
     pill.className = `pill state-${client.state}`;
-    pill.textContent = client.state === 'closed' ? `closed ${client.closeCode ?? ''}`.trim() : client.state;
+    pill.textContent = client.refused !== undefined ? `refused ${client.refused}` : client.state === 'closed' ? `closed ${client.closeCode ?? ''}`.trim() : client.state;
     label.textContent = `#${client.id} ${name}`;
     detail.textContent = clientDetail(client);
     counts.textContent = `in ${client.framesIn} · out ${client.framesOut}`;

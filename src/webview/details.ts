@@ -98,7 +98,9 @@ export function clientDetails(client: ClientDTO, name: string, actions: ClientAc
   ];
   if (client.protocol) facts.push(...field('Subprotocol', client.protocol));
   if (client.leg === 'upstream') facts.push(...field('Leg', `the proxy's upstream connection for client #${client.peer ?? '?'} (in: from the upstream, out: to it)`));
-  if (client.state === 'closed') {
+  if (client.refused !== undefined) {
+    facts.push(...field('Refused', `its handshake, with HTTP ${client.refused}: it never opened`), ...field('Reason', client.closeReason || '(none)'));
+  } else if (client.state === 'closed') {
     facts.push(...field('Closed', client.closedAt ? formatTime(client.closedAt) : ''), ...field('Close code', String(client.closeCode ?? '')), ...field('Reason', client.closeReason || '(none)'));
   }
   const open = client.state === 'open';

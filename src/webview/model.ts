@@ -12,6 +12,8 @@ export interface ClientEvent {
   time: number;
   code?: number;
   reason?: string;
+  /** For a handshake that was refused (it never opened): the HTTP status. */
+  refused?: number;
 }
 
 export type Row = FrameDTO | ClientEvent;
@@ -171,12 +173,13 @@ export class InspectorModel {
       this.clients.set(client.id, client);
       if (!this.opened.has(client.id)) {
         this.opened.add(client.id);
-        if (client.connectedAt >= this.hideEventsBefore) added.push({ event: 'open', client: client.id, time: client.connectedAt });
+        // A refused handshake never opened: its one event is the refusal.
+        if (client.refused === undefined && client.connectedAt >= this.hideEventsBefore) added.push({ event: 'open', client: client.id, time: client.connectedAt });
       }
       if (client.state === 'closed' && !this.closed.has(client.id)) {
         this.closed.add(client.id);
         const time = client.closedAt ?? client.connectedAt;
-        if (time >= this.hideEventsBefore) added.push({ event: 'closed', client: client.id, time, code: client.closeCode, reason: client.closeReason });
+        if (time >= this.hideEventsBefore) added.push({ event: 'closed', client: client.id, time, code: client.closeCode, reason: client.closeReason, refused: client.refused });
       }
     }
     for (const frame of frames) {

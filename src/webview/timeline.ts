@@ -50,10 +50,10 @@ export function renderRow(row: HTMLElement, item: Row, client: ClientDTO | undef
     row.className = `vlist-row event event-${item.event}`;
     cell(row, 0, 'c-time', formatTime(item.time));
     cell(row, 1, 'c-client', who);
-    cell(row, 2, 'c-dir', item.event === 'open' ? 'opened' : 'closed');
+    cell(row, 2, 'c-dir', item.event === 'open' ? 'opened' : item.refused !== undefined ? 'refused' : 'closed');
     const text = item.event === 'open'
       ? `connected to ${client?.target ?? ''} from ${client?.origin ?? 'no origin'}`
-      : `code ${item.code ?? '—'}${item.reason ? `, ${oneLine(item.reason)}` : ''}`;
+      : `${item.refused !== undefined ? `HTTP ${item.refused}` : `code ${item.code ?? '—'}`}${item.reason ? `, ${oneLine(item.reason)}` : ''}`;
     cell(row, 3, 'c-event', text);
     while (row.children.length > 4) row.lastElementChild?.remove();
     row.title = '';

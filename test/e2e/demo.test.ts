@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -151,6 +152,65 @@ describe('demo page in Chromium', { timeout: 120_000 }, () => {
       await page.click('input[type=submit]');
       await page.waitForFunction(() => document.getElementById('replytxt')?.innerHTML === 'Hello from the guide');
       await page.close();
+    });
+  });
+
+  describe("the guide's page, with /websocket proxied to an upstream that is down", () => {
+    let run: CliRun;
+    let downPort: number;
+    const folder = tempDir();
+    before(async () => {
+      // A port nothing listens on: bound, then closed.
+      const probe = createNetServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      downPort = (probe.address() as AddressInfo).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const config = path.join(folder.dir, 'proxy.json');
+      writeFileSync(config, JSON.stringify({ endpoints: { '/websocket': { mode: 'proxy', upstream: `ws://127.0.0.1:${downPort}/` } } }));
+      run = await startCli([path.join(REPO_ROOT, 'test', 'fixtures', 'guide'), '--port', '0', '--config', config]);
+    });
+    after(async () => {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
+    });
+
+    it('never sees its WebSocket open (the handshake is answered 502), so it never says "WebSocket connected."', TIMEOUT, async () => {
+      const page = await browser.newPage();
+      const alerts: string[] = [];
+      page.on('dialog', (dialog) => {
+        alerts.push(dialog.message());
+        void dialog.accept();
+      });
+      // What the guide's WebSocket sees (not live reload's), recorded as the guide's script creates it.
+      await page.addInitScript(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(url, protocols);
+            if (new URL(this.url).pathname !== '/websocket') return;
+            this.addEventListener('open', () => seen.push('open'));
+            this.addEventListener('error', () => seen.push('error'));
+            this.addEventListener('close', (event) => seen.push(`close ${event.code}`));
+          }
+        };
+      });
+      const socket = page.waitForEvent('websocket', { predicate: (ws) => new URL(ws.url()).pathname === '/websocket' });
+      try {
+        await page.goto(run.url);
+        const error = await (await socket).waitForEvent('socketerror');
+        assert.match(error, /502/, error);
+        await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.some((e) => e.startsWith('close')));
+        assert.deepEqual(await page.evaluate(() => (window as unknown as { seen: string[] }).seen), ['error', 'close 1006']);
+        assert.deepEqual(alerts, [], 'no "WebSocket connected."');
+        const line = `error: proxy /websocket: upstream ws://127.0.0.1:${downPort}/ unreachable: connect ECONNREFUSED 127.0.0.1:${downPort} (answered the client 502)`;
+        await run.waitFor((out) => out.includes(line), 'the error line');
+        assert.equal(run.stdout().split('\n').filter((l) => l.startsWith('error: ')).length, 1, run.stdout());
+      } finally {
+        await page.close();
+      }
     });
   });
 

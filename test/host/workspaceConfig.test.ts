@@ -238,6 +238,26 @@ describe('the config file in the editor', function () {
     }
   });
 
+  it('an echoPreview.configFile the server cannot read is refused naming the setting, with no line and column', async () => {
+    const config = vscode.workspace.getConfiguration('echoPreview', siteB().uri);
+    const file = path.join(siteB().uri.fsPath, 'huge.json');
+    // Beyond the 4 MiB a config file may have: a problem of the file as a whole.
+    await fs.writeFile(file, `{"endpoints": {"/a": {"mode": "echo"}}}${' '.repeat(4 * 1024 * 1024)}`);
+    await config.update('configFile', 'huge.json', vscode.ConfigurationTarget.WorkspaceFolder);
+    try {
+      assert.equal(await vscode.commands.executeCommand('echoPreview.start', siteB().uri), undefined, 'started with an unreadable config');
+      const tooltip = api.testing.statusBarTooltip();
+      assert.match(tooltip, /The setting echoPreview\.configFile names /, tooltip);
+      assert.ok(tooltip.includes(`${file}: cannot read the config file: `), tooltip);
+      assert.match(tooltip, /4194304 bytes/, tooltip);
+      assert.doesNotMatch(tooltip, /:\d+:\d+:/, 'no position');
+    } finally {
+      await config.update('configFile', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+      await fs.rm(file, { force: true });
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
+  });
+
   it("the editor checks .echo-preview.json against the contributed schema: a mode that does not exist is flagged, the modes are completed", async () => {
     const file = path.join(siteB().uri.fsPath, 'schema-check', '.echo-preview.json');
     await fs.mkdir(path.dirname(file), { recursive: true });

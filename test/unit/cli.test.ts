@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { FLAGS } from '../../src/cliArgs';
 import { injectReloadScript } from '../../src/core/reload';
-import { REPO_ROOT, get, rawRequest } from '../support/http';
+import { REPO_ROOT, get, rawRequest, tempDir } from '../support/http';
 import { runCli, startCli, unsafeCharsIn, upgradeRequest } from '../support/cli';
 import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, openClient, rawHandshake } from '../support/ws';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +89,60 @@ describe('CLI', () => {
       run.child.kill('SIGTERM');
       await run.exit;
     }
+  });
+
+  describe('npm start takes no flag’s value for the folder: every flag of the table that takes one, on port 0', () => {
+    const START = path.join(REPO_ROOT, 'scripts', 'start.mjs');
+    const config = tempDir('echo-preview-start-');
+    const configFile = path.join(config.dir, 'endpoints.json');
+    writeFileSync(configFile, JSON.stringify({ endpoints: { '/from-config': { mode: 'echo' } } }));
+    after(() => config.cleanup());
+    /** A value each flag accepts, which is not a folder; a flag added to the table without one fails below. */
+    const SAMPLES: Record<string, string> = {
+      port: '0',
+      host: '127.0.0.1',
+      'ws-path': '/sample',
+      config: configFile,
+      'max-message-size': '4096',
+      'allow-host': 'sample.test',
+      'allow-origin': 'http://sample.test',
+      'reload-ignore': 'dist/**',
+      'capture-budget': '67108864',
+    };
+    const withValue = Object.entries(FLAGS).filter(([, flag]) => flag.value !== undefined);
+
+    it('has a sample value for every flag that takes one', () => {
+      assert.deepEqual(withValue.map(([name]) => name).sort(), Object.keys(SAMPLES).sort());
+    });
+
+    for (const [name, flag] of withValue) {
+      const spellings = [[`--${name}`, SAMPLES[name]], ...(flag.short ? [[`-${flag.short}`, SAMPLES[name]]] : [])];
+      for (const [option, value] of spellings) {
+        it(`${option} ${value} serves the demo, with the value applied`, async () => {
+          const run = await startCli([option, value, ...(name === 'port' ? [] : ['--port', '0']), '--quiet'], { script: START });
+          try {
+            assert.ok(run.ready.startsWith(`Echo Preview: serving ${DEMO} at `), run.ready);
+            if (name === 'config') assert.ok(run.ready.includes(`(config: ${configFile})`), run.ready);
+            if (name === 'ws-path') assert.ok(run.ready.includes(`/sample)`), run.ready);
+          } finally {
+            run.child.kill('SIGTERM');
+            await run.exit;
+          }
+        });
+      }
+    }
+
+    it('a folder given before or after the flags is served instead of the demo', async () => {
+      for (const args of [[config.dir, '--config', configFile], ['--reload-ignore', '*.log', config.dir]]) {
+        const run = await startCli([...args, '--port', '0', '--quiet'], { script: START });
+        try {
+          assert.ok(run.ready.startsWith(`Echo Preview: serving ${config.dir} at `), run.ready);
+        } finally {
+          run.child.kill('SIGTERM');
+          await run.exit;
+        }
+      }
+    });
   });
 
   it('prints --help and --version', async () => {

@@ -1,13 +1,13 @@
 /** The config file: its problems at file:line:col, the start, reloads with clients kept, and it is never served. */
 import assert from 'node:assert/strict';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkConfigText, type ConfigState } from '../../src/core/config';
 import { StartError, startServer, type RunningServer } from '../../src/core/server';
 import { runCli, startCli, type CliRun } from '../support/cli';
 import { Inbox, nextConfig } from '../support/endpoints';
-import { get, tempDir } from '../support/http';
+import { REPO_ROOT, get, tempDir } from '../support/http';
 import { closeCodeOf, echoAll, openClient } from '../support/ws';
 
 const ENV = { proxyBeyondLoopback: true };
@@ -126,11 +126,68 @@ describe('config at start', () => {
     }
     const missing = path.join(folder.dir, 'missing.json');
     await assert.rejects(startServer({ root: folder.dir, port: 0, configFile: missing }), (error: unknown) => {
-      assert.ok(error instanceof StartError && error.code === 'CONFIG_INVALID');
-      assert.equal(error.message, `${missing}:1:1: the config file does not exist`);
+      assert.ok(error instanceof StartError && error.code === 'CONFIG_MISSING');
+      assert.equal(error.message, `${missing}: the config file does not exist`);
       return true;
     });
     folder.cleanup();
+  });
+
+  it('a problem of the file as a whole has no position (never :1:1), and names --config when that chose the file', async () => {
+    const folder = tempDir();
+    const big = path.join(folder.dir, 'big.json');
+    writeFileSync(big, `{"endpoints": {"/a": {"mode": "echo"}}}${' '.repeat(4 * 1024 * 1024)}`);
+    mkdirSync(path.join(folder.dir, 'dir.json'));
+    const cases: Array<[string[], RegExp]> = [
+      [['--config', path.join(folder.dir, 'nope.json')], /^echo-preview: --config: \/.*\/nope\.json: the config file does not exist$/],
+      // Relative to where the command runs, named as the absolute path it became.
+      [['--config', 'nope.json'], new RegExp(`^echo-preview: --config: ${path.join(REPO_ROOT, 'nope.json').replace(/[./]/g, '\\$&')}: the config file does not exist$`)],
+      [['--config', path.join(folder.dir, 'dir.json')], /^echo-preview: --config: \/.*\/dir\.json: cannot read the config file: /],
+      [['--config', big], /^echo-preview: --config: \/.*\/big\.json: cannot read the config file: .*4194304 bytes/],
+    ];
+    try {
+      for (const [args, expected] of cases) {
+        const cli = await runCli([folder.dir, '--port', '0', ...args]);
+        assert.equal(cli.code, 1, cli.stderr);
+        assert.match(cli.stderr.trimEnd(), expected);
+        assert.doesNotMatch(cli.stderr, /:\d+:\d+:/, 'no position');
+      }
+      // The folder's own .echo-preview.json: no flag chose it, so none is named.
+      mkdirSync(path.join(folder.dir, '.echo-preview.json'));
+      const own = await runCli([folder.dir, '--port', '0']);
+      assert.equal(own.code, 1);
+      assert.match(own.stderr, new RegExp(`^echo-preview: ${path.join(folder.dir, '.echo-preview.json').replace(/[./]/g, '\\$&')}: cannot read the config file: `));
+      assert.doesNotMatch(own.stderr, /:\d+:\d+:|--config/);
+    } finally {
+      folder.cleanup();
+    }
+  });
+
+  it('a config file that becomes unreadable while the server runs is reported without a position', { timeout: 15_000 }, async () => {
+    const folder = tempDir();
+    const file = path.join(folder.dir, '.echo-preview.json');
+    writeFileSync(file, JSON.stringify(ECHO_AND_CHAT));
+    const run = await startCli([folder.dir, '--port', '0']);
+    try {
+      rmSync(file);
+      mkdirSync(file);
+      const line = `echo-preview: ${file}: cannot read the config file: `;
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (!run.stderr().includes(line)) return;
+          run.child.stderr?.off('data', check);
+          resolve();
+        };
+        run.child.stderr?.on('data', check);
+        check();
+      });
+      assert.match(run.stderr(), /\(keeping the last good config\)\n/);
+      assert.doesNotMatch(run.stderr(), /:\d+:\d+:/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+      folder.cleanup();
+    }
   });
 
   it('reads --config FILE (relative to where the command runs), and lists its endpoints under the 404', async () => {

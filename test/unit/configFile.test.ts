@@ -181,7 +181,9 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
         try {
           const cli = await runCli([folder.dir, '--port', '0', ...(made.args ?? [])], BOUND_MS);
           const why = typeof reason === 'string' ? reason : reason(folder.dir);
-          assert.equal(cli.stderr, `echo-preview: ${made.file}:1:1: cannot read the config file: ${why}\n`);
+          // A file named by --config is named with the flag that chose it.
+          const flag = made.args?.includes('--config') ? '--config: ' : '';
+          assert.equal(cli.stderr, `echo-preview: ${flag}${made.file}: cannot read the config file: ${why}\n`);
           assert.equal(cli.code, 1);
           assert.equal(cli.stdout, '', 'no ready line');
         } finally {
@@ -200,7 +202,7 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
       const file = path.join(folder.dir, NAME);
       symlinkSync(lying ?? '', file);
       const cli = await runCli([folder.dir, '--port', '0'], BOUND_MS);
-      assert.equal(cli.stderr, `echo-preview: ${file}:1:1: cannot read the config file: it holds more than ${LIMIT} bytes (4 MiB), the limit\n`);
+      assert.equal(cli.stderr, `echo-preview: ${file}: cannot read the config file: it holds more than ${LIMIT} bytes (4 MiB), the limit\n`);
       assert.equal(cli.code, 1);
     } finally {
       folder.cleanup();
@@ -209,7 +211,7 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
 
   it('a file the system cannot read (/proc/self/mem at offset 0)', { timeout: 20_000, skip: !existsSync('/proc/self/mem') && 'needs /proc/self/mem (Linux)' }, async () => {
     const cli = await runCli(['.', '--port', '0', '--config', '/proc/self/mem'], BOUND_MS);
-    assert.equal(cli.stderr, 'echo-preview: /proc/self/mem:1:1: cannot read the config file: the system cannot read it (EIO)\n');
+    assert.equal(cli.stderr, 'echo-preview: --config: /proc/self/mem: cannot read the config file: the system cannot read it (EIO)\n');
     assert.equal(cli.code, 1);
   });
 
@@ -221,7 +223,7 @@ describe('a config file that is not a plain readable file, at start: the CLI exi
       chmodSync(file, 0o000);
       chmodSync(folder.dir, 0o755);
       const cli = await runCliUnprivileged([folder.dir, '--port', '0']);
-      assert.equal(cli.stderr, `echo-preview: ${file}:1:1: cannot read the config file: permission denied (EACCES): this process may not read it\n`);
+      assert.equal(cli.stderr, `echo-preview: ${file}: cannot read the config file: permission denied (EACCES): this process may not read it\n`);
       assert.equal(cli.code, 1);
     } finally {
       folder.cleanup();
@@ -250,7 +252,7 @@ describe('a config file replaced by one that is not a plain readable file while 
     try {
       mkfifo(path.join(folder.dir, 'pipe'));
       renameSync(path.join(folder.dir, 'pipe'), file);
-      await stderrHas(run, `echo-preview: ${file}:1:1: cannot read the config file: it is a named pipe (FIFO), not a regular file (keeping the last good config)\n`);
+      await stderrHas(run, `echo-preview: ${file}: cannot read the config file: it is a named pipe (FIFO), not a regular file (keeping the last good config)\n`);
       const ws = await openClient(`ws://127.0.0.1:${run.port}/websocket`);
       assert.deepEqual(await echoAll(ws, ['still served']), [{ data: Buffer.from('still served'), binary: false }]);
       ws.close();
@@ -281,7 +283,7 @@ describe('a config file replaced by one that is not a plain readable file while 
         const at = path.join(folder.dir, name);
         await make(at);
         renameSync(at, file);
-        await stderrHas(run, `echo-preview: ${file}:1:1: cannot read the config file: ${reason} (keeping the last good config)\n`);
+        await stderrHas(run, `echo-preview: ${file}: cannot read the config file: ${reason} (keeping the last good config)\n`);
         saveByRename(file, JSON.stringify({ endpoints: { [`/after-${index}`]: { mode: 'echo' } } }));
         await run.waitFor((out) => out.includes(`ws://127.0.0.1:${run.port}/after-${index}  (echo)\n`), `the edit after ${name} to apply`, BOUND_MS);
       }

@@ -37,6 +37,16 @@ describe('inspector model', () => {
     assert.deepEqual([closed.code, closed.reason], [1001, 'bye']);
   });
 
+  it('shows a refused handshake (a proxy whose upstream is down) as one refusal with its status and why, never as opened', () => {
+    const model = new InspectorModel();
+    const why = 'Upstream ws://127.0.0.1:9/ unreachable: connect ECONNREFUSED 127.0.0.1:9';
+    model.applyBatch(batch([client(1, 10, { state: 'closed', closedAt: 10, refused: 502, closeReason: why })], [], true));
+    assert.deepEqual(describeRow(model), ['1 closed']);
+    const refused = model.rows[0];
+    assert.ok(!isFrame(refused));
+    assert.deepEqual([refused.refused, refused.code, refused.reason], [502, undefined, why]);
+  });
+
   it('ignores frames it already holds and replaces everything on a reset', () => {
     const model = new InspectorModel();
     const first = frame(1, 'in', 20, 'a');

@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { execPath } from 'node:process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
@@ -19,8 +20,9 @@ import type { ClientDTO } from '../../src/protocol';
 import { clientName } from '../../src/webview/names';
 import { StartError } from '../../src/core/server';
 import type { ServerEvent } from '../../src/core/events';
-import { startCli } from '../support/cli';
-import { tempDir } from '../support/http';
+import { EventSummary } from '../../src/core/summary';
+import { startCli, type CliRun } from '../support/cli';
+import { REPO_ROOT, get, tempDir } from '../support/http';
 import { Inbox, nextConfig } from '../support/endpoints';
 import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
@@ -68,6 +70,63 @@ async function startSlowUpstream(): Promise<{ port: number; socket: Promise<Sock
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** A TCP server that accepts connections and never says a word: an upstream that never answers the handshake. */
+async function startSilentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** How the server answers a WebSocket handshake that it refuses: status and body, as a ws client sees them; fails if it opens. */
+function handshakeAnswer(url: string, protocols: string[] = []): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error(`${url} opened`));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        ws.terminate();
+        resolve({ status: res.statusCode ?? 0, body: body.trimEnd() });
+      });
+    });
+    ws.once('error', (error) => reject(error));
+  });
+}
+
+/** A ws upstream in a process of its own (so a test can kill it): prints its port, answers "hi" with "up:hi". */
+const UPSTREAM_PROCESS = `
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+wss.on('listening', () => process.stdout.write(wss.address().port + '\\n'));
+wss.on('connection', (ws) => ws.on('message', (data) => ws.send('up:' + data)));
+`;
+
+/** The CLI's error lines so far. */
+function errorLines(run: CliRun): string[] {
+  return run.stdout().split('\n').filter((line) => line.startsWith('error: '));
+}
+
+/** Resolves once the CLI has logged a request for `/marker`: every line of what happened before it is printed by then. */
+async function logged(run: CliRun, marker: string): Promise<void> {
+  await get(run.port, `/${marker}`);
+  await run.waitFor((out) => out.includes(`GET /${marker} 404`), `the ${marker} line`);
 }
 
 function proxyConfig(upstream: string, extra: object = {}): unknown {
@@ -138,36 +197,46 @@ describe('proxy', { timeout: 120_000 }, () => {
     }
   });
 
-  it('closes the page with 1014 and the reason when the upstream is down or refuses the handshake, and logs why', async () => {
+  it('answers the page’s handshake 502 or 504 naming the upstream (down, refusing with 4xx or 5xx, silent), never open; one error each, and the refusal in the capture', async () => {
     const down = await startUpstream();
     await down.close();
-    const refusing = createServer((_req, res) => res.writeHead(403).end());
-    refusing.on('upgrade', (_req, socket: Socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => refusing.close(() => resolve())));
-    const served = await serve({
-      endpoints: {
-        '/down': { mode: 'proxy', upstream: `ws://127.0.0.1:${down.port}/` },
-        '/refused': { mode: 'proxy', upstream: `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/` },
-      },
-    });
-    const errors: string[] = [];
-    const listening = served.server.events.on((event: ServerEvent) => {
-      if (event.type === 'error') errors.push(event.message);
-    });
+    const refusing = async (status: number): Promise<number> => {
+      const server = createServer((_req, res) => res.writeHead(status).end());
+      server.on('upgrade', (_req, socket: Socket) => socket.end(`HTTP/1.1 ${status} Nope\r\nContent-Length: 0\r\n\r\n`));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+      return (server.address() as AddressInfo).port;
+    };
+    const silent = await startSilentServer();
+    cleanups.push(silent.close);
+    const cases: Array<[string, number, number, RegExp]> = [
+      ['/down', down.port, 502, /unreachable: connect ECONNREFUSED/],
+      ['/forbidden', await refusing(403), 502, /refused the WebSocket handshake: it answered HTTP 403/],
+      ['/failing', await refusing(500), 502, /refused the WebSocket handshake: it answered HTTP 500/],
+      ['/silent', silent.port, 504, /did not answer the WebSocket handshake within 0\.3 s/],
+    ];
+    const served = await serve({ endpoints: Object.fromEntries(cases.map(([endpoint, port]) => [endpoint, { mode: 'proxy', upstream: `ws://127.0.0.1:${port}/up` }])) }, { upstreamTimeoutMs: 300 });
+    const events: ServerEvent[] = [];
+    const listening = served.server.events.on((event: ServerEvent) => events.push(event));
+    const feed = served.server.capture.subscribe(() => {});
     try {
-      for (const [endpoint, why] of [
-        ['/down', /ECONNREFUSED/],
-        ['/refused', /HTTP 403/],
-      ] as const) {
-        const { closed: closing } = await openWithInbox(`ws://127.0.0.1:${served.server.port}${endpoint}`, {}, ['v1']);
-        const closed = await closing;
-        assert.equal(closed.code, 1014, endpoint);
-        assert.match(closed.reason, /^Upstream unreachable: /);
-        assert.match(closed.reason, why);
-        assert.ok(errors.some((e) => e.includes(`proxy ${endpoint}: upstream ws://127.0.0.1:`) && why.test(e)), errors.join('\n'));
+      for (const [endpoint, port, status, why] of cases) {
+        const upstream = `ws://127.0.0.1:${port}/up?room=1`;
+        const answer = await handshakeAnswer(`ws://127.0.0.1:${served.server.port}${endpoint}?room=1`, ['v1']);
+        assert.equal(answer.status, status, endpoint);
+        assert.ok(answer.body.startsWith(`Upstream ${upstream} `), answer.body);
+        assert.match(answer.body, why);
+        const errors = events.filter((e) => e.type === 'error' && e.message.includes(`proxy ${endpoint}: `));
+        assert.equal(errors.length, 1, `one error for ${endpoint}: ${JSON.stringify(errors)}`);
+        assert.match((errors[0] as { message: string }).message, new RegExp(`^proxy ${endpoint}: upstream ws://127\\.0\\.0\\.1:${port}/up\\?room=1 .*\\(answered the client ${status}\\)$`));
+        assert.match((errors[0] as { message: string }).message, why);
+        const refused = clientsOf(served).find((c) => c.endpoint === endpoint);
+        assert.ok(refused !== undefined, `the refusal of ${endpoint} is in the capture`);
+        assert.deepEqual([refused.state, refused.refused, refused.closeCode, refused.closeReason, refused.target], ['closed', status, undefined, answer.body, `${endpoint}?room=1`]);
       }
+      assert.deepEqual(events.filter((e) => e.type === 'refused' || e.type === 'client-open'), [], 'no refusal of the client, no connection: the errors say it all');
     } finally {
+      feed.dispose();
       listening.dispose();
     }
   });
@@ -204,15 +273,19 @@ describe('proxy', { timeout: 120_000 }, () => {
       const first = await openWithInbox(url);
       first.ws.send('close please');
       assert.deepEqual(await first.closed, { code: 4001, reason: 'upstream says bye' });
+      assert.deepEqual(errors, [], 'an upstream that closes with a code of its own has not failed');
       const second = await openWithInbox(url);
       second.ws.send('break');
       const broken = await second.closed;
       assert.equal(broken.code, 1011);
       assert.match(broken.reason, /^Upstream failed: /);
-      assert.ok(errors.some((e) => /proxy \/live: upstream .* failed for client #\d+/.test(e)), errors.join('\n'));
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(errors[0], /^proxy \/live: upstream .* failed for client #\d+/);
       const third = await openWithInbox(url);
       third.ws.send('drop');
       assert.deepEqual(await third.closed, { code: 1011, reason: 'Upstream connection lost' });
+      assert.equal(errors.length, 2, errors.join('\n'));
+      assert.match(errors[1], /^proxy \/live: upstream ws:\/\/127\.0\.0\.1:\d+\/ dropped the connection of client #\d+ without a close frame; closed it with 1011$/);
     } finally {
       listening.dispose();
     }
@@ -240,8 +313,12 @@ describe('proxy', { timeout: 120_000 }, () => {
       { heartbeatMs: 40 },
     );
     const errors: string[] = [];
+    // The CLI's printer: a heartbeat of 30 s is too slow to wait for through the CLI itself.
+    const lines: string[] = [];
+    const summary = new EventSummary((line) => lines.push(line));
     const listening = served.server.events.on((event: ServerEvent) => {
       if (event.type === 'error') errors.push(event.message);
+      summary.add(event);
     });
     try {
       const kept = await openWithInbox(`ws://127.0.0.1:${served.server.port}/lively`);
@@ -255,6 +332,8 @@ describe('proxy', { timeout: 120_000 }, () => {
       );
       // An upstream that answers stays connected through the rounds.
       await threeRounds;
+      summary.flush();
+      assert.equal(lines.filter((line) => line.startsWith('error: ')).length, 1, lines.join('\n'));
       kept.ws.send('still there?');
       assert.deepEqual(await texts(kept.inbox), ['upstream got still there?']);
       kept.ws.close();
@@ -479,28 +558,96 @@ describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, (
     }
   });
 
-  it('closes the page with 1014 when the upstream is down, and the CLI logs why', async () => {
+  it('answers the page 502 when the upstream is down, and the CLI prints exactly one error line', async () => {
     const down = await startUpstream();
     await down.close();
     const folder = tempDir();
     writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### proxy').replace('127.0.0.1:9000', `127.0.0.1:${down.port}`));
     const run = await startCli([folder.dir, '--port', '0']);
     try {
-      const page = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
-      const closed = await page.closed;
-      assert.equal(closed.code, 1014);
-      assert.equal(closed.reason, `Upstream unreachable: connect ECONNREFUSED 127.0.0.1:${down.port}`);
-      await run.waitFor((out) => out.includes(`proxy /live: upstream ws://127.0.0.1:${down.port}/socket unreachable: connect ECONNREFUSED`), 'the log line');
+      const answer = await handshakeAnswer(`ws://127.0.0.1:${run.port}/live`);
+      assert.deepEqual(answer, { status: 502, body: `Upstream ws://127.0.0.1:${down.port}/socket unreachable: connect ECONNREFUSED 127.0.0.1:${down.port}` });
+      const line = `error: proxy /live: upstream ws://127.0.0.1:${down.port}/socket unreachable: connect ECONNREFUSED 127.0.0.1:${down.port} (answered the client 502)\n`;
+      await run.waitFor((out) => out.includes(line), 'the error line');
+      await logged(run, 'sync-after-refusal');
+      assert.deepEqual(errorLines(run), [line.trimEnd()], 'one line, and no refusal line besides');
     } finally {
       run.child.kill('SIGTERM');
       await run.exit;
       folder.cleanup();
     }
   });
+
+  it('prints exactly one error line for each upstream that fails mid-session: killed, dropped, reset, an invalid frame, a bad close, an oversized message', { timeout: 20_000 }, async () => {
+    const cleanups: Array<() => Promise<void> | void> = [];
+    try {
+      // A real upstream in a process of its own, killed mid-session.
+      const upstreamProcess = spawn(execPath, ['-e', UPSTREAM_PROCESS], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((resolve) => upstreamProcess.once('exit', resolve));
+      cleanups.push(async () => {
+        upstreamProcess.kill('SIGKILL');
+        await exited;
+      });
+      const killedPort = await new Promise<number>((resolve, reject) => {
+        upstreamProcess.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+        upstreamProcess.once('exit', (code) => reject(new Error(`the upstream process exited with ${code}`)));
+      });
+      const up = await startUpstream((ws) =>
+        ws.on('message', (data) => {
+          const raw = (ws as unknown as { _socket: Socket })._socket;
+          const text = data.toString();
+          if (text === 'hi') ws.send('up:hi');
+          if (text === 'drop') raw.destroy(); // FIN, no close frame
+          if (text === 'reset') raw.resetAndDestroy(); // RST
+          if (text === 'break') raw.write(Buffer.from([0xff, 0x7f])); // no such frame
+          if (text === 'bad close') raw.write(Buffer.from([0x88, 0x02, 0x03, 0xed])); // a close with status 1005, which may not be sent
+          if (text === 'oversized') ws.send(Buffer.alloc(2048));
+        }),
+      );
+      cleanups.push(up.close);
+      const cases: Array<[string, number, string, RegExp]> = [
+        ['/killed', killedPort, 'kill', /dropped the connection of client #\d+ without a close frame; closed it with 1011$/],
+        ['/dropped', up.port, 'drop', /dropped the connection of client #\d+ without a close frame; closed it with 1011$/],
+        ['/reset', up.port, 'reset', /dropped the connection of client #\d+ without a close frame; closed it with 1011$/],
+        ['/broken', up.port, 'break', /failed for client #\d+: Invalid WebSocket frame/],
+        ['/bad-close', up.port, 'bad close', /failed for client #\d+: Invalid WebSocket frame: invalid status code 1005$/],
+        ['/oversized', up.port, 'oversized', /failed for client #\d+: Max payload size exceeded$/],
+      ];
+      const folder = tempDir();
+      cleanups.push(folder.cleanup);
+      const config = { endpoints: Object.fromEntries(cases.map(([endpoint, port]) => [endpoint, { mode: 'proxy', upstream: `ws://127.0.0.1:${port}/` }])) };
+      writeFileSync(path.join(folder.dir, '.echo-preview.json'), JSON.stringify(config));
+      const run = await startCli([folder.dir, '--port', '0', '--max-message-size', '1024']);
+      cleanups.unshift(async () => {
+        run.child.kill('SIGTERM');
+        await run.exit;
+      });
+      for (const [endpoint, , trigger] of cases) {
+        const page = await openWithInbox(`ws://127.0.0.1:${run.port}${endpoint}`);
+        page.ws.send('hi');
+        assert.deepEqual(await texts(page.inbox), ['up:hi'], `${endpoint} is in session`);
+        if (trigger === 'kill') upstreamProcess.kill('SIGKILL');
+        else page.ws.send(trigger);
+        const closed = await page.closed;
+        assert.equal(closed.code, 1011, `${endpoint}: ${closed.reason}`);
+      }
+      await logged(run, 'sync-after-failures');
+      const lines = errorLines(run);
+      for (const [endpoint, port, , why] of cases) {
+        const mine = lines.filter((line) => line.startsWith(`error: proxy ${endpoint}: `));
+        assert.equal(mine.length, 1, `${endpoint}:\n${lines.join('\n')}`);
+        assert.ok(mine[0].startsWith(`error: proxy ${endpoint}: upstream ws://127.0.0.1:${port}/ `), mine[0]);
+        assert.match(mine[0], why);
+      }
+      assert.equal(lines.length, cases.length, lines.join('\n'));
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+    }
+  });
 });
 
 describe('proxy to a wss:// upstream', { timeout: 30_000 }, () => {
-  it('verifies the upstream’s certificate: refused (1014) when untrusted, forwarded when the CA is trusted', async () => {
+  it('verifies the upstream’s certificate: refused (502) when untrusted, forwarded when the CA is trusted', async () => {
     const folder = tempDir();
     const key = path.join(folder.dir, 'key.pem');
     const cert = path.join(folder.dir, 'cert.pem');
@@ -519,10 +666,9 @@ describe('proxy to a wss:// upstream', { timeout: 30_000 }, () => {
       else process.env.NODE_EXTRA_CA_CERTS = previous;
     });
     try {
-      const untrusted = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
-      const refused = await untrusted.closed;
-      assert.equal(refused.code, 1014);
-      assert.match(refused.reason, /^Upstream unreachable: .*self[- ]signed/i);
+      const refused = await handshakeAnswer(`ws://127.0.0.1:${served.server.port}/live`);
+      assert.equal(refused.status, 502);
+      assert.match(refused.body, /^Upstream wss:\/\/127\.0\.0\.1:\d+\/ unreachable: .*self[- ]signed/i);
       const trusted = await openWithInbox(`ws://127.0.0.1:${run.port}/live`);
       trusted.ws.send('over TLS');
       assert.deepEqual(await texts(trusted.inbox), ['secure upstream got over TLS']);

@@ -285,7 +285,7 @@ describe('script config problems', { timeout: 30_000 }, () => {
     ['a negative delay', { rules: [{ match: { text: 'a' }, send: 'b', delayMs: -1 }] }, /whole number from 0 to 3600000/, '-1'],
     ['a timer too fast', { timers: [{ everyMs: 1, send: 'x' }] }, /"everyMs" is a whole number from 10/, '1,'],
     ['an unclosed placeholder', { rules: [{ match: { text: 'a' }, send: 'b {{text' }] }, /never closed/, '"b {{text"'],
-    ['a fallback that is no fallback', { fallback: 'reply' }, /"fallback" is "echo", "ignore" or \{"close"/, '"reply"'],
+    ['a fallback that is no fallback', { fallback: 'reply' }, /"fallback" is "echo", "ignore" or a close such as \{"close"/, '"reply"'],
     ['drop without what to drop', { faults: { drop: {} } }, /"drop" needs "every"/, '{}'],
   ];
   for (const [what, section, message, needle] of cases) {

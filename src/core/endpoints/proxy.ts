@@ -27,17 +27,13 @@ export interface ProxyConfig extends EndpointConfig {
 
 /** Stop reading one leg while this much of what it sent is still queued for the other. */
 export const PROXY_HIGH_WATER = 1024 * 1024;
-/** How long the upstream gets to complete its handshake before the client is told 1014. */
-const CONNECT_TIMEOUT_MS = 10_000;
 const AS_BINARY = { binary: true } as const;
 const AS_TEXT = { binary: false } as const;
 
 /** The upstream connection of one client: made in `accept`, claimed in `opened`. */
 interface Upstream {
   readonly url: string;
-  readonly ws: WebSocket | undefined;
-  /** Why it could not connect; the client is closed with 1014 and this reason. */
-  readonly failure: string | undefined;
+  readonly ws: WebSocket;
 }
 
 interface Pair {
@@ -68,56 +64,56 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     private readonly context: EndpointContext,
   ) {}
 
-  /** Connects upstream before the client's handshake is answered, so the client gets the subprotocol the upstream chose. */
+  /**
+   * Connects upstream before the client's handshake is answered, as a reverse proxy does: the
+   * client gets the subprotocol the upstream chose, or, when the upstream cannot be had, an HTTP
+   * 502 (refused, unreachable, not a WebSocket) or 504 (no answer in time) naming it, and never
+   * sees `open`. The failure is reported once (an `error` event); the tap records the refusal.
+   */
   accept(handshake: Handshake): Promise<Admission> {
     const url = upstreamUrl(this.config.upstream, handshake.target);
     return new Promise((resolve) => {
+      let ws: WebSocket;
+      try {
+        ws = openWebSocket(url, [...handshake.protocols], { perMessageDeflate: false, maxPayload: this.context.maxMessageSize, followRedirects: false });
+      } catch (error) {
+        // ws refuses a subprotocol list with an invalid or repeated name, as its server would.
+        resolve({ refuse: { status: 400, reason: `Invalid Sec-WebSocket-Protocol header: ${(error as Error).message}` } });
+        return;
+      }
+      const timeoutMs = this.context.upstreamTimeoutMs;
+      const timer = setTimeout(() => refuse(504, `did not answer the WebSocket handshake within ${timeoutMs / 1000} s`), timeoutMs);
       let settled = false;
-      const settle = (upstream: Upstream, protocol: string): void => {
-        if (settled) return;
+      // Until the upstream is settled, its errors are the connect's failure; after, openWebSocket's and opened()'s.
+      const settle = (admission: Admission): void => {
         settled = true;
+        clearTimeout(timer);
+        ws.off('open', onOpen).off('unexpected-response', onRefused).off('error', onError);
+        resolve(admission);
+      };
+      const refuse = (status: 502 | 504, why: string): void => {
+        if (settled) return;
+        settle({ refuse: { status, reason: `Upstream ${url} ${why}` } });
+        ws.terminate();
+        this.context.report(`proxy ${this.context.path}: upstream ${url} ${why} (answered the client ${status})`);
+      };
+      const onOpen = (): void => {
+        ws.pause(); // nothing is read until the client is there to take it
+        const upstream: Upstream = { url, ws };
         this.connecting.set(handshake, upstream);
-        resolve({ protocol });
+        settle({ protocol: ws.protocol });
         // The tap calls `opened` in the same turn; if the client went away meanwhile, nobody will.
         setImmediate(() => {
           if (this.connecting.get(handshake) !== upstream) return;
           this.connecting.delete(handshake);
-          upstream.ws?.terminate();
+          ws.terminate();
         });
       };
-      const fail = (why: string): void => {
-        if (settled) return;
-        this.context.report(`proxy ${this.context.path}: upstream ${url} unreachable: ${why}`);
-        connected();
-        ws.terminate();
-        // Agree on what the client offered, so that it sees our 1014 rather than a failed handshake.
-        settle({ url, ws: undefined, failure: why }, handshake.protocols[0] ?? '');
+      const onRefused = (_req: unknown, res: { statusCode?: number; resume(): void }): void => {
+        res.resume();
+        refuse(502, `refused the WebSocket handshake: it answered HTTP ${res.statusCode}`);
       };
-      let ws: WebSocket;
-      try {
-        ws = openWebSocket(url, [...handshake.protocols], {
-          perMessageDeflate: false,
-          maxPayload: this.context.maxMessageSize,
-          handshakeTimeout: CONNECT_TIMEOUT_MS,
-          followRedirects: false,
-        });
-      } catch (error) {
-        // ws refuses a subprotocol list with an invalid or repeated name, as its server would.
-        settled = true;
-        resolve({ refuse: { status: 400, reason: `Invalid Sec-WebSocket-Protocol header: ${(error as Error).message}` } });
-        return;
-      }
-      // Until then, its errors are the connect's failure; after, openWebSocket's and opened()'s.
-      const onOpen = (): void => {
-        connected();
-        ws.pause(); // nothing is read until the client is there to take it
-        settle({ url, ws, failure: undefined }, ws.protocol);
-      };
-      const onRefused = (_req: unknown, res: { statusCode?: number }): void => fail(`it answered HTTP ${res.statusCode} instead of a WebSocket handshake`);
-      const onError = (error: Error): void => fail(error.message);
-      const connected = (): void => {
-        ws.off('open', onOpen).off('unexpected-response', onRefused).off('error', onError);
-      };
+      const onError = (error: Error): void => refuse(502, `unreachable: ${error.message}`);
       ws.once('open', onOpen).once('unexpected-response', onRefused).once('error', onError);
     });
   }
@@ -128,10 +124,6 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     if (upstream === undefined) {
       // Taken over from another mode after a config change: it had no upstream; it reconnects.
       client.close(1012, 'The endpoint became a proxy; reconnect');
-      return;
-    }
-    if (upstream.ws === undefined) {
-      client.close(1014, cutReason(`Upstream unreachable: ${upstream.failure ?? ''}`));
       return;
     }
     const ws = upstream.ws;
@@ -203,7 +195,13 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       const text = reason.toString();
       if (capture.active && code !== 1006) capture.closeFrame(leg, 'in', code, text);
       capture.closeClient(leg, code, text);
+      // Released already: we ended it (the page left, the heartbeat dropped it, the endpoint stopped).
+      const ours = this.pairs.get(client) !== pair;
       this.release(pair);
+      // Gone without a close frame (killed, reset, cut): a failure of its own, reported once ('error' reports the rest).
+      if (!ours && failure === undefined && code === 1006) {
+        this.context.report(`proxy ${this.context.path}: upstream ${upstream.url} dropped the connection of client #${client.id} without a close frame${client.isOpen ? '; closed it with 1011' : ''}`);
+      }
       if (!client.isOpen) return;
       if (failure !== undefined) client.close(1011, cutReason(`Upstream failed: ${failure.message}`));
       else if (isSendableCloseCode(code)) client.close(code, text);

@@ -7,6 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { parseBoundedJson } from '../../boundedJson';
 import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
+import { notOneOf, unknownProperty } from './check';
 import { RuleError } from './ruleError';
 import { compileTemplate, type SlotScope, type Template } from './templates';
 import type { ConfigPath, JsonValue } from './types';
@@ -212,7 +213,7 @@ function isObject(value: unknown): value is Obj {
 function object(value: unknown, path: ConfigPath, what: string, keys: readonly string[]): Obj {
   if (!isObject(value)) throw new RuleError(path, `${what} is an object`);
   for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw new RuleError([...path, key], `unknown property ${JSON.stringify(key)} in ${what} (allowed: ${keys.map((k) => JSON.stringify(k)).join(', ')})`, 'key');
+    if (!keys.includes(key)) throw new RuleError([...path, key], unknownProperty(key, keys, `in ${what}`, Object.keys(value)), 'key');
   }
   return value;
 }
@@ -236,7 +237,7 @@ function delay(value: unknown, path: ConfigPath): number {
 
 function target(value: unknown, path: ConfigPath, fallback: Target): Target {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(TARGETS as readonly string[]).includes(value)) throw new RuleError(path, '"to" is "sender", "all" or "others"');
+  if (typeof value !== 'string' || !(TARGETS as readonly string[]).includes(value)) throw new RuleError(path, `"to" is "sender", "all" or "others"${notOneOf(value as JsonValue, TARGETS)}`);
   return value as Target;
 }
 
@@ -253,7 +254,7 @@ function closeAction(value: unknown, path: ConfigPath): CloseAction {
 export function compileMatcher(value: unknown, path: ConfigPath): Matcher {
   const raw = object(value, path, 'a match', KEYS.matcher);
   const kinds = ['text', 'regex', 'json'].filter((key) => raw[key] !== undefined);
-  if (kinds.length !== 1) throw new RuleError(path, 'a match has exactly one of "text" (the exact message), "regex" or "json" (a subset such as {"type": "ping"})');
+  if (kinds.length !== 1) throw new RuleError(path, 'a match has exactly one of "text" (the exact message), "regex" or "json" (a subset of the message\'s JSON), such as {"json": {"type": "ping"}}');
   if (raw.flags !== undefined && kinds[0] !== 'regex') throw new RuleError([...path, 'flags'], '"flags" goes only with "regex"');
   if (kinds[0] === 'text') {
     if (typeof raw.text !== 'string') throw new RuleError([...path, 'text'], '"text" is the exact message, a string');
@@ -292,11 +293,11 @@ export function compileRules(value: unknown, path: ConfigPath): Rule[] {
 function compileFallback(value: unknown, path: ConfigPath): Fallback {
   if (value === undefined || value === 'echo') return { kind: 'echo' };
   if (value === 'ignore') return { kind: 'ignore' };
-  if (isObject(value) && value.close !== undefined) {
+  if (isObject(value)) {
     object(value, path, 'the fallback', ['close']);
-    return { kind: 'close', close: closeAction(value.close, [...path, 'close']) };
+    if (value.close !== undefined) return { kind: 'close', close: closeAction(value.close, [...path, 'close']) };
   }
-  throw new RuleError(path, '"fallback" is "echo", "ignore" or {"close": {"code": 4000, "reason": "…"}}');
+  throw new RuleError(path, `"fallback" is "echo", "ignore" or a close such as {"close": {"code": 4000, "reason": "no rule matched"}}${notOneOf(value as JsonValue, ['echo', 'ignore'])}`);
 }
 
 function compileFaults(value: unknown, path: ConfigPath): Faults {

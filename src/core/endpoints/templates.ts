@@ -4,6 +4,7 @@
  * per message. A JSON template renders as a value and is serialised, so a message's text can
  * never change a JSON reply's structure.
  */
+import { didYouMean } from '../didYouMean';
 import { RuleError } from './ruleError';
 import type { ConfigPath, JsonValue } from './types';
 
@@ -61,9 +62,37 @@ function compilePieces(source: string, scope: SlotScope, path: ConfigPath): Piec
   return pieces;
 }
 
-const KNOWN = '{{text}}, {{json}}, {{json.a.b}}, {{0}}…{{9}}, {{groups.name}}, {{client}}, {{n}}, {{now}}, {{query.name}}';
+/** The placeholders a template may use where it is (a rule's reply, with its regex's groups; a greeting or a timer), as messages list them. */
+function placeholdersIn(scope: SlotScope): string[] {
+  const list = scope.message ? ['{{text}}', '{{json}}', '{{json.a.b}}'] : [];
+  if (scope.regex !== undefined) {
+    const groups = Array.from({ length: Math.min(countGroups(scope.regex), 9) + 1 }, (_, i) => `{{${i}}}`);
+    list.push(...groups, ...groupNames(scope.regex).map((name) => `{{groups.${name}}}`));
+  }
+  list.push('{{client}}', '{{n}}', '{{now}}', '{{query.name}}');
+  return list;
+}
 
-function compileSlot(expression: string, scope: SlotScope, path: ConfigPath): Slot {
+/**
+ * The placeholders a mistyped one is compared with: the plain ones, and its own dotted rest after
+ * each prefix (`{{qeury.room}}` may mean `{{query.room}}`), each valid where it is.
+ */
+function placeholderNames(expression: string, scope: SlotScope, path: ConfigPath): string[] {
+  const dot = expression.indexOf('.');
+  const rest = dot === -1 ? '' : expression.slice(dot);
+  const names = [...(scope.message ? ['text', 'json'] : []), 'client', 'n', 'now', ...(rest === '' ? [] : ['json', 'query', 'groups'].map((head) => head + rest))];
+  return names.filter((name) => {
+    try {
+      compileSlot(name, scope, path, false);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** One placeholder's slot, or a RuleError; `advise`: say what a mistyped one may have meant (off while trying candidates). */
+function compileSlot(expression: string, scope: SlotScope, path: ConfigPath, advise = true): Slot {
   const needsMessage = (slot: Slot): Slot => {
     if (!scope.message) throw new RuleError(path, `{{${expression}}} is only there when a message is answered (a rule's reply), not in onConnect or timers`);
     return slot;
@@ -71,34 +100,43 @@ function compileSlot(expression: string, scope: SlotScope, path: ConfigPath): Sl
   if (expression === 'text') return needsMessage({ kind: 'text' });
   if (expression === 'json') return needsMessage({ kind: 'json', path: [] });
   if (expression.startsWith('json.')) {
+    needsMessage({ kind: 'json', path: [] }); // before the path's own check, whose examples need a message too
     const keys = expression.slice(5).split('.');
     if (keys.some((key) => key === '')) throw new RuleError(path, `{{${expression}}}: a JSON path is keys joined by dots, such as {{json.user.name}} or {{json.items.0}}`);
-    return needsMessage({ kind: 'json', path: keys });
+    return { kind: 'json', path: keys };
   }
   if (/^\d+$/.test(expression)) {
     const index = Number(expression);
-    const groups = groupCount(scope.regex, expression, path);
+    const groups = countGroups(needsRegex(scope.regex, expression, path));
     if (index > groups) throw new RuleError(path, `{{${expression}}}: the rule's regex has ${groups} group${groups === 1 ? '' : 's'}`);
     return needsMessage({ kind: 'group', index });
   }
   if (expression.startsWith('groups.')) {
     const name = expression.slice(7);
-    groupCount(scope.regex, expression, path);
-    const names = Object.keys(new RegExp(`${scope.regex?.source ?? ''}|`).exec('')?.groups ?? {});
-    if (!names.includes(name)) throw new RuleError(path, `{{${expression}}}: the rule's regex has no group (?<${name}>…)`);
+    const names = groupNames(needsRegex(scope.regex, expression, path));
+    if (!names.includes(name)) throw new RuleError(path, `{{${expression}}}: the rule's regex has no group (?<${name}>…)${didYouMean(name, names, (near) => `{{groups.${near}}}`)}`);
     return needsMessage({ kind: 'named', name });
   }
   if (expression === 'client') return { kind: 'client' };
   if (expression === 'n') return { kind: 'n' };
   if (expression === 'now') return { kind: 'now' };
   if (expression.startsWith('query.') && expression.length > 6) return { kind: 'query', name: expression.slice(6) };
-  throw new RuleError(path, `unknown placeholder {{${expression}}}; the placeholders are ${KNOWN}`);
+  const advice = advise ? didYouMean(expression, placeholderNames(expression, scope, path), (name) => `{{${name}}}`) : '';
+  throw new RuleError(path, `unknown placeholder {{${expression}}} (the placeholders here are ${placeholdersIn(scope).join(', ')})${advice}`);
 }
 
-function groupCount(regex: RegExp | undefined, expression: string, path: ConfigPath): number {
+function needsRegex(regex: RegExp | undefined, expression: string, path: ConfigPath): RegExp {
   if (regex === undefined) throw new RuleError(path, `{{${expression}}} is a regex group: only in a rule that matches a regex`);
-  // An empty alternative always matches, so exec shows every group (unmatched ones undefined).
+  return regex;
+}
+
+/** How many groups a regex has. An empty alternative always matches, so exec shows every group (unmatched ones undefined). */
+function countGroups(regex: RegExp): number {
   return (new RegExp(`${regex.source}|`).exec('')?.length ?? 1) - 1;
+}
+
+function groupNames(regex: RegExp | undefined): string[] {
+  return regex === undefined ? [] : Object.keys(new RegExp(`${regex.source}|`).exec('')?.groups ?? {});
 }
 
 export function compileTemplate(value: unknown, scope: SlotScope, path: ConfigPath): Template {

@@ -33,7 +33,12 @@ export interface Handshake {
   readonly remote: string;
 }
 
-/** What `Endpoint.accept` decides: go on (choosing the subprotocol, `''` for none) or refuse with an HTTP status. */
+/**
+ * What `Endpoint.accept` decides: go on (choosing the subprotocol, `''` for none) or refuse with an
+ * HTTP status. A 4xx is the client's mistake, logged as a refusal; a 5xx is a failure on our side
+ * (an upstream down), which the endpoint has reported through `EndpointContext.report`. Either way
+ * the tap records the refused handshake in the capture.
+ */
 export type Admission = { readonly protocol?: string } | { readonly refuse: { readonly status: number; readonly reason: string } };
 
 /** One connected client of an endpoint. Everything sent through it passes the tap. */
@@ -85,6 +90,8 @@ export interface EndpointContext {
   readonly events: ServerEvents;
   /** How often the tap pings its clients; the proxy pings its upstream legs on the same beat. */
   readonly heartbeatMs: number;
+  /** How long an upstream (the proxy's) gets to answer its handshake before the client is refused with 504. */
+  readonly upstreamTimeoutMs: number;
   /** Lets the client API (push, close, ping by capture id) reach a connection the tap does not own, until disposed. */
   control(id: number, leg: LegControl): Disposable;
 }

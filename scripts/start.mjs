@@ -23,7 +23,7 @@ if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(repo, 'src'))) 
 }
 
 // Options that take a value, so their values are not mistaken for the folder.
-const WITH_VALUE = new Set(['-p', '--port', '-H', '--host', '--ws-path', '--max-message-size', '--allow-host', '--allow-origin']);
+const WITH_VALUE = new Set(['-p', '--port', '-H', '--host', '--ws-path', '--max-message-size', '--allow-host', '--allow-origin', '--inspect-port']);
 const args = process.argv.slice(2);
 const hasFolder = args.some((arg, i) => !arg.startsWith('-') && !WITH_VALUE.has(args[i - 1]));
 const child = spawn(process.execPath, [cli, ...(hasFolder ? [] : [join(repo, 'media', 'demo')]), ...args], { stdio: 'inherit' });

@@ -20,7 +20,7 @@ export type Refuse = (status: number, what: 'origin' | 'path', reason: string) =
 
 const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
 
-/** Listens on `port` of `host`; rejects with a StartError-like error naming the inspector's port. */
+/** Binds the listener to `port` on the server's host; rejects with the start's error (PORT_IN_USE, …) naming the inspector's port. */
 export type Listen = (port: number) => Promise<void>;
 
 /** Why an explicit inspector port cannot be used with the server's `port`, or undefined when it can. */
@@ -39,7 +39,7 @@ export function inspectorPortProblem(inspectorPort: number | undefined, port: nu
 const OWN_PORT_RETRIES = 5;
 
 export class InspectorPort {
-  /** Listen on this with the server's host and port 0. */
+  /** Bound by bind(), on the server's host. */
   readonly listener: Server;
   /** What answers here; until it is set (the start is not over), every path is 404. */
   inspector: InspectorServer | undefined;

@@ -37,6 +37,8 @@ Options:
       --inspect            serve the traffic inspector: every client and frame, push, close, ping;
                            on a port of its own; its URL, with a new secret token each run,
                            is on the ready line
+      --inspect-port <n>   the inspector's port, where its saved messages are kept from run to run
+                           (default: --port + 1 if free, else any; 0 for any free port)
       --no-reload          no live reload: do not watch the folder, inject nothing into pages
       --reload-ignore <glob>
                            changes under paths matching the glob reload nothing, e.g. "dist/**" or "*.log"
@@ -84,6 +86,7 @@ export const FLAGS: Readonly<Record<string, Flag>> = {
   dotfiles: {},
   'allow-cross-site': {},
   inspect: {},
+  'inspect-port': { value: 'a port number for the inspector, 0 for any free port' },
   'no-reload': {},
   'reload-ignore': { value: 'a glob such as "dist/**" or "*.log"', multiple: true },
   'capture-budget': { value: 'a number of bytes, e.g. 67108864 for 64 MiB' },
@@ -228,6 +231,8 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
   const size = one('max-message-size');
   const budget = one('capture-budget');
   const configFile = one('config');
+  const inspectPort = one('inspect-port');
+  if (inspectPort !== undefined && !values.has('inspect')) throw new UsageError('--inspect-port chooses the inspector\'s port: add --inspect to serve the inspector');
   return {
     options: {
       root: positionals[0] ?? process.cwd(),
@@ -245,7 +250,9 @@ export function parseArgs(argv: readonly string[]): CliConfig | 'help' | 'versio
       // Only what the person names: no webview or other origin is ever added here.
       allowedOrigins: (values.get('allow-origin') ?? []).map(origin),
       advice: ADVICE,
-      inspector: values.has('inspect') ? { token: newInspectorToken() } : undefined,
+      inspector: values.has('inspect')
+        ? { token: newInspectorToken(), port: inspectPort === undefined ? undefined : wholeNumber('--inspect-port', inspectPort, 0, 65535) }
+        : undefined,
       liveReload: values.has('no-reload') ? false : { ignore: (values.get('reload-ignore') ?? []).map(reloadGlob) },
       capture: budget === undefined ? undefined : { budgetBytes: wholeNumber('--capture-budget', budget, minBudgetBytes(), Number.MAX_SAFE_INTEGER, ' of bytes') },
     },

@@ -4,7 +4,8 @@
  * handshake checks apply there too), and where only the inspector answers: its page, its two
  * files and its feed; anything else is 404. No page of the folder is ever served on this origin,
  * so none can reach the inspector through a service worker (whose scope is its own origin) or
- * read what the inspector keeps in the browser's storage.
+ * read what the inspector keeps in the browser's storage. Its port is the same from run to run
+ * by default (the server's + 1), so what the inspector keeps there outlasts a restart.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -19,8 +20,26 @@ export type Refuse = (status: number, what: 'origin' | 'path', reason: string) =
 
 const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
 
+/** Binds the listener to `port` on the server's host; rejects with the start's error (PORT_IN_USE, …) naming the inspector's port. */
+export type Listen = (port: number) => Promise<void>;
+
+/** Why an explicit inspector port cannot be used with the server's `port`, or undefined when it can. */
+export function inspectorPortProblem(inspectorPort: number | undefined, port: number): string | undefined {
+  if (inspectorPort === undefined) return undefined;
+  if (!Number.isInteger(inspectorPort) || inspectorPort < 0 || inspectorPort > 65535) {
+    return `The inspector's port must be a whole number from 0 to 65535, not ${String(inspectorPort)}.`;
+  }
+  if (inspectorPort !== 0 && inspectorPort === port) {
+    return `The inspector's port must differ from the server's port (${port}): the inspector needs an origin of its own, where no page of the folder is served.`;
+  }
+  return undefined;
+}
+
+/** How many times a port the system hands out is given back because it is the server's own. */
+const OWN_PORT_RETRIES = 5;
+
 export class InspectorPort {
-  /** Listen on this with the server's host and port 0. */
+  /** Bound by bind(), on the server's host. */
   readonly listener: Server;
   /** What answers here; until it is set (the start is not over), every path is 404. */
   inspector: InspectorServer | undefined;
@@ -35,6 +54,40 @@ export class InspectorPort {
       // Node's documented way to hand a connection to an HTTP server that did not accept it.
       http.emit('connection', socket);
     });
+  }
+
+  /**
+   * Takes the inspector's port, before the server's `port` is taken: `explicit` when given (a
+   * failure is the start's failure), else `port` + 1 when it is free, else (and with `port` 0)
+   * any free port but `port`. Resolves to the port it wanted and could not have (it fell back),
+   * or undefined. `listen` binds this.listener and rejects with the start's error.
+   */
+  async bind(port: number, explicit: number | undefined, listen: Listen): Promise<number | undefined> {
+    if (explicit !== undefined) {
+      await listen(explicit);
+      return undefined;
+    }
+    if (port === 0) {
+      await listen(0);
+      return undefined;
+    }
+    const wanted = port + 1;
+    if (wanted <= 65535) {
+      try {
+        await listen(wanted);
+        return undefined;
+      } catch (error) {
+        // Taken or not ours to take: any other port does. Anything else (no such host) is the start's.
+        const code = (error as { code?: unknown }).code;
+        if (code !== 'PORT_IN_USE' && code !== 'PORT_FORBIDDEN') throw error;
+      }
+    }
+    // The system may hand out the server's own port (free until the server takes it): not that one.
+    for (let tries = 0; ; tries++) {
+      await listen(0);
+      if (this.port !== port || tries === OWN_PORT_RETRIES) return wanted;
+      await this.close();
+    }
   }
 
   /** The bound port (once listening). */

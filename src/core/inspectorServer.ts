@@ -65,6 +65,11 @@ export interface InspectorOptions {
   version?: string;
   /** The served folder's name, for the UI's title and its saved messages. */
   folder?: string;
+  /**
+   * Its own port (startServer; inspectorPort.ts): default the server's port + 1 when that is
+   * free, else any free port; 0 for any. Taken: the start fails. It must differ from the server's.
+   */
+  port?: number;
 }
 
 /** Stop handing the feed batches while this much of what it was sent is still unwritten. */

@@ -17,7 +17,7 @@ import { CONFIG_FILE_NAME, ConfigSource, formatProblem, type ConfigProblem, type
 import { ServerEvents, type Disposable } from './events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
 import { FileCache } from './fileCache';
-import { InspectorPort } from './inspectorPort';
+import { InspectorPort, inspectorPortProblem } from './inspectorPort';
 import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
 import { EndpointHub, type EndpointSpec } from './socket';
@@ -66,9 +66,9 @@ export interface ServerOptions {
   capture?: CaptureOptions;
   /**
    * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
-   * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own (port 0 on the same
-   * host), where nothing else is served: no page of the folder shares the inspector's origin.
-   * Off by default: no second port.
+   * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own on the same host (its
+   * `port`: by default the server's + 1, else any free one), where nothing else is served: no
+   * page of the folder shares the inspector's origin. Off by default: no second port.
    */
   inspector?: InspectorOptions;
   /**
@@ -161,6 +161,8 @@ export interface RunningServer {
   readonly clients: ClientControl;
   /** `http://<host>:<inspector's own port>/__echo-preview/inspector/<token>/` with `inspector`; undefined without. */
   readonly inspectorUrl: string | undefined;
+  /** The inspector's usual port (the server's + 1) when it was not free: the inspector is on another this run. */
+  readonly inspectorPortWanted: number | undefined;
   /** WebSocket clients connected now. */
   readonly clientCount: number;
   /**
@@ -189,6 +191,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.inspector !== undefined && !isInspectorToken(options.inspector.token)) {
     throw new StartError('INVALID_OPTION', 'The inspector token must be at least 22 base64url characters (make one with newInspectorToken()).');
   }
+  const inspectorPortIssue = inspectorPortProblem(options.inspector?.port, port);
+  if (inspectorPortIssue !== undefined) throw new StartError('INVALID_OPTION', inspectorPortIssue);
   const capture = newCapture(options.capture);
   const realRoot = await resolveRoot(options.root);
 
@@ -348,10 +352,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
   const inspectorPort = options.inspector && new InspectorPort(server, guard);
-  if (inspectorPort) {
-    await listen(inspectorPort.listener, 0, host);
-    guard.setInspectorPort(inspectorPort.port);
-  }
+  const inspectorPortWanted = inspectorPort && (await inspectorPort.bind(port, options.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port")));
+  if (inspectorPort) guard.setInspectorPort(inspectorPort.port);
   try {
     await listen(server, port, host);
   } catch (error) {
@@ -404,6 +406,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     capture,
     clients: echo,
     inspectorUrl: inspector && inspectorPort && `http://${shownHost}:${inspectorPort.port}${inspector.path}`,
+    inspectorPortWanted,
     get clientCount() {
       return echo.clientCount;
     },
@@ -555,11 +558,11 @@ async function resolveRoot(root: string): Promise<string> {
   return real;
 }
 
-function listen(server: NetServer, port: number, host: string): Promise<void> {
+function listen(server: NetServer, port: number, host: string, what = 'Port'): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      reject(listenErrorToStartError(error, port, host));
+      reject(listenErrorToStartError(error, port, host, what));
     };
     const onListening = (): void => {
       server.off('error', onError);
@@ -571,12 +574,12 @@ function listen(server: NetServer, port: number, host: string): Promise<void> {
   });
 }
 
-function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, host: string): StartError {
+function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, host: string, what: string): StartError {
   switch (error.code) {
     case 'EADDRINUSE':
-      return new StartError('PORT_IN_USE', `Port ${port} on ${host} is already in use.`);
+      return new StartError('PORT_IN_USE', `${what} ${port} on ${host} is already in use.`);
     case 'EACCES':
-      return new StartError('PORT_FORBIDDEN', `Not allowed to listen on port ${port} on ${host}.`);
+      return new StartError('PORT_FORBIDDEN', `Not allowed to listen on ${what.toLowerCase()} ${port} on ${host}.`);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

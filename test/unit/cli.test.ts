@@ -108,7 +108,10 @@ describe('CLI', () => {
       'allow-origin': 'http://sample.test',
       'reload-ignore': 'dist/**',
       'capture-budget': '67108864',
+      'inspect-port': '0',
     };
+    /** Flags that only mean something beside another one. */
+    const NEEDS: Record<string, string[]> = { 'inspect-port': ['--inspect'] };
     const withValue = Object.entries(FLAGS).filter(([, flag]) => flag.value !== undefined);
 
     it('has a sample value for every flag that takes one', () => {
@@ -119,7 +122,7 @@ describe('CLI', () => {
       const spellings = [[`--${name}`, SAMPLES[name]], ...(flag.short ? [[`-${flag.short}`, SAMPLES[name]]] : [])];
       for (const [option, value] of spellings) {
         it(`${option} ${value} serves the demo, with the value applied`, async () => {
-          const run = await startCli([option, value, ...(name === 'port' ? [] : ['--port', '0']), '--quiet'], { script: START });
+          const run = await startCli([option, value, ...(NEEDS[name] ?? []), ...(name === 'port' ? [] : ['--port', '0']), '--quiet'], { script: START });
           try {
             assert.ok(run.ready.startsWith(`Echo Preview: serving ${DEMO} at `), run.ready);
             if (name === 'config') assert.ok(run.ready.includes(`(config: ${configFile})`), run.ready);

@@ -154,6 +154,9 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Wait this long after the last change in the folder before reading (an editor's save is several events). */
 const DEBOUNCE_MS = 40;
 
+/** How long a file read as empty (zero bytes) must stay so before it is refused as empty. */
+const EMPTY_SETTLE_MS = 300;
+
 /**
  * One server's config: the file read at start and again whenever it changes (written in place,
  * saved by rename, created, removed). `apply` receives the endpoints to serve each time they
@@ -168,6 +171,8 @@ export class ConfigSource {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private again = false;
+  /** When reads began to find the file empty (zero bytes); undefined while it is not. */
+  private emptySince: number | undefined;
   private disposed = false;
 
   constructor(
@@ -251,6 +256,19 @@ export class ConfigSource {
   private async readAndApply(): Promise<void> {
     const read = await this.read();
     if (this.disposed) return;
+    if (read.kind === 'problem' && read.text === '') {
+      // Written in place, a file is empty between its truncation and the write, for longer than
+      // the debounce on a busy machine: it counts as empty once it has stayed so for a while.
+      this.emptySince ??= performance.now();
+      const wait = this.emptySince + EMPTY_SETTLE_MS - performance.now();
+      if (wait > 0) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.reload(), wait);
+        return;
+      }
+    } else {
+      this.emptySince = undefined;
+    }
     const text = read.kind === 'missing' ? undefined : read.text;
     if (text === this.lastText && read.kind !== 'missing') return; // touched, not changed
     if (read.kind === 'missing' && this.current.file === undefined && this.current.problem === undefined) return;

@@ -322,6 +322,25 @@ describe('config reload', { timeout: 60_000 }, () => {
       client.close();
     }));
 
+  it('waits out a file written in place that is empty for a moment (truncated, then written), and refuses one that stays empty', () =>
+    withServer(ECHO_AND_CHAT, async (server, file) => {
+      const events: ConfigState[] = [];
+      const listening = server.onConfig((state) => events.push(state));
+      const applied = nextConfig(server);
+      writeFileSync(file, ''); // the truncation of a write in place…
+      // …and a writer that pauses well past the debounce (40 ms) before its bytes, as on a busy machine.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      writeFileSync(file, JSON.stringify({ endpoints: { '/websocket': { mode: 'broadcast' } } }));
+      assert.deepEqual(await applied, { file, endpoints: [{ path: '/websocket', mode: 'broadcast' }], problem: undefined });
+      assert.deepEqual(events.map((state) => state.problem), [undefined], 'no "the file is empty" on the way');
+      const refused = nextConfig(server);
+      writeFileSync(file, '');
+      const state = await refused;
+      assert.match(state.problem?.message ?? '', /^the file is empty; it needs a JSON object such as /);
+      assert.deepEqual(state.endpoints, [{ path: '/websocket', mode: 'broadcast' }], 'the last good config stays');
+      listening.dispose();
+    }));
+
   it('picks up a file that appears and goes back to the echo when it is removed', () =>
     withServer(undefined, async (server, file) => {
       const appeared = nextConfig(server);

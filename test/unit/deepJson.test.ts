@@ -230,9 +230,45 @@ describe('every kind of reply with JSON nested 100,000 and 1,000,000 deep', { ti
   });
 });
 
-/** A rule whose reply cannot be built from a large message: 600 × 1 MiB is past the longest string V8 holds. */
+/** A rule whose reply cannot be built from a large message: 600 × 1 MiB is past the largest message (and the longest string V8 holds). */
 const TOO_LONG_REPLY = '{{text}}'.repeat(600);
 const BIG = `big ${'x'.repeat(1024 * 1024)}`;
+/** How that failure reads: it stops at the default largest message (16 MiB), not after building 600 MiB. */
+const TOO_LARGE = 'ReplyTooLarge: the reply would be larger than the largest message (16777216 bytes): not sent';
+
+describe('a reply is never larger than the largest message', { timeout: 30_000 }, () => {
+  it('sends a reply up to the limit, and refuses one past it, in text and JSON templates, counting bytes', async () => {
+    const served = await serveConfig(
+      {
+        endpoints: {
+          '/text': { mode: 'script', rules: [{ match: { regex: '^' }, send: '{{text}}{{text}}' }] },
+          '/json': { mode: 'script', rules: [{ match: { regex: '^' }, send: { a: '{{text}}', b: '{{text}}' } }] },
+        },
+      },
+      { maxMessageSize: 1000 },
+    );
+    const errors: string[] = [];
+    served.server.events.on((event) => isError(event) && errors.push(event.message));
+    try {
+      for (const endpoint of ['/text', '/json']) {
+        const client = await openWithInbox(`ws://127.0.0.1:${served.server.port}${endpoint}`);
+        const overhead = endpoint === '/json' ? '{"a":"","b":""}'.length : 0;
+        const fits = 'f'.repeat((1000 - overhead) / 2 - 1);
+        client.ws.send(fits);
+        const [reply] = await texts(client.inbox);
+        assert.ok(Buffer.byteLength(reply) <= 1000 && reply.includes(fits + fits) === (endpoint === '/text'), `${endpoint}: ${reply.length}`);
+        // Twice 400 characters of 2 bytes each: 1600 bytes, though only 800 UTF-16 units.
+        client.ws.send('é'.repeat(400));
+        client.ws.send('x');
+        assert.deepEqual(await texts(client.inbox), [endpoint === '/text' ? 'xx' : '{"a":"x","b":"x"}'], `${endpoint}: the client carries on`);
+        assert.deepEqual(errors.splice(0), [`${endpoint} (script): ReplyTooLarge: the reply would be larger than the largest message (1000 bytes): not sent`]);
+        client.ws.close();
+      }
+    } finally {
+      await served.cleanup();
+    }
+  });
+});
 
 describe('a reply that throws while it is built', { timeout: 60_000 }, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -271,7 +307,7 @@ describe('a reply that throws while it is built', { timeout: 60_000 }, () => {
       // Replies of one client go in order, so the failed one was tried before this pong.
       assert.deepEqual(await texts(a.inbox), ['pong'], `${endpoint}: the client carries on`);
       const mode = endpoint === '/proxy' ? 'proxy' : 'script';
-      assert.deepEqual(errors.splice(0), [`${endpoint} (${mode}): RangeError: Invalid string length`], `${endpoint}: reported once`);
+      assert.deepEqual(errors.splice(0), [`${endpoint} (${mode}): ${TOO_LARGE}`], `${endpoint}: reported once`);
       b.ws.send('ping');
       assert.deepEqual(await texts(b.inbox, endpoint === '/all' ? 2 : 1), endpoint === '/all' ? ['pong', 'pong'] : ['pong'], `${endpoint}: another client too`);
       if (endpoint === '/all') assert.deepEqual(await texts(a.inbox), ['pong']);
@@ -290,7 +326,7 @@ describe('a reply that throws while it is built', { timeout: 60_000 }, () => {
       client.ws.send(BIG);
       client.ws.send('after');
       assert.deepEqual(await texts(client.inbox), ['after'], 'the fallback still echoes');
-      await run.waitFor((out) => out.includes('error: /api (script): RangeError: Invalid string length\n'), 'the error line');
+      await run.waitFor((out) => out.includes(`error: /api (script): ${TOO_LARGE}\n`), 'the error line');
       const other = await openWithInbox(`ws://127.0.0.1:${run.port}/api`);
       other.ws.send('hello');
       assert.deepEqual(await texts(other.inbox), ['hello']);

@@ -81,7 +81,7 @@ export class Schedule {
  */
 export function deliver(endpoint: EndpointContext, schedule: Schedule, client: EndpointClient, action: SendAction, context: TemplateContext): void {
   schedule.after(action.delayMs, () => {
-    const text = render(action.template, context);
+    const text = render(action.template, context, endpoint.maxMessageSize);
     if (action.to === 'sender') client.send(text, false);
     else endpoint.sendAll(text, false, action.to === 'others' ? client : undefined);
   });

@@ -191,33 +191,70 @@ function asText(value: JsonValue | undefined): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function renderPieces(pieces: readonly Piece[], context: TemplateContext): string {
+/** A reply that would be larger than the endpoint's largest message; thrown before it is built whole. */
+export class ReplyTooLarge extends Error {
+  constructor(limit: number) {
+    super(`the reply would be larger than the largest message (${limit} bytes): not sent`);
+    this.name = 'ReplyTooLarge';
+  }
+}
+
+/**
+ * What a reply may still take, in UTF-16 units, counted as placeholders fill it: a template that
+ * repeats a large message's text many times stops at the limit instead of building hundreds of
+ * megabytes first. (Units, not bytes: a reply under the limit in units may still be over it in
+ * bytes; ws closes nothing for what we send, and the final check below is in bytes.)
+ */
+class Budget {
+  private left: number;
+  constructor(readonly limit: number) {
+    this.left = limit;
+  }
+  take(length: number): void {
+    this.left -= length;
+    if (this.left < 0) throw new ReplyTooLarge(this.limit);
+  }
+}
+
+function renderPieces(pieces: readonly Piece[], context: TemplateContext, budget: Budget): string {
   let out = '';
-  for (const piece of pieces) out += typeof piece === 'string' ? piece : asText(slotValue(piece, context));
+  for (const piece of pieces) {
+    const text = typeof piece === 'string' ? piece : asText(slotValue(piece, context));
+    budget.take(text.length);
+    out += text;
+  }
   return out;
 }
 
-function renderJson(template: JsonTemplate, context: TemplateContext): JsonValue {
+function renderJson(template: JsonTemplate, context: TemplateContext, budget: Budget): JsonValue {
   if (template === null || typeof template !== 'object') return template;
-  if (Array.isArray(template)) return template.map((item) => renderJson(item, context));
+  if (Array.isArray(template)) return template.map((item) => renderJson(item, context, budget));
   if ('pieces' in template) {
     const [only] = template.pieces;
     // A string that is one placeholder takes the value's own JSON type ("{{json.id}}" → 7, a missing one → null).
-    if (template.pieces.length === 1 && typeof only !== 'string') return slotValue(only, context) ?? null;
-    return renderPieces(template.pieces, context);
+    if (template.pieces.length === 1 && typeof only !== 'string') {
+      const value = slotValue(only, context) ?? null;
+      budget.take(typeof value === 'string' ? value.length : value !== null && typeof value === 'object' ? JSON.stringify(value).length : 0);
+      return value;
+    }
+    return renderPieces(template.pieces, context, budget);
   }
   const object: Record<string, JsonValue> = {};
-  for (const [key, item] of template.object) Object.defineProperty(object, key, { value: renderJson(item, context), enumerable: true, writable: true, configurable: true });
+  for (const [key, item] of template.object) Object.defineProperty(object, key, { value: renderJson(item, context, budget), enumerable: true, writable: true, configurable: true });
   return object;
 }
 
 /**
- * The text to send. A JSON template is rendered as a value and serialised, so whatever a
- * placeholder brings (quotes, backslashes, `}`) is escaped by JSON.stringify and can never
- * change the reply's structure. JSON.stringify recurses, but nothing here is deep enough to
- * exhaust the stack: a message's JSON is at most MAX_JSON_DEPTH deep (lazyJson parses it through
- * boundedJson.ts, deeper is no JSON at all) and a template at most the config file's 200 levels.
+ * The text to send, at most `maxBytes` of UTF-8 (else ReplyTooLarge). A JSON template is
+ * rendered as a value and serialised, so whatever a placeholder brings (quotes, backslashes,
+ * `}`) is escaped by JSON.stringify and can never change the reply's structure. JSON.stringify
+ * recurses, but nothing here is deep enough to exhaust the stack: a message's JSON is at most
+ * MAX_JSON_DEPTH deep (lazyJson parses it through boundedJson.ts, deeper is no JSON at all) and a
+ * template at most the config file's 200 levels.
  */
-export function render(template: Template, context: TemplateContext): string {
-  return template.kind === 'text' ? renderPieces(template.pieces, context) : JSON.stringify(renderJson(template.value, context));
+export function render(template: Template, context: TemplateContext, maxBytes: number): string {
+  const budget = new Budget(maxBytes);
+  const text = template.kind === 'text' ? renderPieces(template.pieces, context, budget) : JSON.stringify(renderJson(template.value, context, budget));
+  if (Buffer.byteLength(text) > maxBytes) throw new ReplyTooLarge(maxBytes);
+  return text;
 }

@@ -76,13 +76,24 @@ export async function pickDemo(): Promise<DemoKind | undefined> {
 export async function createDemoFiles(extensionUri: vscode.Uri, kind: DemoKind, target: DemoTarget): Promise<string[]> {
   const files = kind === 'echo' ? echoFiles(extensionUri, target) : chatFiles(extensionUri, target);
   const existing: DemoFile[] = [];
+  const odd: DemoFile[] = [];
   for (const file of files) {
     try {
-      await vscode.workspace.fs.stat(file.uri);
+      const stat = await vscode.workspace.fs.stat(file.uri);
+      // A folder, a FIFO or a device under a demo file's name: writing there could hang (a FIFO
+      // blocks until someone reads it) or fail half-way, so nothing is written at all.
+      if ((stat.type & vscode.FileType.File) === 0) odd.push(file);
       existing.push(file);
     } catch {
       // absent: will be written
     }
+  }
+  if (odd.length > 0) {
+    const names = odd.map((f) => f.label).join(' and ');
+    void vscode.window.showErrorMessage(
+      `Create Demo Files wrote nothing: ${names} in ${target.folder.fsPath} ${odd.length > 1 ? 'are' : 'is'} not a regular file (a folder, a named pipe or a device). Rename or remove it, or pick another folder.`,
+    );
+    return [];
   }
   let overwrite = false;
   if (existing.length > 0) {

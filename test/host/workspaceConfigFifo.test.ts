@@ -69,4 +69,21 @@ describe('a FIFO as the config file in the editor', function () {
     await vscode.commands.executeCommand('echoPreview.start', site().uri);
     assert.ok(serverFor(api, site()), 'started with the good file');
   });
+
+  it('Create Demo Files writes nothing over a FIFO (which would block the write) and says why', async () => {
+    const target = vscode.Uri.joinPath(site().uri, 'fifo-demo');
+    await fs.mkdir(target.fsPath, { recursive: true });
+    const page = path.join(target.fsPath, 'index.html');
+    execFileSync('mkfifo', [page]);
+    try {
+      // No dialog may open (the test host refuses dialogs: asking to overwrite would reject).
+      const written = await vscode.commands.executeCommand<string[]>('echoPreview.createDemo', target, 'echo');
+      assert.deepEqual(written, []);
+      assert.ok((await fs.lstat(page)).isFIFO(), 'the FIFO is left alone');
+      await assert.rejects(fs.stat(path.join(target.fsPath, 'websocket.js')), 'nothing else written either');
+    } finally {
+      await fs.rm(target.fsPath, { recursive: true, force: true });
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
+  });
 });

@@ -6,7 +6,7 @@
  * on an event: the page's load, a frame on its reload socket. Screenshots go to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -299,7 +299,10 @@ describe('live reload in Chromium', { timeout: 300_000 }, () => {
     t.after(() => repoServer.close());
     const watched = await watchPage(browser, repoServer.url);
     const reloaded = watched.nextLoad();
-    await git('checkout', '-q', 'two');
+    // Synchronously, so this process (the server's) reads the checkout's events only once git is
+    // done: one batch whatever the machine's load. (Async, a busy machine could pause git for
+    // longer than the watcher's 100 ms of quiet, and two batches would be right.)
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'checkout', '-q', 'two'], { cwd: repo.dir });
     await reloaded;
     // A later change, seen by the reloaded page: any second reload of the checkout came before it.
     if (count(watched, 'hello') < 2) await watched.nextFrame('hello');

@@ -5,11 +5,10 @@
  * answer that keeps pages out of a reload loop.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { CACHE_MAX_FILE_BYTES } from '../../src/core/fileCache';
 import { RELOAD_SCRIPT_PATH, injectReloadScript, planReloadInjection, type ReloadMessage } from '../../src/core/reload';
 import { startServer, type RunningServer } from '../../src/core/server';
@@ -17,7 +16,6 @@ import { get, tempDir, type RawResponse } from '../support/http';
 import { openReloadChannel, type ReloadClient } from '../support/reload';
 import { rawHandshake } from '../support/ws';
 
-const execFileAsync = promisify(execFile);
 /** The tag in a page at the root (its src is relative to the page, see injectReloadScript). */
 const TAG = '<script src="__echo-preview/reload.js" defer></script>';
 const PAGE = '<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p></body></html>\n';
@@ -294,9 +292,11 @@ describe('live reload: the channel, the watcher and the overlay', () => {
     assert.deepEqual(kindOf(await client.next()), { type: 'css', paths: ['/style.css'] });
     writeFileSync(path.join(root, 'sub', 'page.html'), '<p>new</p>');
     assert.deepEqual(kindOf(await client.next()), { type: 'reload', paths: ['/sub/page.html'] });
-    // Written by another process, as a git checkout would: its writes reach us over many turns.
+    // Written by another process, as a git checkout would, while this one (the server's) waits:
+    // its events are read once the writer is done, so they are one batch whatever the machine's
+    // load. (Async, a busy machine could pause the writer for longer than the 100 ms of quiet.)
     const burst = "for (let i = 0; i < 1000; i++) require('fs').writeFileSync(require('path').join(process.argv[1], `f${i}.js`), String(i))";
-    await execFileAsync(process.execPath, ['-e', burst, path.join(root, 'sub')]);
+    execFileSync(process.execPath, ['-e', burst, path.join(root, 'sub')]);
     const batch = await client.next();
     assert.equal(batch.type, 'reload');
     assert.equal(new Set('paths' in batch ? batch.paths : []).size, 1000);

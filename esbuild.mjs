@@ -21,9 +21,9 @@ const common = {
   external: ['bufferutil', 'utf-8-validate'],
 };
 
-const builds = [{ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
-if (existsSync('src/extension.ts')) {
-  builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
+const builds = [{ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
+if (existsSync('src/editor/extension.ts')) {
+  builds.push({ ...common, entryPoints: ['src/editor/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
 }
 
 // The browser bundles: the inspector UI (for the editor panel and the CLI's page) and the preview panel's UI.
@@ -37,8 +37,8 @@ const browser = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-builds.push({ ...browser, entryPoints: ['src/webview/main.ts'], outfile: 'dist/inspector.js' });
-builds.push({ ...browser, entryPoints: ['src/webview/preview.ts'], outfile: 'dist/preview.js' });
+builds.push({ ...browser, entryPoints: ['src/webview/inspector/main.ts'], outfile: 'dist/inspector.js' });
+builds.push({ ...browser, entryPoints: ['src/webview/preview/main.ts'], outfile: 'dist/preview.js' });
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

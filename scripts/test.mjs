@@ -23,7 +23,7 @@ const steps = [
     counts: 'node-tap-file',
   },
 ];
-if (existsSync(`${repo}/scripts/host/run-host-tests.mjs`) && existsSync(`${repo}/src/extension.ts`)) {
+if (existsSync(`${repo}/scripts/host/run-host-tests.mjs`) && existsSync(`${repo}/src/editor/extension.ts`)) {
   steps.push({ name: 'extension host tests', cmd: [node, 'scripts/host/run-host-tests.mjs'], counts: 'mocha' });
   // Restricted mode: a folder the editor does not trust, whose settings must be ignored (~6 s).
   steps.push({ name: 'extension host tests, untrusted workspace', cmd: [node, 'scripts/host/run-host-tests.mjs', '--untrusted'], counts: 'mocha' });

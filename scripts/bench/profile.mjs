@@ -1,4 +1,4 @@
-// Where does Echo Preview's time go under one bench load? Bundles src/cli.ts unminified (names
+// Where does Echo Preview's time go under one bench load? Bundles src/cli/main.ts unminified (names
 // kept), runs it with --cpu-prof under the load, and prints the functions with the most self
 // time plus a breakdown (our code, ws, Node internals, GC, idle).
 //
@@ -57,7 +57,7 @@ mkdirSync(outDir, { recursive: true });
 const cli = path.join(outDir, 'cli.js');
 const name = values.bare ? `${scenario}-bare` : values.mode === 'quiet' ? scenario : `${scenario}-${values.mode}`;
 await esbuild.build({
-  entryPoints: [path.join(REPO, 'src', 'cli.ts')],
+  entryPoints: [path.join(REPO, 'src', 'cli', 'main.ts')],
   outfile: cli,
   bundle: true,
   platform: 'node',

@@ -11,20 +11,20 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
-import { serveBuiltin, type BuiltinContext } from './builtin';
-import { Capture, type CaptureOptions, type ClientControl } from './capture';
-import { CONFIG_FILE_NAME, ConfigSource, formatProblem, type ConfigProblem, type ConfigState } from './config';
-import { ServerEvents, type Disposable } from './events';
+import { serveBuiltin, type BuiltinContext } from './http/builtin';
+import { Capture, type CaptureOptions, type ClientControl } from './capture/capture';
+import { CONFIG_FILE_NAME, ConfigSource, formatProblem, type ConfigProblem, type ConfigState } from './config/source';
+import { ServerEvents, type Disposable } from './events/events';
 import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
-import { FileCache } from './fileCache';
-import { InspectorPort, inspectorPortProblem } from './inspectorPort';
-import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspectorServer';
-import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload';
-import { EndpointHub, type EndpointSpec } from './socket';
-import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './static';
-import { FolderWatcher, IgnoreRules } from './watch';
-import { guardUpgradeSocket } from './wsAccept';
-import { wsPathError, wsPathProblem } from './wsPath';
+import { FileCache } from './http/fileCache';
+import { InspectorPort, inspectorPortProblem } from './inspector/port';
+import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspector/server';
+import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
+import { EndpointHub, type EndpointSpec } from './ws/hub';
+import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './http/static';
+import { FolderWatcher, IgnoreRules } from './reload/watcher';
+import { guardUpgradeSocket } from './ws/accept';
+import { wsPathError, wsPathProblem } from './ws/paths';
 
 export interface ServerOptions {
   /** The folder to serve. */

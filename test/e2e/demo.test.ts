@@ -9,7 +9,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { ServerEvent } from '../../src/core/events';
+import type { ServerEvent } from '../../src/core/events/events';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { launchChromium } from '../support/browser';
 import { startCli, type CliRun } from '../support/cli';

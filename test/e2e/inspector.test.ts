@@ -12,9 +12,9 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { newInspectorToken } from '../../src/core/inspectorServer';
+import { newInspectorToken } from '../../src/core/inspector/server';
 import { startServer, type RunningServer } from '../../src/core/server';
-import { expandFeedMessage, type HostMessage } from '../../src/protocol';
+import { expandFeedMessage, type HostMessage } from '../../src/shared/protocol';
 import { launchChromium } from '../support/browser';
 import { REPO_ROOT, tempDir } from '../support/http';
 

@@ -3,7 +3,7 @@
  * whatever the WebSocket URL holds, the policy keeps exactly its six directives.
  */
 import * as assert from 'node:assert/strict';
-import { connectSource, panelCsp } from '../../src/panel/csp';
+import { connectSource, panelCsp } from '../../src/editor/panels/csp';
 
 const NONCE = 'bm9uY2Vub25jZW5vbmNlMQ==';
 

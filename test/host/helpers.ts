@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import type { EchoPreviewApi, ServerInfo } from '../../src/extension';
+import type { EchoPreviewApi, ServerInfo } from '../../src/editor/extension';
 
 export const EXTENSION_ID = 'echo-preview.echo-preview';
 

@@ -9,8 +9,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import type { EchoPreviewApi } from '../../src/extension';
-import { frameSource, previewCsp } from '../../src/panel/previewHtml';
+import type { EchoPreviewApi } from '../../src/editor/extension';
+import { frameSource, previewCsp } from '../../src/editor/panels/previewHtml';
 import { pollUntil } from '../support/poll';
 import { activateApi, folder, serverFor, setFor, stopAll, whenServers } from './helpers';
 

@@ -7,9 +7,9 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Controller } from '../../src/controller';
-import type { ServerEvent } from '../../src/core/events';
-import { Log } from '../../src/log';
+import { Controller } from '../../src/editor/controller';
+import type { ServerEvent } from '../../src/core/events/events';
+import { Log } from '../../src/editor/log';
 import { STATUS, activateApi, extensionPath, folder, ourDiagnostics, serverFor, whenDiagnostics } from './helpers';
 import { freePort, portIsFree } from './ports';
 

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EchoPreviewApi } from '../../src/extension';
+import type { EchoPreviewApi } from '../../src/editor/extension';
 import { get } from '../support/http';
 import { STATUS, activateApi, echoOnce, folder, ourDiagnostics, serverFor, upgradeFrom, whenDiagnostics, whenServers } from './helpers';
 

@@ -8,8 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type WebSocket from 'ws';
-import type { EchoPreviewApi, ServerInfo } from '../../src/extension';
-import { chatConfig } from '../../src/demoFiles';
+import type { EchoPreviewApi, ServerInfo } from '../../src/editor/extension';
+import { chatConfig } from '../../src/editor/demoFiles';
 import { openClient } from '../support/ws';
 import { STATUS, activateApi, echoOnce, extensionPath, folder, nextMessage, ourDiagnostics, serverFor, upgradeFrom, whenDiagnostics, whenServers } from './helpers';
 

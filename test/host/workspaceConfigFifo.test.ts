@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EchoPreviewApi } from '../../src/extension';
+import type { EchoPreviewApi } from '../../src/editor/extension';
 import { activateApi, folder, ourDiagnostics, serverFor, setFor, whenDiagnostics } from './helpers';
 
 const GOOD = '{\n  "endpoints": {\n    "/websocket": { "mode": "echo" }\n  }\n}\n';

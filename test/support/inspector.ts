@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { expandFeedMessage, type ClientDTO, type FrameDTO, type HostMessage } from '../../src/protocol';
+import { expandFeedMessage, type ClientDTO, type FrameDTO, type HostMessage } from '../../src/shared/protocol';
 import { CLI } from './cli';
 import { tempDir } from './http';
 import { openClient } from './ws';

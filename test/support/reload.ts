@@ -1,6 +1,6 @@
 /** The live reload channel from a test: a ws client with the page's own Origin and its messages in order. */
 import WebSocket from 'ws';
-import type { ReloadMessage } from '../../src/core/reload';
+import type { ReloadMessage } from '../../src/core/reload/channel';
 
 export interface ReloadClient {
   ws: WebSocket;

@@ -4,8 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FileCache } from '../../src/core/fileCache';
-import { serveStatic } from '../../src/core/static';
+import { FileCache } from '../../src/core/http/fileCache';
+import { serveStatic } from '../../src/core/http/static';
 
 /** A cache that keeps files at once (no racy window), so tests need not wait for files to settle. */
 export const eagerCache = (maxFile = 1024, maxTotal = 4096): FileCache => new FileCache(maxFile, maxTotal, -Infinity);

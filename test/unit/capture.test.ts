@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type ClientControl, type ClientInfo } from '../../src/core/capture';
-import { toHar, toJsonLines } from '../../src/core/har';
-import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/inspectorHost';
-import { ENTRY_OVERHEAD_BYTES } from '../../src/core/ring';
-import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FeedFrame, type FrameDTO } from '../../src/protocol';
+import { Capture, previewLength, type CaptureBatch, type CaptureOptions, type ClientControl, type ClientInfo } from '../../src/core/capture/capture';
+import { toHar, toJsonLines } from '../../src/shared/har';
+import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/capture/feed';
+import { ENTRY_OVERHEAD_BYTES } from '../../src/core/capture/ring';
+import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FeedFrame, type FrameDTO } from '../../src/shared/protocol';
 import { openClient } from '../support/ws';
 
 const KiB = 1024;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { LineWriter, MAX_LINE } from '../../src/cliOutput';
+import { LineWriter, MAX_LINE } from '../../src/cli/output';
 
 /** A connected pair on loopback; the reading end starts paused, like a pipe nobody reads. */
 async function socketPair(): Promise<{ writer: Socket; reader: Socket; close: () => void }> {

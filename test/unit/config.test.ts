@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConfigText, type ConfigState } from '../../src/core/config';
+import { checkConfigText, type ConfigState } from '../../src/core/config/source';
 import { StartError, startServer, type RunningServer } from '../../src/core/server';
 import { runCli, startCli, type CliRun } from '../support/cli';
 import { Inbox, nextConfig } from '../support/endpoints';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConfigText } from '../../src/core/config';
-import { parseJson } from '../../src/core/configJson';
+import { checkConfigText } from '../../src/core/config/source';
+import { parseJson } from '../../src/core/config/json';
 import { MODE_NAMES } from '../../src/core/endpoints';
 import { PROXY_KEYS } from '../../src/core/endpoints/proxy';
 import { KEYS, TARGETS } from '../../src/core/endpoints/rules';
@@ -195,7 +195,7 @@ describe('what config errors suggest loads', () => {
 
   it('every example written in the config’s messages is among those checked above', () => {
     // Each "such as" or "e.g." in a message string of the config's sources, by the words before it.
-    const sources = [path.join('src', 'core', 'config.ts'), path.join('src', 'core', 'configJson.ts'), ...readdirSync(path.join(REPO_ROOT, 'src', 'core', 'endpoints')).map((f) => path.join('src', 'core', 'endpoints', f))];
+    const sources = [path.join('src', 'core', 'config', 'source.ts'), path.join('src', 'core', 'config', 'json.ts'), ...readdirSync(path.join(REPO_ROOT, 'src', 'core', 'endpoints')).map((f) => path.join('src', 'core', 'endpoints', f))];
     const unchecked: string[] = [];
     for (const source of sources) {
       for (const line of readFileSync(path.join(REPO_ROOT, source), 'utf8').split('\n')) {

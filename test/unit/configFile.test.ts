@@ -302,8 +302,8 @@ describe('a config file replaced between its check and its read', () => {
     writeFileSync(file, GOOD);
     // The reader: the server's own config reader in a child process, read again and again.
     const reader = `
-      const { ConfigSource } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'core', 'config.js'))});
-      const { ServerEvents } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'core', 'events.js'))});
+      const { ConfigSource } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'core', 'config', 'source.js'))});
+      const { ServerEvents } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'core', 'events', 'events.js'))});
       (async () => {
         const outcomes = {};
         for (let i = 0; i < 3000; i++) {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileCache, RACY_MS } from '../../src/core/fileCache';
-import { FolderWatcher } from '../../src/core/watch';
+import { FileCache, RACY_MS } from '../../src/core/http/fileCache';
+import { FolderWatcher } from '../../src/core/reload/watcher';
 import { get, tempDir } from '../support/http';
 import { eagerCache as eager, startStaticServer } from '../support/static';
 

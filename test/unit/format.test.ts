@@ -1,8 +1,8 @@
 /** escapeControls and formatEvent: no client text reaches a terminal or log raw, whatever the event. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ServerEvent } from '../../src/core/events';
-import { escapeControls, formatCount, formatEvent } from '../../src/core/format';
+import type { ServerEvent } from '../../src/core/events/events';
+import { escapeControls, formatCount, formatEvent } from '../../src/core/events/format';
 
 const hex2 = (code: number): string => code.toString(16).padStart(2, '0');
 const hex4 = (code: number): string => code.toString(16).padStart(4, '0');

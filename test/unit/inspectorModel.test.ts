@@ -1,11 +1,11 @@
 /** The inspector UI's model and formats, without a browser: timeline order, echoes, filters, compose. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CaptureBatchDTO, CaptureStatusDTO, ClientDTO, FrameDTO } from '../../src/protocol';
-import { OWN_CLIENT_PARAM, parsePanelRequest, savedMessagesOf } from '../../src/protocol';
-import { encodeCompose, hexDump } from '../../src/webview/format';
-import { InspectorModel, isFrame, KIND_GROUPS, NO_FILTERS, type Filters } from '../../src/webview/model';
-import { clientName } from '../../src/webview/names';
+import type { CaptureBatchDTO, CaptureStatusDTO, ClientDTO, FrameDTO } from '../../src/shared/protocol';
+import { OWN_CLIENT_PARAM, parsePanelRequest, savedMessagesOf } from '../../src/shared/protocol';
+import { encodeCompose, hexDump } from '../../src/webview/inspector/format';
+import { InspectorModel, isFrame, KIND_GROUPS, NO_FILTERS, type Filters } from '../../src/webview/inspector/model';
+import { clientName } from '../../src/webview/inspector/names';
 
 const STATUS: CaptureStatusDTO = { paused: false, budgetBytes: 1, usedBytes: 0, frames: 0, droppedFrames: 0, droppedBytes: 0, nextSeq: 1 };
 

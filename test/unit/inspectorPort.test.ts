@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { newInspectorToken } from '../../src/core/inspectorServer';
+import { newInspectorToken } from '../../src/core/inspector/server';
 import { StartError, startServer } from '../../src/core/server';
 import { freePort, holdConsecutivePorts, portIsFree } from '../host/ports';
 import { runCli, startCli } from '../support/cli';

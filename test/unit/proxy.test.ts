@@ -16,11 +16,11 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
-import type { ClientDTO } from '../../src/protocol';
-import { clientName } from '../../src/webview/names';
+import type { ClientDTO } from '../../src/shared/protocol';
+import { clientName } from '../../src/webview/inspector/names';
 import { StartError } from '../../src/core/server';
-import type { ServerEvent } from '../../src/core/events';
-import { EventSummary } from '../../src/core/summary';
+import type { ServerEvent } from '../../src/core/events/events';
+import { EventSummary } from '../../src/core/events/summary';
 import { startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
 import { Inbox, nextConfig } from '../support/endpoints';

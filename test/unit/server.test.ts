@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ENDPOINTS_PATH } from '../../src/core/builtin';
+import { ENDPOINTS_PATH } from '../../src/core/http/builtin';
 import { StartError, startServer, type RunningServer } from '../../src/core/server';
 import { REPO_ROOT, get, tempDir } from '../support/http';
 import { echoAll, openClient, rawHandshake } from '../support/ws';

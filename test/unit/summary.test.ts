@@ -1,8 +1,8 @@
 /** EventSummary: each event is a line at human rates; above the limits the rest is counted, nothing lost. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ServerEvent } from '../../src/core/events';
-import { EventSummary } from '../../src/core/summary';
+import type { ServerEvent } from '../../src/core/events/events';
+import { EventSummary } from '../../src/core/events/summary';
 
 const frame = (id: number, size = 9, direction: 'in' | 'out' = 'in'): ServerEvent => ({ type: 'frame', id, direction, size, kind: 'text' });
 const request = (status: number, bytes = 100): ServerEvent => ({ type: 'request', method: 'GET', path: '/x', status, bytes, durationMs: 1, remote: '127.0.0.1' });

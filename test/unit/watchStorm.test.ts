@@ -16,7 +16,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startCli, type CliRun } from '../support/cli';
 import { rawRequest, tempDir } from '../support/http';
-import type { ReloadMessage } from '../../src/core/reload';
+import type { ReloadMessage } from '../../src/core/reload/channel';
 import { openReloadChannel } from '../support/reload';
 import { SHAPES, startStorm, type StormShape } from '../support/storm';
 

@@ -1,5 +1,5 @@
 /** Small helpers for a mode's `check` (types.ts SectionCheck): unknown keys and typed optional fields. */
-import { didYouMean } from '../didYouMean';
+import { didYouMean } from '../../shared/didYouMean';
 import type { JsonObject, JsonValue, SectionCheck } from './types';
 
 /** The JSON type of a value in the words an error uses. */

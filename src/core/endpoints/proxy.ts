@@ -8,12 +8,12 @@
  */
 import { isIP } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
-import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
-import type { Disposable } from '../events';
+import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../shared/protocol';
+import type { Disposable } from '../events/events';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
-import { tapPingPong } from '../tap';
-import { openWebSocket } from '../wsAccept';
+import { tapPingPong } from '../ws/tap';
+import { openWebSocket } from '../ws/accept';
 import { RuleError } from './ruleError';
 import { compileRules, firstMatch, lazyJson, type Rule } from './rules';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';

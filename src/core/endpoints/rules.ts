@@ -5,8 +5,8 @@
  * runs code.
  */
 import { setFlagsFromString } from 'node:v8';
-import { parseBoundedJson } from '../../boundedJson';
-import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../protocol';
+import { parseBoundedJson } from '../../shared/boundedJson';
+import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../shared/protocol';
 import { notOneOf, unknownProperty } from './check';
 import { RuleError } from './ruleError';
 import { compileTemplate, type SlotScope, type Template } from './templates';

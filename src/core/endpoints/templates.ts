@@ -4,7 +4,7 @@
  * per message. A JSON template renders as a value and is serialised, so a message's text can
  * never change a JSON reply's structure.
  */
-import { didYouMean } from '../didYouMean';
+import { didYouMean } from '../../shared/didYouMean';
 import { RuleError } from './ruleError';
 import type { ConfigPath, JsonValue } from './types';
 

@@ -12,8 +12,8 @@
  * (`opened(client, true)`): connected clients stay connected either way.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Capture } from '../capture';
-import type { Disposable, ServerEvents } from '../events';
+import type { Capture } from '../capture/capture';
+import type { Disposable, ServerEvents } from '../events/events';
 
 export type EndpointMode = 'echo' | 'broadcast' | 'script' | 'proxy';
 

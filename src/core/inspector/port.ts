@@ -1,0 +1,125 @@
+/**
+ * The inspector's own origin (`--inspect`): a second port on the server's host whose connections
+ * the server's HTTP server takes as its own (so the Host guard, the cross-site rule and the
+ * handshake checks apply there too), and where only the inspector answers: its page, its two
+ * files and its feed; anything else is 404. No page of the folder is ever served on this origin,
+ * so none can reach the inspector through a service worker (whose scope is its own origin) or
+ * read what the inspector keeps in the browser's storage. Its port is the same from run to run
+ * by default (the server's + 1), so what the inspector keeps there outlasts a restart.
+ */
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Guard } from '../guard';
+import type { InspectorServer } from './server';
+import { decodePathSegments } from '../http/resolve';
+import { sendError } from '../http/static';
+
+/** How an upgrade is refused: the server's own refusal (an event, then an HTTP answer). */
+export type Refuse = (status: number, what: 'origin' | 'path', reason: string) => void;
+
+const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
+
+/** Binds the listener to `port` on the server's host; rejects with the start's error (PORT_IN_USE, …) naming the inspector's port. */
+export type Listen = (port: number) => Promise<void>;
+
+/** Why an explicit inspector port cannot be used with the server's `port`, or undefined when it can. */
+export function inspectorPortProblem(inspectorPort: number | undefined, port: number): string | undefined {
+  if (inspectorPort === undefined) return undefined;
+  if (!Number.isInteger(inspectorPort) || inspectorPort < 0 || inspectorPort > 65535) {
+    return `The inspector's port must be a whole number from 0 to 65535, not ${String(inspectorPort)}.`;
+  }
+  if (inspectorPort !== 0 && inspectorPort === port) {
+    return `The inspector's port must differ from the server's port (${port}): the inspector needs an origin of its own, where no page of the folder is served.`;
+  }
+  return undefined;
+}
+
+/** How many times a port the system hands out is given back because it is the server's own. */
+const OWN_PORT_RETRIES = 5;
+
+export class InspectorPort {
+  /** Bound by bind(), on the server's host. */
+  readonly listener: Server;
+  /** What answers here; until it is set (the start is not over), every path is 404. */
+  inspector: InspectorServer | undefined;
+  private readonly accepted = new WeakSet<Socket>();
+
+  constructor(
+    http: HttpServer,
+    private readonly guard: Guard,
+  ) {
+    this.listener = createServer({ noDelay: true }, (socket) => {
+      this.accepted.add(socket);
+      // Node's documented way to hand a connection to an HTTP server that did not accept it.
+      http.emit('connection', socket);
+    });
+  }
+
+  /**
+   * Takes the inspector's port, before the server's `port` is taken: `explicit` when given (a
+   * failure is the start's failure), else `port` + 1 when it is free, else (and with `port` 0)
+   * any free port but `port`. Resolves to the port it wanted and could not have (it fell back),
+   * or undefined. `listen` binds this.listener and rejects with the start's error.
+   */
+  async bind(port: number, explicit: number | undefined, listen: Listen): Promise<number | undefined> {
+    if (explicit !== undefined) {
+      await listen(explicit);
+      return undefined;
+    }
+    if (port === 0) {
+      await listen(0);
+      return undefined;
+    }
+    const wanted = port + 1;
+    if (wanted <= 65535) {
+      try {
+        await listen(wanted);
+        return undefined;
+      } catch (error) {
+        // Taken or not ours to take: any other port does. Anything else (no such host) is the start's.
+        const code = (error as { code?: unknown }).code;
+        if (code !== 'PORT_IN_USE' && code !== 'PORT_FORBIDDEN') throw error;
+      }
+    }
+    // The system may hand out the server's own port (free until the server takes it): not that one.
+    for (let tries = 0; ; tries++) {
+      await listen(0);
+      if (this.port !== port || tries === OWN_PORT_RETRIES) return wanted;
+      await this.close();
+    }
+  }
+
+  /** The bound port (once listening). */
+  get port(): number {
+    return (this.listener.address() as AddressInfo).port;
+  }
+
+  /** True for a request (or upgrade) that came in on this port. */
+  has(req: IncomingMessage): boolean {
+    return this.accepted.has(req.socket as Socket);
+  }
+
+  /** Answers a GET or HEAD that came in here, the Host guard passed: the inspector's page or files, else 404. */
+  async serve(res: ServerResponse, pathname: string, authority: string): Promise<void> {
+    const decoded = decodePathSegments(pathname);
+    const answer = decoded.ok ? this.inspector?.route(decoded.segments, decoded.directoryForm) : undefined;
+    if (answer === undefined) return sendError(res, 404, NOT_HERE);
+    await answer(res, authority);
+  }
+
+  /** A WebSocket handshake that came in here, Host and handshake checked: the feed, for its own page only. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string | undefined, refuse: Refuse): void {
+    const inspector = this.inspector;
+    if (inspector === undefined || pathname === undefined || !inspector.isFeed(pathname)) return refuse(404, 'path', NOT_HERE);
+    const verdict = this.guard.checkOwnOrigin(req.headers.origin, this.port);
+    if (!verdict.ok) return refuse(verdict.status, 'origin', verdict.reason);
+    req.headers.upgrade = 'websocket';
+    inspector.handleUpgrade(req, socket, head);
+  }
+
+  /** Stops listening; resolves once every connection that came in here has closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.listener.close(() => resolve()));
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Live reload: the channel at /__echo-preview/reload (a WebSocket on the server's own port,
+ * never an endpoint client), its client script at /__echo-preview/reload.js, and the
+ * `<script src>` injected into HTML pages. A batch of changed files becomes one message: swap
+ * the stylesheets when only CSS changed, else reload every page. The channel also tells each page
+ * the origins of the editor's own panels (`parents`): the only parents its client tells where it is.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import { reloadClient } from './client';
+import { planInsertion } from './html/insert';
+import { WsAcceptor } from '../ws/accept';
+
+export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
+export const RELOAD_SCRIPT_PATH = '/__echo-preview/reload.js';
+
+/** The client, as served: the function's own source, called. */
+export const RELOAD_SCRIPT = `(${reloadClient.toString()})();\n`;
+
+/** Marks the ETag of an injected page, so it never matches the file's own (uninjected) tag. */
+export const INJECTED_ETAG_SUFFIX = '-r1';
+
+/** The largest message the channel takes (its client sends none): beyond it, close 1009. */
+export const RELOAD_MAX_PAYLOAD = 1024;
+/** How long a channel client gets to answer the closing handshake at shutdown. */
+const CLOSE_GRACE_MS = 1000;
+/** How far file times may lag behind Date.now() (Linux's coarse clock ticks every 1-10 ms). */
+const COARSE_CLOCK_MS = 20;
+/** How many entries the restart check looks at before it answers "changed" to be safe. */
+const MAX_SCANNED = 200_000;
+
+/** Names editors leave behind while saving by rename (vim's 4913 and `~`, JetBrains, `.tmp`). */
+const LEFTOVER = /(?:~|\.tmp|\.swp|\.swx|\.bak|___jb_(?:tmp|old)___)$|^\d+$/i;
+
+export type ReloadMessage =
+  | { type: 'hello'; instance: string; now: number; stale: boolean; parents: string[] }
+  /** The editor's panel origins changed (a panel registered its origin, or went). */
+  | { type: 'parents'; parents: string[] }
+  | { type: 'reload'; now: number; paths: string[] }
+  | { type: 'css'; now: number; paths: string[] };
+
+export class ReloadChannel {
+  /** Differs in every server run, so a page that reconnects can tell a restart from a blip. */
+  readonly instance = randomBytes(12).toString('base64url');
+  private readonly acceptor = new WsAcceptor({ maxPayload: RELOAD_MAX_PAYLOAD, perMessageDeflate: false });
+  private readonly clients = new Set<WebSocket>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Server time of the last change that was announced (0: none this run). */
+  private lastChangeAt = 0;
+  private newestOnDisk: Promise<number> | undefined;
+  /** Messages sent (for tests and diagnostics). */
+  sent = 0;
+
+  constructor(
+    private readonly realRoot: string,
+    /** True for root-relative paths the watcher ignores (so the restart check skips them too). */
+    private readonly ignores: (relative: string) => boolean,
+    private readonly heartbeatMs: number,
+    /**
+     * The origins of the editor's own panels (its preview among them): a page in a frame tells
+     * only a parent of one of these origins where it is, never a site that frames it.
+     */
+    private readonly parents: () => string[] = () => [],
+  ) {}
+
+  /** Pages connected now. */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Completes the handshake; the caller has checked Host and own Origin. `search` is the query (`?instance=…&since=…`). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, search: string): void {
+    this.acceptor.accept(req, socket, head, (ws) => {
+      this.clients.add(ws);
+      this.alive.add(ws);
+      ws.on('pong', () => this.alive.add(ws));
+      ws.on('message', () => undefined); // the client sends nothing; anything it does is ignored
+      ws.once('close', () => {
+        this.clients.delete(ws);
+        if (this.clients.size === 0 && this.heartbeat !== undefined) {
+          clearInterval(this.heartbeat);
+          this.heartbeat = undefined;
+        }
+      });
+      this.heartbeat ??= setInterval(() => this.checkLiveness(), this.heartbeatMs).unref();
+      void this.greet(ws, new URLSearchParams(search));
+    });
+  }
+
+  /** Announces a batch of changed real paths (from the watcher or the editor's buffers). */
+  async announce(realPaths: readonly string[]): Promise<void> {
+    const exists = await Promise.all(realPaths.map((p) => fs.promises.lstat(p).then(() => true, () => false)));
+    const present = realPaths.filter((_, i) => exists[i]);
+    // A save by rename leaves a temporary name that is gone by now: it is no change of its own.
+    const relevant = realPaths.filter((p, i) => exists[i] || !isLeftover(p, present));
+    if (relevant.length === 0) return;
+    this.lastChangeAt = Date.now();
+    const paths = relevant.map((p) => this.urlPath(p));
+    const cssOnly = relevant.every((p) => p.toLowerCase().endsWith('.css'));
+    this.broadcast({ type: cssOnly ? 'css' : 'reload', now: this.lastChangeAt, paths });
+  }
+
+  /** The editor's panel origins changed: every page hears the new list. */
+  parentsChanged(): void {
+    this.broadcast({ type: 'parents', parents: this.parents() });
+  }
+
+  /** Closes every page's channel with 1001 (they reconnect to the next run) and resolves when they are gone. */
+  async close(): Promise<void> {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    await Promise.all(
+      [...this.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(1001, 'Server shutting down');
+            setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+          }),
+      ),
+    );
+    await this.acceptor.close();
+  }
+
+  private async greet(ws: WebSocket, query: URLSearchParams): Promise<void> {
+    const since = Number(query.get('since'));
+    let stale = false;
+    if (query.has('instance') && Number.isFinite(since)) {
+      // File times come from the kernel's coarse clock, a few ms behind Date.now(): a margin,
+      // so a change just after the page's last news is not missed (at worst one extra reload).
+      stale = this.lastChangeAt > since || (query.get('instance') !== this.instance && (await this.newestChange()) > since - COARSE_CLOCK_MS);
+    }
+    this.send(ws, { type: 'hello', instance: this.instance, now: Date.now(), stale, parents: this.parents() });
+  }
+
+  /**
+   * The newest ctime under the root (files and folders, what the watcher does not ignore), read
+   * once per run: what a page that was open before this run compares with its last news.
+   */
+  private newestChange(): Promise<number> {
+    this.newestOnDisk ??= newestCtime(this.realRoot, this.ignores);
+    return this.newestOnDisk;
+  }
+
+  private broadcast(message: ReloadMessage): void {
+    for (const ws of this.clients) this.send(ws, message);
+  }
+
+  private send(ws: WebSocket, message: ReloadMessage): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    this.sent++;
+    ws.send(JSON.stringify(message));
+  }
+
+  private checkLiveness(): void {
+    for (const ws of this.clients) {
+      if (!this.alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  /** `/a b/c.css` for `<root>/a b/c.css`: the decoded URL path the page compares with its links. */
+  private urlPath(realPath: string): string {
+    return '/' + path.relative(this.realRoot, realPath).split(path.sep).join('/');
+  }
+}
+
+/** A temporary name from a save by rename: a known leftover name, or an existing file's name plus something. */
+function isLeftover(realPath: string, present: readonly string[]): boolean {
+  const name = path.basename(realPath);
+  return LEFTOVER.test(name) || present.some((p) => path.dirname(p) === path.dirname(realPath) && name.startsWith(path.basename(p)));
+}
+
+async function newestCtime(root: string, ignores: (relative: string) => boolean): Promise<number> {
+  let newest = 0;
+  let scanned = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      newest = Math.max(newest, (await fs.promises.lstat(dir)).ctimeMs);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (ignores(path.relative(root, full).split(path.sep).join('/'))) continue;
+      if (++scanned > MAX_SCANNED) return Infinity; // too big to check: say "changed", one reload
+      if (entry.isDirectory()) queue.push(full);
+      else newest = Math.max(newest, await fs.promises.lstat(full).then((s) => s.ctimeMs, () => 0));
+    }
+  }
+  return newest;
+}
+
+// ---- Injection into HTML ----
+
+/** The page with the reload script, or why it is served as it is. */
+export type ReloadInjection = { page: Buffer; skipped?: undefined } | { page?: undefined; skipped: string };
+
+/**
+ * `html` with the reload script added where it changes nothing else in the page's DOM (see
+ * htmlInsert.ts: at the end, after closing what is left open there, or before the last tag that
+ * makes an element in plain HTML), or why not (UTF-16, which an ASCII tag would corrupt, or no
+ * such place). `depth` is how many folders deep the page's URL is: the tag's src is relative to
+ * it, so the script is found behind a proxy that serves us under a path prefix (code-server's
+ * /proxy/<port>/), except in a page with a `<base>`, which would move a relative src: that one
+ * gets the absolute path. A page with a nonce in a `<meta>` CSP gets that nonce on our tag, as
+ * its own scripts have.
+ */
+export function planReloadInjection(html: Buffer, depth = 0): ReloadInjection {
+  if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return { skipped: 'the page is UTF-16' };
+  const plan = planInsertion(html);
+  if ('skipped' in plan) return plan;
+  const src = plan.base ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
+  const tag = `${plan.prefix}<script src="${src}"${plan.nonce === undefined ? '' : ` nonce="${plan.nonce}"`} defer></script>`;
+  return { page: Buffer.concat([html.subarray(0, plan.at), Buffer.from(tag, 'latin1'), html.subarray(plan.at + plan.cut)]) };
+}
+
+/** The page with the reload script, or undefined when it is served as it is (see planReloadInjection). */
+export function injectReloadScript(html: Buffer, depth = 0): Buffer | undefined {
+  return planReloadInjection(html, depth).page;
+}
+
+/**
+ * True when `origin` is the origin of the request's own Host (which the Host guard accepted): the
+ * page and the channel are on one origin as the browser sees it, as behind a port forwarder
+ * (`https://name-8080.app.github.dev`) or a path-prefix proxy that keeps the Host.
+ */
+export function originIsHost(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin.trim().replace(/\/$/, '') && url.host === host.trim().toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/** A strong-enough weak tag for bytes that are not a file on disk (the editor's unsaved buffer). */
+export function contentEtag(body: Buffer): string {
+  return `W/"o-${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+}

@@ -1,0 +1,479 @@
+/**
+ * The tap: every WebSocket client of every endpoint, whatever its reply mode (endpoints/). It
+ * owns the handshake, a message size limit, backpressure, a heartbeat that drops dead peers, a
+ * shutdown that closes every client with 1001, and the client API (push, close, ping) the
+ * inspector drives. Every frame in and out passes here, into the capture and the events; a mode
+ * only decides what to answer (endpoints/types.ts). Upgrade routing and the Origin check happen
+ * before this (server.ts, guard.ts).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type RawData } from 'ws';
+import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../../shared/protocol';
+import type { Capture, ClientControl } from '../capture/capture';
+import { modeOf } from '../endpoints';
+import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, Handshake, LegControl } from '../endpoints/types';
+import type { ServerEvents } from '../events/events';
+import { CAN_COALESCE, coalesceFragments } from './fragments';
+import { tapCloseFrames, tapPingPong } from './tap';
+import { WsAcceptor } from './accept';
+import { isWsPath } from './paths';
+
+export interface HubOptions {
+  /** Largest message accepted, in bytes, however it is fragmented; beyond it: close 1009. */
+  maxMessageSize: number;
+  /** permessage-deflate; off by default because it costs far more CPU than it saves on loopback. */
+  compression: boolean;
+  /** How often idle clients are pinged; a client that has not answered by the next round is dropped. */
+  heartbeatMs: number;
+  /** How long a proxy's upstream gets to answer its handshake (then 504). Default 10 s. */
+  upstreamTimeoutMs?: number;
+}
+
+/** How long a proxy's upstream gets to answer its handshake by default. */
+export const UPSTREAM_TIMEOUT_MS = 10_000;
+
+/** One endpoint as configured: its path (decoded, valid by wsPath.ts) and its checked config section. */
+export interface EndpointSpec {
+  readonly path: string;
+  readonly config: EndpointConfig;
+}
+
+/** Send options, shared by every send (ws copies them, so one object each is enough). */
+const AS_BINARY = { binary: true } as const;
+const AS_TEXT = { binary: false } as const;
+
+/** Stop reading from a sender while this much of what it caused is still waiting to be written. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+/** How long a client gets to answer the closing handshake at shutdown before it is cut off. */
+const CLOSE_GRACE_MS = 1000;
+
+/** One path's endpoint and its clients; the slot outlives a change of mode, so its clients stay. */
+interface Slot {
+  readonly path: string;
+  mode: EndpointMode;
+  endpoint: Endpoint;
+  readonly clients: Map<number, Client>;
+  readonly context: EndpointContext;
+  /** Removed from the config: its clients are closing, its endpoint is disposed. */
+  retired: boolean;
+}
+
+/**
+ * The tap. Frames are recorded only `if (capture.active)`, so with no inspector attached a
+ * message costs one boolean check and allocates nothing for capture. Clients are registered
+ * (openClient/closeClient) always: one small record per connection.
+ */
+export class EndpointHub implements ClientControl {
+  private readonly acceptor: WsAcceptor;
+  /** Each socket's capture id, for its error reports. */
+  private readonly ids = new WeakMap<WebSocket, number>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly clients = new Map<number, Client>();
+  /** Connections a mode owns that the client API reaches too (the proxy's upstream legs), by capture id. */
+  private readonly legs = new Map<number, LegControl>();
+  private readonly heartbeatMs: number;
+  private readonly upstreamTimeoutMs: number;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
+  /** The client whose message is being handled, and the clients it made us write too much to. */
+  private dispatching: Client | undefined;
+  private readonly congested = new Set<Client>();
+  readonly maxMessageSize: number;
+
+  constructor(
+    options: HubOptions,
+    readonly events: ServerEvents,
+    readonly capture: Capture,
+  ) {
+    this.maxMessageSize = options.maxMessageSize;
+    this.heartbeatMs = options.heartbeatMs;
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
+    this.acceptor = new WsAcceptor({
+      maxPayload: options.maxMessageSize,
+      // Any number of fragments, as long as the message stays within maxPayload; fragments.ts
+      // keeps that in bounded memory. (Without it, ws's cap of 16,384 stays.)
+      ...(CAN_COALESCE ? { maxFragments: 0 } : {}),
+      perMessageDeflate: options.compression ? { threshold: 1024 } : false,
+      // The endpoint's choice (accept), else the first one offered, as ws does by itself.
+      handleProtocols: (offered: Set<string>, req: IncomingMessage) => {
+        const chosen = this.chosenProtocol.get(req);
+        if (chosen !== undefined) return chosen === '' ? false : chosen;
+        return offered.values().next().value ?? false;
+      },
+    }, (error, ws) => {
+      // ws has already chosen the close code (1002, 1007, 1009); the server carries on.
+      if (events.active) events.emit({ type: 'error', message: `client #${this.ids.get(ws) ?? '?'}: ${error.message}`, error });
+    });
+    this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The endpoints now, in config order. */
+  get endpoints(): readonly { path: string; mode: EndpointMode }[] {
+    return [...this.slots.values()].map(({ path, mode }) => ({ path, mode }));
+  }
+
+  /** The configured path a request path (as sent, percent-encoded) is, or undefined. */
+  route(requestPathname: string): string | undefined {
+    if (this.slots.has(requestPathname)) return requestPathname;
+    for (const path of this.slots.keys()) if (isWsPath(requestPathname, path)) return path;
+    return undefined;
+  }
+
+  /**
+   * Makes the endpoints these specs describe, keeping every client connected whose path stays:
+   * the same mode is reconfigured in place, a new mode takes over the path's clients. Clients of
+   * a path no longer configured are closed with 1001.
+   */
+  apply(specs: readonly EndpointSpec[]): void {
+    const wanted = new Set(specs.map((spec) => spec.path));
+    for (const slot of [...this.slots.values()]) {
+      if (wanted.has(slot.path)) continue;
+      this.slots.delete(slot.path);
+      slot.retired = true;
+      this.safely(slot, () => slot.endpoint.dispose());
+      for (const client of slot.clients.values()) client.close(1001, 'This endpoint was removed from the config');
+    }
+    const kept = new Map(this.slots);
+    this.slots.clear(); // re-inserted in the config's order
+    for (const { path, config } of specs) {
+      const slot = kept.get(path);
+      if (slot === undefined) {
+        const context = this.contextFor(path, () => created);
+        const created: Slot = { path, mode: config.mode, endpoint: this.create(config, context), clients: new Map(), context, retired: false };
+        this.slots.set(path, created);
+        continue;
+      }
+      this.slots.set(path, slot);
+      if (slot.mode === config.mode) {
+        this.safely(slot, () => slot.endpoint.reconfigure(config));
+        continue;
+      }
+      this.safely(slot, () => slot.endpoint.dispose());
+      slot.mode = config.mode;
+      slot.endpoint = this.create(config, slot.context);
+      for (const client of slot.clients.values()) this.safely(slot, () => slot.endpoint.opened(client, true));
+    }
+  }
+
+  /**
+   * Completes the handshake for the endpoint at `path` (from route), after the endpoint's accept
+   * if it has one; `refuse` answers with an HTTP status instead, `reported` when the failure is
+   * already in the log as an error (a 5xx of the endpoint's). ws answers a malformed handshake
+   * with a status of its own.
+   */
+  handleUpgrade(path: string, req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, reason: string, reported?: boolean) => void): void {
+    const slot = this.slots.get(path);
+    if (slot === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
+    const handshake: Handshake = {
+      target: req.url ?? '',
+      protocols: offeredProtocols(req.headers['sec-websocket-protocol']),
+      headers: req.headers,
+      origin: req.headers.origin,
+      remote: req.socket.remoteAddress ?? '',
+    };
+    const complete = (): void => {
+      const current = this.slots.get(path); // the config may have changed meanwhile
+      if (current === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
+      this.acceptor.accept(req, socket, head, (ws) => this.accept(current, ws, socket, req, handshake));
+    };
+    const { endpoint } = slot;
+    if (endpoint.accept === undefined) return complete();
+    /** A refused handshake: answered with its status, and in the capture, so the inspector shows it and why. */
+    const refused = (status: number, reason: string): void => {
+      this.capture.refuseClient(
+        { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol: undefined },
+        status,
+        reason,
+      );
+      refuse(status, reason, status >= 500);
+    };
+    const decide = (admission: Admission): void => {
+      if ('refuse' in admission) return refused(admission.refuse.status, admission.refuse.reason);
+      if (admission.protocol !== undefined) this.chosenProtocol.set(req, admission.protocol);
+      complete();
+    };
+    const fail = (error: unknown): void => {
+      slot.context.report(`${path}: accepting a client failed: ${String(error)}`, error);
+      refused(500, 'The endpoint failed to accept this client.');
+    };
+    try {
+      const admission = endpoint.accept(handshake);
+      // As in the synchronous case: a throw while deciding fails this client only.
+      if (admission instanceof Promise) admission.then(decide).catch(fail);
+      else decide(admission);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  private create(config: EndpointConfig, context: EndpointContext): Endpoint {
+    const definition = modeOf(config.mode);
+    if (definition === undefined) throw new Error(`mode ${config.mode} is not available in this build`); // config.ts refuses it first
+    return definition.create(config, context);
+  }
+
+  /** The context of the endpoint at `path`; `slot` is its slot (whose mode may change), for `contain`. */
+  private contextFor(path: string, slot: () => Slot): EndpointContext {
+    const report = (message: string, error?: unknown): void => {
+      if (this.events.active) this.events.emit({ type: 'error', message, error });
+    };
+    return {
+      path,
+      maxMessageSize: this.maxMessageSize,
+      capture: this.capture,
+      events: this.events,
+      clients: () => this.openClientsOf(path),
+      sendAll: (data, binary, except) => {
+        const slot = this.slots.get(path);
+        if (slot === undefined) return 0;
+        const payload = typeof data === 'string' ? Buffer.from(data) : data; // one buffer for all: ws does not copy it
+        let sent = 0;
+        for (const client of slot.clients.values()) {
+          if (client !== except && client.send(payload, binary)) sent++;
+        }
+        return sent;
+      },
+      report,
+      contain: (call) => {
+        try {
+          call();
+        } catch (error) {
+          report(`${path} (${slot().mode}): ${String(error)}`, error);
+        }
+      },
+      heartbeatMs: this.heartbeatMs,
+      upstreamTimeoutMs: this.upstreamTimeoutMs,
+      control: (id, leg) => {
+        this.legs.set(id, leg);
+        return {
+          dispose: () => {
+            if (this.legs.get(id) === leg) this.legs.delete(id);
+          },
+        };
+      },
+    };
+  }
+
+  private *openClientsOf(path: string): IterableIterator<EndpointClient> {
+    const slot = this.slots.get(path);
+    if (slot === undefined) return;
+    for (const client of slot.clients.values()) if (client.isOpen) yield client;
+  }
+
+  /** Runs one call into a mode; a throw is logged and the server carries on (the context's `contain`, which the mode's timers use too). */
+  private safely(slot: Slot, call: () => void): void {
+    slot.context.contain(call);
+  }
+
+  private accept(slot: Slot, ws: WebSocket, socket: Duplex, req: IncomingMessage, handshake: Handshake): void {
+    if (CAN_COALESCE && !coalesceFragments(ws, this.maxMessageSize)) {
+      // Cannot happen with the ws this was built with; never hold fragments without a bound.
+      ws.terminate();
+      return;
+    }
+    const { events, capture } = this;
+    const id = capture.openClient({
+      endpoint: slot.path,
+      target: handshake.target,
+      host: req.headers.host,
+      origin: handshake.origin,
+      remote: handshake.remote,
+      userAgent: req.headers['user-agent'],
+      protocol: ws.protocol === '' ? undefined : ws.protocol,
+    });
+    this.ids.set(ws, id);
+    const client = new Client(id, ws, socket, handshake, this);
+    slot.clients.set(id, client);
+    this.clients.set(id, client);
+    tapCloseFrames(ws, id, capture);
+    if (events.active) events.emit({ type: 'client-open', id, origin: handshake.origin, remote: handshake.remote });
+    this.safely(slot, () => slot.endpoint.opened(client, false));
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      client.alive = true;
+      // With the default binaryType and no fragments list, data is one Buffer.
+      const payload = data as Buffer;
+      if (events.active) events.emit({ type: 'frame', id, direction: 'in', size: payload.length, kind: isBinary ? 'binary' : 'text' });
+      if (capture.active) capture.frame(id, 'in', isBinary ? 'binary' : 'text', payload, payload.length);
+      const current = this.slots.get(slot.path);
+      if (current !== slot) return; // its endpoint was removed; the client is closing
+      this.dispatching = client;
+      this.safely(slot, () => slot.endpoint.message(client, payload, isBinary));
+      this.dispatching = undefined;
+      this.holdBackSender(client);
+    });
+    tapPingPong(ws, id, capture, () => {
+      client.alive = true;
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      slot.clients.delete(id);
+      this.clients.delete(id);
+      const text = reason.toString();
+      capture.closeClient(id, code, text);
+      if (events.active) events.emit({ type: 'client-close', id, code, reason: text });
+      if (!slot.retired) this.safely(slot, () => slot.endpoint.closed(client, code, text));
+    });
+  }
+
+  /** Called by a client's send: note a recipient that the message being handled has backed up. */
+  noteWrite(client: Client): void {
+    if (this.dispatching !== undefined && client.bufferedAmount > WRITE_HIGH_WATER) this.congested.add(client);
+  }
+
+  /** A peer that sends faster than its recipients read must not make us buffer without bound. */
+  private holdBackSender(sender: Client): void {
+    if (this.congested.size === 0) return;
+    for (const recipient of this.congested) {
+      sender.pause();
+      recipient.onDrain(() => sender.resume());
+    }
+    this.congested.clear();
+  }
+
+  // ---- The client API (ClientControl): what the inspector asks for ------------------------------
+
+  send(id: number, data: string | Buffer, binary: boolean): boolean {
+    const client = this.clients.get(id);
+    if (client !== undefined) return client.send(data, binary);
+    return this.legs.get(id)?.send(typeof data === 'string' ? Buffer.from(data) : data, binary) ?? false;
+  }
+
+  sendToEndpoint(path: string, data: string | Buffer, binary: boolean): number {
+    return this.slots.get(path)?.context.sendAll(data, binary) ?? 0;
+  }
+
+  close(id: number, code: number, reason: string): boolean {
+    checkClose(code, reason);
+    return (this.clients.get(id) ?? this.legs.get(id))?.close(code, reason) ?? false;
+  }
+
+  ping(id: number): boolean {
+    const client = this.clients.get(id);
+    if (client === undefined) return this.legs.get(id)?.ping() ?? false;
+    if (!client.isOpen) return false;
+    client.sendPing();
+    return true;
+  }
+
+  private checkLiveness(): void {
+    for (const client of this.clients.values()) {
+      if (!client.alive) {
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      if (client.isOpen) client.sendPing();
+    }
+  }
+
+  /** Closes every client with 1001, disposes every endpoint and resolves when all clients are gone. */
+  async shutdown(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closing = [...this.clients.values()].map(
+      ({ ws }) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          ws.close(1001, 'Server shutting down');
+          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+        }),
+    );
+    await Promise.all(closing);
+    for (const slot of this.slots.values()) {
+      slot.retired = true;
+      this.safely(slot, () => slot.endpoint.dispose());
+    }
+    this.slots.clear();
+    await this.acceptor.close();
+  }
+}
+
+/** One connected client: what a mode sends through (EndpointClient), and what the tap tracks. */
+class Client implements EndpointClient {
+  alive = true;
+  private pauses = 0;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    readonly handshake: Handshake,
+    private readonly hub: EndpointHub,
+  ) {}
+
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  send(data: Buffer | string, binary: boolean): boolean {
+    if (!this.isOpen) return false;
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    const { events, capture } = this.hub;
+    if (events.active) events.emit({ type: 'frame', id: this.id, direction: 'out', size: payload.length, kind: binary ? 'binary' : 'text' });
+    if (capture.active) capture.frame(this.id, 'out', binary ? 'binary' : 'text', payload, payload.length);
+    this.ws.send(payload, binary ? AS_BINARY : AS_TEXT);
+    this.hub.noteWrite(this);
+    return true;
+  }
+
+  close(code: number, reason: string): boolean {
+    checkClose(code, reason);
+    if (!this.isOpen) return false;
+    this.ws.close(code, reason); // recorded by tapCloseFrames
+    return true;
+  }
+
+  sendPing(): void {
+    if (this.hub.capture.active) this.hub.capture.frame(this.id, 'out', 'ping', undefined, 0);
+    this.ws.ping();
+  }
+
+  pause(): void {
+    if (this.pauses++ === 0) this.ws.pause();
+  }
+
+  resume(): void {
+    if (this.pauses === 0) return;
+    if (--this.pauses === 0 && this.isOpen) this.ws.resume();
+  }
+
+  onDrain(callback: () => void): void {
+    const { socket } = this;
+    if (socket.writableLength <= WRITE_HIGH_WATER || socket.destroyed) return callback();
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      callback();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  }
+}
+
+function checkClose(code: number, reason: string): void {
+  if (!isSendableCloseCode(code)) throw new RangeError(`close code ${code} cannot be sent: use 1000–1003, 1007–1014 or 3000–4999`);
+  if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) throw new RangeError(`a close reason is at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`);
+}
+
+/** The subprotocols of a Sec-WebSocket-Protocol header, in order. */
+function offeredProtocols(header: string | undefined): string[] {
+  if (header === undefined) return [];
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}

@@ -1,0 +1,96 @@
+/**
+ * The Problems view's entries for config files (.echo-preview.json or echoPreview.configFile):
+ * at most one per folder, set from its server's config problem and cleared when fixed or stopped.
+ * A problem that stopped a start has no server to watch the file: it is checked again here on
+ * each change of the file, until fixed or replaced.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ConfigProblem } from '../core/config/source';
+
+export class ConfigDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('echoPreview.config');
+  /** Per folder (its key): the problem shown for it, and whether a server keeps running despite it. */
+  private readonly shown = new Map<string, { problem: ConfigProblem; kept: boolean }>();
+  /** Per folder: the watcher of a file whose problem stopped the start. */
+  private readonly watchers = new Map<string, vscode.Disposable>();
+  /** Servers still closing at shutdown clear their entries after VS Code has disposed this: dropped. */
+  private disposed = false;
+
+  /**
+   * Shows `problem` for the folder `owner` (replacing what it showed), or clears it when
+   * undefined. `kept`: the server runs on with its last good config (a refused edit), rather
+   * than not having started.
+   */
+  set(owner: string, problem: ConfigProblem | undefined, kept = false): void {
+    if (this.disposed) return;
+    this.watchers.get(owner)?.dispose();
+    this.watchers.delete(owner);
+    const before = this.shown.get(owner);
+    if (problem) this.shown.set(owner, { problem, kept });
+    else this.shown.delete(owner);
+    if (before) this.render(before.problem.file);
+    if (problem) this.render(problem.file);
+  }
+
+  /**
+   * Shows `problem`, which stopped the folder's start, and checks the file again with `recheck`
+   * whenever it changes (which reads it as the server does: never blocking on a FIFO or a
+   * device, never without bound): a new problem replaces it, none clears it.
+   */
+  setUntilFixed(owner: string, problem: ConfigProblem, recheck: () => Promise<ConfigProblem | undefined>): void {
+    if (this.disposed) return;
+    this.set(owner, problem);
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(problem.file)), path.basename(problem.file)));
+    let checks = 0;
+    const check = async (): Promise<void> => {
+      const run = ++checks;
+      const now = await recheck().catch(() => problem);
+      if (run !== checks || this.watchers.get(owner) !== watcher) return; // a later change, or replaced meanwhile
+      if (now) {
+        this.shown.set(owner, { problem: now, kept: false });
+        this.render(problem.file);
+      } else {
+        this.set(owner, undefined);
+      }
+    };
+    watcher.onDidChange(check);
+    watcher.onDidCreate(check);
+    watcher.onDidDelete(check);
+    this.watchers.set(owner, watcher);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const watcher of this.watchers.values()) watcher.dispose();
+    this.watchers.clear();
+    this.shown.clear();
+    this.collection.dispose();
+  }
+
+  /** Every diagnostic on `file`: two folders may share one config through their settings. */
+  private render(file: string): void {
+    const uri = vscode.Uri.file(file);
+    const diagnostics = [...this.shown.values()].filter((s) => s.problem.file === file).map(({ problem, kept }) => diagnosticOf(problem, kept));
+    this.collection.set(uri, diagnostics.length > 0 ? diagnostics : undefined);
+  }
+}
+
+/** Where `problem` points, as an editor position (ConfigProblem is 1-based); the file's start for a problem of the whole file. */
+export function positionOf(problem: ConfigProblem): vscode.Position {
+  return new vscode.Position(Math.max((problem.line ?? 1) - 1, 0), Math.max((problem.column ?? 1) - 1, 0));
+}
+
+function diagnosticOf(problem: ConfigProblem, kept: boolean): vscode.Diagnostic {
+  const at = positionOf(problem);
+  const consequence = kept ? ' (the server keeps the last good config)' : ' (the server did not start)';
+  const diagnostic = new vscode.Diagnostic(new vscode.Range(at, at), problem.message + consequence, vscode.DiagnosticSeverity.Error);
+  diagnostic.source = 'Echo Preview';
+  return diagnostic;
+}
+
+/** Opens the config file with the cursor on the problem. */
+export async function openConfig(problem: ConfigProblem): Promise<void> {
+  const at = positionOf(problem);
+  await vscode.window.showTextDocument(vscode.Uri.file(problem.file), { selection: new vscode.Range(at, at) });
+}

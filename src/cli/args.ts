@@ -5,7 +5,7 @@
 import { CAPTURE_DEFAULTS, minBudgetBytes } from '../core/capture/capture';
 import { DEFAULTS, MAX_MESSAGE_SIZE, type ServerOptions } from '../core/server';
 import * as path from 'node:path';
-import { CONFIG_FILE_NAME } from '../core/config/source';
+import { CONFIG_FILE_NAME } from '../core/config/state';
 import { parseAuthority, type RefusalAdvice } from '../core/guard';
 import { newInspectorToken } from '../core/inspector/server';
 import { globToRegExp } from '../core/reload/watcher';

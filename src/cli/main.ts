@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { StartError, startServer, type RunningServer } from '../core/server';
-import { formatProblem, type ConfigState } from '../core/config/source';
-import { escapeControls } from '../core/events/format';
+import { formatProblem, type ConfigState } from '../core/config/state';
+import { escapeControls } from '../shared/text';
 import { isLoopbackHost } from '../core/guard';
 import { INSTALLED_ASSETS } from '../core/inspector/server';
 import { EventSummary } from '../core/events/summary';

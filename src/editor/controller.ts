@@ -5,7 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './diagnostics';
-import { describeConfig, formatProblem, readConfigFile, type CheckEnvironment, type ConfigProblem, type ConfigState } from '../core/config/source';
+import { describeConfig, formatProblem, type ConfigProblem, type ConfigState } from '../core/config/state';
+import { readConfigFile } from '../core/config/source';
+import type { CheckEnvironment } from '../core/config/check';
 import { isLoopbackHost } from '../core/guard';
 import { DEFAULTS, StartError, startServer, type RunningServer, type ServerOptions } from '../core/server';
 import type { Log } from './log';

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CONFIG_FILE_NAME } from '../core/config/source';
+import { CONFIG_FILE_NAME } from '../core/config/state';
 
 export const DEMO_FILES = ['index.html', 'websocket.js'] as const;
 export const CHAT_FILES = ['chat.html', 'chat.js'] as const;

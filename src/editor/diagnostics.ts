@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ConfigProblem } from '../core/config/source';
+import type { ConfigProblem } from '../core/config/state';
 
 export class ConfigDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('echoPreview.config');

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Controller, pickFolder, type ServerEntry } from './controller';
-import { CONFIG_FILE_NAME } from '../core/config/source';
+import { CONFIG_FILE_NAME } from '../core/config/state';
 import { createDemoFiles, pickDemo } from './demoFiles';
 import { Log } from './log';
 import { InspectorPanel, PANEL_VIEW_TYPE } from './panels/inspectorPanel';

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RefusalAdvice } from '../core/guard';
 import { DEFAULTS, type ServerOptions } from '../core/server';
-import { quoted } from '../core/events/format';
-import { CONFIG_FILE_NAME } from '../core/config/source';
+import { quoted } from '../shared/text';
+import { CONFIG_FILE_NAME } from '../core/config/state';
 import { kindOf, unreadableReason } from '../core/userFile';
 import { wsPathProblem as corePathProblem } from '../core/ws/paths';
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type WebSocket from 'ws';
-import type { ConfigState } from '../../src/core/config/source';
+import type { ConfigState } from '../../src/core/config/state';
 import type { RunningServer } from '../../src/core/server';
 import { REPO_ROOT } from './http';
 

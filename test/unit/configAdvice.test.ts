@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConfigText } from '../../src/core/config/source';
+import { checkConfigText } from '../../src/core/config/check';
 import { parseJson } from '../../src/core/config/json';
 import { MODE_NAMES } from '../../src/core/endpoints';
 import { PROXY_KEYS } from '../../src/core/endpoints/proxy';

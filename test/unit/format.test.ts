@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServerEvent } from '../../src/core/events/events';
-import { escapeControls, formatCount, formatEvent } from '../../src/core/events/format';
+import { formatEvent } from '../../src/core/events/format';
+import { escapeControls, formatCount } from '../../src/shared/text';
 
 const hex2 = (code: number): string => code.toString(16).padStart(2, '0');
 const hex4 = (code: number): string => code.toString(16).padStart(4, '0');

@@ -152,3 +152,9 @@ export interface ModeDefinition<C extends EndpointConfig = EndpointConfig> {
   check(section: JsonObject, check: SectionCheck): C | undefined;
   create(config: C, context: EndpointContext): Endpoint<C>;
 }
+
+/** One endpoint as configured: its path (decoded, valid by ws/paths.ts) and its checked config section. */
+export interface EndpointSpec {
+  readonly path: string;
+  readonly config: EndpointConfig;
+}

@@ -3,7 +3,7 @@
  * `active` before building an event object, so the echo hot path allocates nothing for logging.
  */
 
-import type { ConfigState } from '../config/source';
+import type { ConfigState } from '../config/state';
 
 export type FrameKind = 'text' | 'binary';
 

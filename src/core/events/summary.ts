@@ -5,7 +5,8 @@
  * when the window ends, on a timer that never keeps the process alive.
  */
 import type { ServerEvent } from './events';
-import { formatCount, formatEvent, formatSize } from './format';
+import { formatCount, formatSize } from '../../shared/text';
+import { formatEvent } from './format';
 
 export interface SummaryLimits {
   /** How long one window lasts, in ms. */

@@ -10,11 +10,11 @@
  * websocket.js, which Create Demo Files sets to the configured path.)
  */
 import type { ServerResponse } from 'node:http';
+import { RESERVED_PREFIX } from '../reserved';
 import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from '../reload/channel';
 import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
 import { sendGenerated, type StaticOptions } from './static';
 
-export const RESERVED_PREFIX = '/__echo-preview/';
 
 /** `{"endpoints":[{"path":"/websocket","mode":"echo"}]}`: one entry per WebSocket endpoint, with its reply mode. */
 export const ENDPOINTS_PATH = `${RESERVED_PREFIX}endpoints.json`;

@@ -1,6 +1,6 @@
 /** Directory listings: names HTML-escaped with invisible characters shown, links URL-encoded, hidden entries left out, a bounded length. */
 import { promises as fs } from 'node:fs';
-import { escapeControls } from '../events/format';
+import { escapeControls } from '../../shared/text';
 import { escapeHtml, page } from './html';
 import { isHiddenSegment } from './resolve';
 

@@ -12,7 +12,7 @@ import { WebSocket, type RawData } from 'ws';
 import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../../shared/protocol';
 import type { Capture, ClientControl } from '../capture/capture';
 import { modeOf } from '../endpoints';
-import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, Handshake, LegControl } from '../endpoints/types';
+import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, EndpointSpec, Handshake, LegControl } from '../endpoints/types';
 import type { ServerEvents } from '../events/events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
 import { tapCloseFrames, tapPingPong } from './tap';
@@ -32,12 +32,6 @@ export interface HubOptions {
 
 /** How long a proxy's upstream gets to answer its handshake by default. */
 export const UPSTREAM_TIMEOUT_MS = 10_000;
-
-/** One endpoint as configured: its path (decoded, valid by wsPath.ts) and its checked config section. */
-export interface EndpointSpec {
-  readonly path: string;
-  readonly config: EndpointConfig;
-}
 
 /** Send options, shared by every send (ws copies them, so one object each is enough). */
 const AS_BINARY = { binary: true } as const;

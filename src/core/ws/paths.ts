@@ -2,7 +2,7 @@
  * The WebSocket path: what a valid one is (it ends up in URLs, a Content-Security-Policy and a
  * JSON answer, so it must be one plain absolute path) and how a request target matches it.
  */
-import { quoted } from '../events/format';
+import { quoted } from '../../shared/text';
 
 /** Characters a path may not hold, each with the words that name it in an error. */
 const NAMED: ReadonlyMap<string, string> = new Map([

@@ -4,11 +4,7 @@
  */
 import type { ComposeMode } from '../../shared/protocol';
 
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
+export { formatSize } from '../../shared/text';
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 

@@ -1,8 +1,22 @@
-// ESLint flat config: typescript-eslint's recommended rules, plus the one architectural rule
-// that keeps the server core editor-free.
+// ESLint flat config: typescript-eslint's recommended rules, plus the architecture's import
+// directions per folder and the one door for WebSockets.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+/** One `no-restricted-imports` option: the imports a folder may not use, with why. */
+function restricted(message, groups) {
+  return { patterns: [{ group: groups, message }] };
+}
+const vscode = 'vscode';
+const ws = 'ws';
+/** Node's modules, with and without the `node:` prefix. */
+const NODE = ['node:*', ...builtinModules.filter((name) => !name.startsWith('_'))];
+/** Our own top-level folders, reached by any relative path (`../../editor/x`, `../cli`). */
+function ours(...folders) {
+  return folders.flatMap((folder) => [`**/${folder}`, `**/${folder}/**`]);
+}
 
 export default tseslint.config(
   { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'test-results/', 'bench-results/'] },
@@ -15,35 +29,40 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // ---- Import directions (ARCHITECTURE.md): shared <- core <- cli, editor; shared <- webview. ----
+  // Each folder names what it may not import; `npm test` also fails on any runtime import cycle
+  // (scripts/check-cycles.mjs).
   {
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core is plain Node: it must never import vscode.' }] }],
-    },
+    files: ['src/shared/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted('src/shared is plain TypeScript for every side: no Node, no vscode, nothing of ours but shared/.', [vscode, ...NODE, ws, ...ours('core', 'cli', 'editor', 'webview')])] },
   },
   {
-    // Every WebSocket the product accepts or opens goes through wsAccept.ts, which handles its errors.
+    files: ['src/core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted('src/core is plain Node: it imports shared/ only, never vscode, the CLI, the editor or the UIs.', [vscode, ...ours('cli', 'editor', 'webview')])] },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted('The CLI is a front door to core: no vscode, no editor, no UI code.', [vscode, ...ours('editor', 'webview')])] },
+  },
+  {
+    files: ['src/editor/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted('The editor is a front door to core: no CLI and no UI code (what both sides need lives in shared/).', ours('cli', 'webview'))] },
+  },
+  {
+    // The UIs run in a browser or a webview: neither vscode nor Node is there.
+    files: ['src/webview/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', restricted('The UIs run in a browser: they import shared/ only (no Node, no vscode, no core); talk to the host through host.ts.', [vscode, ...NODE, ws, ...ours('core', 'cli', 'editor')])] },
+  },
+  {
+    // Every WebSocket the product accepts or opens goes through ws/accept.ts, which handles its errors.
     files: ['src/**/*.ts'],
-    ignores: ['src/core/wsAccept.ts', 'src/webview/**', 'src/reload-client/**'],
+    ignores: ['src/core/ws/accept.ts', 'src/webview/**', 'src/core/reload/client.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: "NewExpression[callee.name=/^(WebSocket|WebSocketServer)$/], NewExpression[callee.property.name=/^(WebSocket|WebSocketServer|Server)$/][callee.object.name=/^(WebSocket|ws)$/]",
-          message: 'Accept with WsAcceptor and connect with openWebSocket (src/core/wsAccept.ts): each socket gets its error handling there.',
-        },
-      ],
-    },
-  },
-  {
-    // The inspector UI runs in a browser or a webview: neither vscode nor Node is there.
-    files: ['src/webview/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'The inspector UI runs in a webview or a browser: talk to the host through host.ts.' }],
-          patterns: [{ group: ['node:*', '../core/*', '!../core/har'], message: 'The inspector UI runs in a browser: no Node modules (har.ts is the one core module made for it).' }],
+          message: 'Accept with WsAcceptor and connect with openWebSocket (src/core/ws/accept.ts): each socket gets its error handling there.',
         },
       ],
     },

@@ -11,6 +11,8 @@ const bin = (name) => `node_modules/.bin/${name}`;
 /** Each step: a name, a command, and how to read pass/fail counts from its output. */
 const steps = [
   { name: 'lint', cmd: [bin('eslint'), '.'] },
+  // Import cycles: any at run time fails, as does a type-only one inside a folder (.dependency-cruiser.cjs).
+  { name: 'import cycles', cmd: [bin('depcruise'), 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'] },
   { name: 'type-check and compile tests', cmd: [bin('tsc'), '-p', 'tsconfig.test.json'] },
   // The inspector UI again, with the browser's types only (no Node), as it runs.
   { name: 'type-check the inspector UI (DOM, no Node)', cmd: [bin('tsc'), '-p', 'src/webview/tsconfig.json'] },

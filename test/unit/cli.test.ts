@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FLAGS } from '../../src/cli/args';
-import { injectReloadScript } from '../../src/core/reload/channel';
+import { injectReloadScript } from '../../src/core/reload/inject';
 import { REPO_ROOT, get, rawRequest, tempDir } from '../support/http';
 import { runCli, startCli, unsafeCharsIn, upgradeRequest } from '../support/cli';
 import { FrameReader, closeCodeOf, echoAll, fragmentedMessage, openClient, rawHandshake } from '../support/ws';

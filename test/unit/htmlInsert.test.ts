@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { planReloadInjection, RELOAD_SCRIPT_PATH } from '../../src/core/reload/channel';
+import { planReloadInjection, RELOAD_SCRIPT_PATH } from '../../src/core/reload/inject';
 import { injectionProblem, loadParse5 } from '../support/domOracle';
 import { corpus } from '../support/htmlCorpus';
 

@@ -10,7 +10,8 @@ import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CACHE_MAX_FILE_BYTES } from '../../src/core/http/fileCache';
-import { RELOAD_SCRIPT_PATH, injectReloadScript, planReloadInjection, type ReloadMessage } from '../../src/core/reload/channel';
+import { RELOAD_SCRIPT_PATH, injectReloadScript, planReloadInjection } from '../../src/core/reload/inject';
+import type { ReloadMessage } from '../../src/core/reload/channel';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { get, tempDir, type RawResponse } from '../support/http';
 import { openReloadChannel, type ReloadClient } from '../support/reload';

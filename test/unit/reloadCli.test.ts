@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError, parseArgs } from '../../src/cli/args';
-import { RELOAD_SCRIPT_PATH } from '../../src/core/reload/channel';
+import { RELOAD_SCRIPT_PATH } from '../../src/core/reload/inject';
 import { FolderWatcher, IgnoreRules } from '../../src/core/reload/watcher';
 import { REPO_ROOT, get, tempDir } from '../support/http';
 import { runCli, startCli } from '../support/cli';

@@ -6,7 +6,7 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerEvent } from '../../src/core/events/events';
-import { injectReloadScript } from '../../src/core/reload/channel';
+import { injectReloadScript } from '../../src/core/reload/inject';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { REPO_ROOT, rawRequest } from '../support/http';
 import { liveBytes } from '../support/memory';

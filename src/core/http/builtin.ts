@@ -11,7 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RESERVED_PREFIX } from '../reserved';
-import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from '../reload/channel';
+import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from '../reload/inject';
 import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
 import { sendGenerated, type StaticOptions } from './static';
 

@@ -11,7 +11,7 @@ import { sameContent, type FileCache } from './fileCache';
 import { STRICT_CSP, escapeHtml, page } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
-import { INJECTED_ETAG_SUFFIX, contentEtag, planReloadInjection, type ReloadInjection } from '../reload/channel';
+import { INJECTED_ETAG_SUFFIX, contentEtag, planReloadInjection, type ReloadInjection } from '../reload/inject';
 import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
 
 export interface StaticOptions {

@@ -1,28 +1,18 @@
 /**
- * Live reload: the channel at /__echo-preview/reload (a WebSocket on the server's own port,
- * never an endpoint client), its client script at /__echo-preview/reload.js, and the
- * `<script src>` injected into HTML pages. A batch of changed files becomes one message: swap
- * the stylesheets when only CSS changed, else reload every page. The channel also tells each page
+ * Live reload's channel at /__echo-preview/reload (a WebSocket on the server's own port, never
+ * an endpoint client; the tag that loads its client is inject.ts's). A batch of changed files
+ * becomes one message: swap the stylesheets when only CSS changed, else reload every page. The channel also tells each page
  * the origins of the editor's own panels (`parents`): the only parents its client tells where it is.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { reloadClient } from './client';
-import { planInsertion } from './html/insert';
 import { WsAcceptor } from '../ws/accept';
 
 export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
-export const RELOAD_SCRIPT_PATH = '/__echo-preview/reload.js';
-
-/** The client, as served: the function's own source, called. */
-export const RELOAD_SCRIPT = `(${reloadClient.toString()})();\n`;
-
-/** Marks the ETag of an injected page, so it never matches the file's own (uninjected) tag. */
-export const INJECTED_ETAG_SUFFIX = '-r1';
 
 /** The largest message the channel takes (its client sends none): beyond it, close 1009. */
 export const RELOAD_MAX_PAYLOAD = 1024;
@@ -204,35 +194,6 @@ async function newestCtime(root: string, ignores: (relative: string) => boolean)
   return newest;
 }
 
-// ---- Injection into HTML ----
-
-/** The page with the reload script, or why it is served as it is. */
-export type ReloadInjection = { page: Buffer; skipped?: undefined } | { page?: undefined; skipped: string };
-
-/**
- * `html` with the reload script added where it changes nothing else in the page's DOM (see
- * htmlInsert.ts: at the end, after closing what is left open there, or before the last tag that
- * makes an element in plain HTML), or why not (UTF-16, which an ASCII tag would corrupt, or no
- * such place). `depth` is how many folders deep the page's URL is: the tag's src is relative to
- * it, so the script is found behind a proxy that serves us under a path prefix (code-server's
- * /proxy/<port>/), except in a page with a `<base>`, which would move a relative src: that one
- * gets the absolute path. A page with a nonce in a `<meta>` CSP gets that nonce on our tag, as
- * its own scripts have.
- */
-export function planReloadInjection(html: Buffer, depth = 0): ReloadInjection {
-  if ((html[0] === 0xff && html[1] === 0xfe) || (html[0] === 0xfe && html[1] === 0xff)) return { skipped: 'the page is UTF-16' };
-  const plan = planInsertion(html);
-  if ('skipped' in plan) return plan;
-  const src = plan.base ? RELOAD_SCRIPT_PATH : '../'.repeat(depth) + RELOAD_SCRIPT_PATH.slice(1);
-  const tag = `${plan.prefix}<script src="${src}"${plan.nonce === undefined ? '' : ` nonce="${plan.nonce}"`} defer></script>`;
-  return { page: Buffer.concat([html.subarray(0, plan.at), Buffer.from(tag, 'latin1'), html.subarray(plan.at + plan.cut)]) };
-}
-
-/** The page with the reload script, or undefined when it is served as it is (see planReloadInjection). */
-export function injectReloadScript(html: Buffer, depth = 0): Buffer | undefined {
-  return planReloadInjection(html, depth).page;
-}
-
 /**
  * True when `origin` is the origin of the request's own Host (which the Host guard accepted): the
  * page and the channel are on one origin as the browser sees it, as behind a port forwarder
@@ -246,9 +207,4 @@ export function originIsHost(origin: string | undefined, host: string | undefine
   } catch {
     return false;
   }
-}
-
-/** A strong-enough weak tag for bytes that are not a file on disk (the editor's unsaved buffer). */
-export function contentEtag(body: Buffer): string {
-  return `W/"o-${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
 }

@@ -1,12 +1,14 @@
 /** The WebSocket endpoint with real clients: echo, limits, fragments, origins, liveness, shutdown. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerEvent } from '../../src/core/events/events';
 import { injectReloadScript } from '../../src/core/reload/inject';
+import { CAN_COALESCE } from '../../src/core/ws/fragments';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { REPO_ROOT, rawRequest } from '../support/http';
 import { liveBytes } from '../support/memory';
@@ -251,6 +253,14 @@ describe('WebSocket limits', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('runs on the exact ws whose internals ws/fragments.ts and ws/tap.ts rely on (pinned in package.json)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = (JSON.parse(readFileSync(require.resolve('ws/package.json'), 'utf8')) as { version: string }).version;
+    assert.match(manifest.dependencies.ws, /^\d+\.\d+\.\d+$/, 'ws is pinned to one exact version, not a range');
+    assert.equal(installed, manifest.dependencies.ws, 'the installed ws is the pinned one');
+    assert.equal(CAN_COALESCE, true, 'its receiver still has the internals fragments.ts wraps');
   });
 
   it('echoes a 4 MiB message sent as 65,536 fragments of 64 bytes (Autobahn 9.3.1, 9.4.1)', async () => {

@@ -9,11 +9,16 @@
  * message of n bytes so far holds at most max(MIN_CAPACITY, 2n) bytes in one buffer, plus the
  * one fragment being added.
  *
- * How: ws (8.x, pinned in package-lock.json) calls `receiver.dataMessage()` after each data
- * fragment is added to `receiver._fragments`, and joins that list when the last one is in.
- * The wrapper below folds the list back to one buffer on every call, so ws joins a list of
- * one (no copy). If a ws upgrade changes those internals, `coalesceFragments` returns false,
- * the endpoint keeps ws's own fragment cap, and the fragment tests fail to say so.
+ * How: ws calls `receiver.dataMessage()` after each data fragment is added to
+ * `receiver._fragments`, and joins that list when the last one is in. The wrapper below folds
+ * the list back to one buffer on every call, so ws joins a list of one (no copy).
+ *
+ * ws is pinned to exactly 8.23.0 in package.json because of this (and ws/tap.ts's use of the
+ * receiver's 'conclude' event). What breaks on an upgrade that changes these private internals:
+ * `CAN_COALESCE` turns false, endpoints fall back to ws's cap of 16,384 fragments (a 4 MiB
+ * message in 64-byte fragments is refused with 1008), and a peer's close frame is recorded after
+ * our answer instead of before it. The pin test and the fragment tests in socket.test.ts fail
+ * to say so: upgrade ws deliberately, with them.
  */
 import type WebSocket from 'ws';
 // The namespace, not the default export: bundled, `ws` resolves to its ESM wrapper, whose default

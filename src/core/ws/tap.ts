@@ -26,7 +26,7 @@ export function tapPingPong(ws: WebSocket, id: number, capture: Capture, heard: 
  * - Out: `ws.close()` is what ws itself calls for each of those, so this instance's close is
  *   wrapped; it records only a call that sends a frame (the socket was still open).
  * - In: ws tells only when the socket has closed (too late to keep the order: the peer's close
- *   comes before our answer). Its receiver (ws 8.x, pinned) emits 'conclude' when the frame is
+ *   comes before our answer). Its receiver (ws 8.23.0, pinned: see fragments.ts) emits 'conclude' when the frame is
  *   read; our listener goes first, so the peer's close is recorded before ws answers it. If a ws
  *   upgrade changes that, the close event records it instead (with a later time).
  */

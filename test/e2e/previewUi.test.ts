@@ -25,6 +25,7 @@ import type { PreviewConfig, PreviewRequest } from '../../src/shared/previewProt
 import { launchChromium } from '../support/browser';
 import { contrastFailures } from '../support/contrast';
 import { REPO_ROOT, tempDir } from '../support/http';
+import { messagesOf } from '../support/inbox';
 
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
 const NONCE = 'cHJldmlld25vbmNlcHJldmlldw==';
@@ -389,7 +390,8 @@ describe('the preview panel UI in Chromium', { timeout: 120_000 }, () => {
     await reloadSockets.get(page); // the page listens for reloads
     // The server's reload channel, as a page opens it: when it says reload, every page was told.
     const observer = new WebSocket(`${server.url.replace('http', 'ws')}__echo-preview/reload`, { origin: server.url.replace(/\/$/, '') });
-    const told = (type: string): Promise<void> => new Promise((resolve) => observer.on('message', (data) => (JSON.parse(String(data)) as { type: string }).type === type && resolve()));
+    const messages = messagesOf(observer, 'the reload channel', (data) => JSON.parse(String(data)) as { type: string });
+    const told = (type: string): Promise<unknown> => messages.next((m) => m.type === type, `a '${type}' message`);
     await told('hello');
     try {
       // The next page's response is held until the reload below has had its chance to win.

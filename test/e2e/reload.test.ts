@@ -18,10 +18,13 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
 import { launchChromium } from '../support/browser';
 import { REPO_ROOT, tempDir } from '../support/http';
+import { Inbox } from '../support/inbox';
 
 const execFileAsync = promisify(execFile);
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
 const TIMEOUT = { timeout: 60_000 };
+/** The longest wait for one load or frame. */
+const WAIT_MS = 20_000;
 const RELOAD_SOCKET = /\/__echo-preview\/reload(\?|$)/;
 
 interface Frame {
@@ -33,8 +36,8 @@ interface Frame {
 /** A page under watch: its loads and every frame its reload sockets received, with waits for the next of each. */
 interface Watched {
   page: Page;
-  loads: number;
-  frames: Frame[];
+  readonly loads: number;
+  readonly frames: readonly Frame[];
   /** Resolves at the next frame of this type on any of the page's reload sockets. */
   nextFrame(type: string): Promise<Frame>;
   nextLoad(): Promise<void>;
@@ -43,29 +46,21 @@ interface Watched {
 async function watchPage(browser: Browser, url: string, setup?: (page: Page) => Promise<void>): Promise<Watched> {
   const page = await browser.newPage();
   await setup?.(page);
-  const frameWaiters: Array<{ type: string; resolve: (frame: Frame) => void }> = [];
-  const loadWaiters: Array<() => void> = [];
+  const frames = new Inbox<Frame>("the page's reload sockets");
+  const loads = new Inbox<number>('the page');
   const watched: Watched = {
     page,
-    loads: 0,
-    frames: [],
-    nextFrame: (type) => new Promise((resolve) => frameWaiters.push({ type, resolve })),
-    nextLoad: () => new Promise((resolve) => loadWaiters.push(resolve)),
+    get loads() {
+      return loads.received.length;
+    },
+    frames: frames.received,
+    nextFrame: (type) => frames.arriving((frame) => frame.type === type, `a '${type}' frame`, WAIT_MS),
+    nextLoad: () => loads.arriving(() => true, 'its next load', WAIT_MS).then(() => undefined),
   };
-  page.on('load', () => {
-    watched.loads++;
-    loadWaiters.splice(0).forEach((resolve) => resolve());
-  });
+  page.on('load', () => loads.push(loads.received.length + 1));
   page.on('websocket', (ws) => {
     if (!RELOAD_SOCKET.test(ws.url())) return;
-    ws.on('framereceived', ({ payload }) => {
-      const frame = JSON.parse(String(payload)) as Frame;
-      watched.frames.push(frame);
-      for (const waiter of frameWaiters.filter((w) => w.type === frame.type)) {
-        frameWaiters.splice(frameWaiters.indexOf(waiter), 1);
-        waiter.resolve(frame);
-      }
-    });
+    ws.on('framereceived', ({ payload }) => frames.push(JSON.parse(String(payload)) as Frame));
   });
   const hello = watched.nextFrame('hello');
   await page.goto(url);

@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { launchChromium } from '../support/browser';
 import { tempDir } from '../support/http';
+import { Inbox } from '../support/inbox';
 
 const TIMEOUT = { timeout: 20_000 };
 const RELOAD_SOCKET = /\/__echo-preview\/reload(\?|$)/;
@@ -35,7 +36,7 @@ const PAGES: Array<[string, string, [string, 'value' | 'textContent' | 'title', 
 
 interface Watched {
   page: Page;
-  loads: number;
+  readonly loads: number;
   nextLoad(): Promise<void>;
   /** Resolves when the page's reload socket says hello; fails after 8 s (live reload is off). */
   connected: Promise<void>;
@@ -44,7 +45,7 @@ interface Watched {
 /** Opens `url` (resolves once it loaded). */
 async function open(browser: Browser, url: string): Promise<Watched> {
   const page = await browser.newPage();
-  const loadWaiters: Array<() => void> = [];
+  const loads = new Inbox<number>('the page');
   const connected = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`live reload did not connect on ${url}`)), 8000);
     page.on('websocket', (ws) => {
@@ -57,11 +58,15 @@ async function open(browser: Browser, url: string): Promise<Watched> {
     });
   });
   connected.catch(() => undefined); // awaited by the tests that need it
-  const watched: Watched = { page, loads: 0, nextLoad: () => new Promise((resolve) => loadWaiters.push(resolve)), connected };
-  page.on('load', () => {
-    watched.loads++;
-    loadWaiters.splice(0).forEach((resolve) => resolve());
-  });
+  const watched: Watched = {
+    page,
+    get loads() {
+      return loads.received.length;
+    },
+    nextLoad: () => loads.arriving(() => true, 'its next load').then(() => undefined),
+    connected,
+  };
+  page.on('load', () => loads.push(loads.received.length + 1));
   await page.goto(url);
   return watched;
 }

@@ -130,18 +130,6 @@ export function upgradeFrom(url: string, origin: string): Promise<{ status: numb
   });
 }
 
-/** The next message `ws` receives, as text; rejects if it closes first. */
-export function nextMessage(ws: WebSocket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const onClose = (code: number): void => reject(new Error(`closed with ${code} before a message came`));
-    ws.once('message', (data) => {
-      ws.off('close', onClose);
-      resolve(String(data));
-    });
-    ws.once('close', onClose);
-  });
-}
-
 /**
  * Resolves with the diagnostics on `file` once `probe` accepts them: checked now and on every
  * change of the Problems view's entries; rejects after `timeoutMs` with what it last saw.

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { EchoPreviewApi } from '../../src/editor/extension';
 import { frameSource, previewCsp } from '../../src/editor/panels/previewHtml';
+import { messagesOf } from '../support/inbox';
 import { pollUntil } from '../support/poll';
 import { activateApi, folder, serverFor, setFor, stopAll, whenServers } from './helpers';
 
@@ -44,26 +45,13 @@ async function editUnsaved(document: vscode.TextDocument, from: string, to: stri
 async function openReloadChannel(serverUrl: string): Promise<{ next(type: string): Promise<{ type: string; paths?: string[] }>; close(): void }> {
   const url = new URL(serverUrl);
   const ws = new WebSocket(`ws://${url.host}/__echo-preview/reload`, { origin: url.origin });
-  const messages: { type: string; paths?: string[] }[] = [];
-  const waiting: { type: string; resolve: (m: { type: string; paths?: string[] }) => void }[] = [];
-  ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { type: string; paths?: string[] };
-    const waiter = waiting.findIndex((w) => w.type === message.type);
-    if (waiter >= 0) waiting.splice(waiter, 1)[0].resolve(message);
-    else messages.push(message);
-  });
+  const messages = messagesOf(ws, 'the reload channel', (data) => JSON.parse(String(data)) as { type: string; paths?: string[] });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
   return {
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const queued = messages.findIndex((m) => m.type === type);
-        if (queued >= 0) return resolve(messages.splice(queued, 1)[0]);
-        const timer = setTimeout(() => reject(new Error(`no '${type}' message from the reload channel within 15 s`)), 15_000);
-        waiting.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-      }),
+    next: (type) => messages.next((m) => m.type === type, `a '${type}' message`, 15_000),
     close: () => ws.close(),
   };
 }

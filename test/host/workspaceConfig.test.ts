@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type WebSocket from 'ws';
 import type { EchoPreviewApi, ServerInfo } from '../../src/editor/extension';
 import { chatConfig } from '../../src/editor/demoFiles';
+import { messagesOf, type WsInbox } from '../support/inbox';
 import { openClient } from '../support/ws';
-import { STATUS, activateApi, echoOnce, extensionPath, folder, nextMessage, ourDiagnostics, serverFor, upgradeFrom, whenDiagnostics, whenServers } from './helpers';
+import { STATUS, activateApi, echoOnce, extensionPath, folder, ourDiagnostics, serverFor, upgradeFrom, whenDiagnostics, whenServers } from './helpers';
 
 const siteA = (): vscode.WorkspaceFolder => folder('site-a');
 const siteB = (): vscode.WorkspaceFolder => folder('site-b');
@@ -36,11 +36,15 @@ function positionIn(text: string, needle: string): { line: number; character: nu
   return { line: before.length - 1, character: before[before.length - 1].length };
 }
 
+/** Opens a ws client with an inbox of its messages. */
+async function listening(url: string): Promise<WsInbox> {
+  return messagesOf(await openClient(url));
+}
+
 /** Sends `text` on `from`; resolves with what each of `to` received next. */
-async function relay(from: WebSocket, to: WebSocket[], text: string): Promise<string[]> {
-  const received = Promise.all(to.map((ws) => nextMessage(ws)));
-  from.send(text);
-  return received;
+async function relay(from: WsInbox, to: WsInbox[], text: string): Promise<string[]> {
+  from.ws.send(text);
+  return Promise.all(to.map(async (inbox) => (await inbox.next()).text));
 }
 
 describe('the config file in the editor', function () {
@@ -71,12 +75,12 @@ describe('the config file in the editor', function () {
     assert.match(tooltip, /`\/websocket` \(echo\)/);
     assert.match(tooltip, /`\/chat` \(broadcast\)/);
     assert.match(tooltip, /^Live reload: on$/m, 'echoPreview.liveReload is on by default');
-    const [a, b] = await Promise.all([openClient(new URL('/chat', info.wsUrl).href), openClient(new URL('/chat', info.wsUrl).href)]);
+    const [a, b] = await Promise.all([listening(new URL('/chat', info.wsUrl).href), listening(new URL('/chat', info.wsUrl).href)]);
     try {
       assert.deepEqual(await relay(a, [a, b], 'to everyone'), ['to everyone', 'to everyone']);
     } finally {
-      a.close();
-      b.close();
+      a.ws.close();
+      b.ws.close();
     }
   });
 
@@ -84,9 +88,9 @@ describe('the config file in the editor', function () {
     const info = server(siteA());
     assert.ok(info);
     const chatUrl = new URL('/chat', info.wsUrl).href;
-    const [echo, a, b] = await Promise.all([openClient(info.wsUrl), openClient(chatUrl), openClient(chatUrl)]);
+    const [echo, a, b] = await Promise.all([listening(info.wsUrl), listening(chatUrl), listening(chatUrl)]);
     const closes: number[] = [];
-    for (const ws of [echo, a, b]) ws.on('close', (code: number) => closes.push(code));
+    for (const { ws } of [echo, a, b]) ws.on('close', (code: number) => closes.push(code));
     try {
       // A missing comma: the problem is the token after it, "/extra" on line 5, column 5.
       const broken = GOOD.replace('{"mode":"broadcast"}\n', '{"mode":"broadcast"}\n    "/extra": {"mode":"echo"}\n');
@@ -124,7 +128,7 @@ describe('the config file in the editor', function () {
       assert.deepEqual(await relay(a, [a, b], 'chat after edit'), ['chat after edit', 'chat after edit']);
       assert.equal((await upgradeFrom(new URL('/news', info.wsUrl).href, new URL(info.url).origin)).status, 101);
     } finally {
-      for (const ws of [echo, a, b]) ws.close();
+      for (const { ws } of [echo, a, b]) ws.close();
     }
   });
 
@@ -180,9 +184,9 @@ describe('the config file in the editor', function () {
     assert.ok(info);
     assert.equal(info.configFile, undefined);
     assert.equal(byPath(info), JSON.stringify(['/websocket echo']));
-    const client = await openClient(info.wsUrl);
+    const client = await listening(info.wsUrl);
     const closed = { code: undefined as number | undefined };
-    client.on('close', (code: number) => (closed.code = code));
+    client.ws.on('close', (code: number) => (closed.code = code));
     try {
       const applied = whenServers(api, () => byPath(server(siteA())).includes('/chat broadcast'), 'the new file to apply');
       await fs.writeFile(configA(), GOOD);
@@ -191,7 +195,7 @@ describe('the config file in the editor', function () {
       assert.equal(closed.code, undefined, 'the echo client was closed');
       assert.deepEqual(await relay(client, [client], 'still echoing'), ['still echoing']);
     } finally {
-      client.close();
+      client.ws.close();
       await vscode.commands.executeCommand('echoPreview.stop', siteA().uri);
       await fs.rm(configA(), { force: true });
     }
@@ -309,7 +313,7 @@ describe('the config file in the editor', function () {
       const script = await (await fetch(new URL('chat-demo/chat.js', info.url))).text();
       assert.match(script, /^const CHAT_PATH = '\/chat';$/m);
       const chatUrl = new URL('/chat', info.wsUrl).href;
-      const [ada, bob] = await Promise.all([openClient(chatUrl), openClient(chatUrl)]);
+      const [ada, bob] = await Promise.all([listening(chatUrl), listening(chatUrl)]);
       try {
         const hello = JSON.stringify({ name: 'Ada', text: 'Hello, Bob' });
         assert.deepEqual(await relay(ada, [ada, bob], hello), [hello, hello]);
@@ -318,8 +322,8 @@ describe('the config file in the editor', function () {
         // The guide's echo stays where it was.
         assert.equal(await echoOnce(info.wsUrl, 'echo beside chat'), 'echo beside chat');
       } finally {
-        ada.close();
-        bob.close();
+        ada.ws.close();
+        bob.ws.close();
       }
     });
 

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { expandFeedMessage, type ClientDTO, type FrameDTO, type HostMessage } from '../../src/shared/protocol';
 import { CLI } from './cli';
 import { tempDir } from './http';
+import { messagesOf, type WsInbox } from './inbox';
 import { openClient } from './ws';
 
 /** The inspector URL the ready line ends with, its token, its own port, and the origin of its page. */
@@ -47,18 +48,17 @@ type Result = Extract<HostMessage, { type: 'result' }>;
 
 /** An inspector's connection to the feed, with everything it was sent. */
 export class Feed {
-  readonly messages: HostMessage[] = [];
-  private waiters: Array<() => void> = [];
+  /** Every message of the feed (inbox.ts), in order. */
+  readonly inbox: WsInbox<HostMessage>;
   private nextRequestId = 1;
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      this.messages.push(expandFeedMessage(JSON.parse(data.toString()) as HostMessage));
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    ws.on('close', () => {
-      for (const wake of this.waiters.splice(0)) wake();
-    });
+    this.inbox = messagesOf(ws, 'the feed', (data) => expandFeedMessage(JSON.parse(data.toString()) as HostMessage));
+  }
+
+  /** Every message the feed was sent, in order. */
+  get messages(): readonly HostMessage[] {
+    return this.inbox.received;
   }
 
   static async open(url: string, origin: string): Promise<Feed> {
@@ -67,19 +67,7 @@ export class Feed {
 
   /** Resolves once `holds()` is true after some message; rejects if the feed closes first or after `timeoutMs`. */
   async until(holds: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!holds()) {
-      if (this.ws.readyState !== WebSocket.OPEN) throw new Error(`the feed closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages).slice(-1500)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    await this.inbox.until(holds, what, timeoutMs);
   }
 
   /** Sends a request (a requestId is added unless it has one) and resolves with its result. */

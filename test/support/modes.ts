@@ -5,8 +5,9 @@ import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/core/server';
-import { Inbox, PYTHON } from './endpoints';
+import { PYTHON } from './endpoints';
 import { REPO_ROOT, tempDir } from './http';
+import { messagesOf, type WsInbox } from './inbox';
 import { liveBytes } from './memory';
 
 /** Starts a server on port 0 whose `.echo-preview.json` is `config`; `cleanup` closes it and removes the folder. */
@@ -29,17 +30,17 @@ export async function serveConfig(config: unknown, options: Partial<ServerOption
   }
 }
 
-/** A ws client with an inbox (endpoints.ts) listening from the start, since a greeting can come with the handshake's answer, and its close. */
+/** A ws client with an inbox (inbox.ts) listening from the start, since a greeting can come with the handshake's answer, and its close. */
 export interface ModeClient {
   ws: WebSocket;
-  inbox: Inbox;
+  inbox: WsInbox;
   closed: Promise<{ code: number; reason: string }>;
 }
 
 export function openWithInbox(url: string, options: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<ModeClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, options);
-    const inbox = new Inbox(ws);
+    const inbox = messagesOf(ws);
     const closed = new Promise<{ code: number; reason: string }>((done) => ws.once('close', (code: number, reason: Buffer) => done({ code, reason: reason.toString() })));
     ws.once('open', () => resolve({ ws, inbox, closed }));
     ws.once('error', reject);
@@ -47,7 +48,7 @@ export function openWithInbox(url: string, options: WebSocket.ClientOptions = {}
 }
 
 /** The text of the next `count` messages. */
-export async function texts(inbox: Inbox, count = 1): Promise<string[]> {
+export async function texts(inbox: WsInbox, count = 1): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push((await inbox.next(10_000)).text);
   return out;

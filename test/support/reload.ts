@@ -1,9 +1,12 @@
 /** The live reload channel from a test: a ws client with the page's own Origin and its messages in order. */
 import WebSocket from 'ws';
 import type { ReloadMessage } from '../../src/core/reload/channel';
+import { messagesOf, type WsInbox } from './inbox';
 
 export interface ReloadClient {
   ws: WebSocket;
+  /** Every message of the channel (inbox.ts), for waits `next` does not cover. */
+  inbox: WsInbox<ReloadMessage>;
   /** The next message not yet taken (waits for it; fails after `timeoutMs`). */
   next(timeoutMs?: number): Promise<ReloadMessage>;
   /** Messages received and not yet taken. */
@@ -13,32 +16,18 @@ export interface ReloadClient {
 
 export async function openReloadChannel(port: number, query = ''): Promise<ReloadClient> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/__echo-preview/reload${query}`, { origin: `http://127.0.0.1:${port}` });
-  const queued: ReloadMessage[] = [];
-  const waiting: Array<(message: ReloadMessage) => void> = [];
-  ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as ReloadMessage;
-    const waiter = waiting.shift();
-    if (waiter) waiter(message);
-    else queued.push(message);
-  });
+  const inbox = messagesOf(ws, 'the reload channel', (data) => JSON.parse(String(data)) as ReloadMessage);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
   return {
     ws,
-    queued,
-    next: (timeoutMs = 5000) => {
-      const ready = queued.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reload message within ${timeoutMs} ms`)), timeoutMs);
-        waiting.push((message) => {
-          clearTimeout(timer);
-          resolve(message);
-        });
-      });
+    inbox,
+    get queued() {
+      return inbox.queued;
     },
+    next: (timeoutMs = 5000) => inbox.next(timeoutMs),
     close: () =>
       new Promise<void>((resolve) => {
         if (ws.readyState === WebSocket.CLOSED) return resolve();

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { Inbox } from './inbox';
 
 /** Completes a WebSocket handshake by hand and returns the socket and the response head. */
 export function rawHandshake(port: number, extraHeaders: Record<string, string> = {}, target = '/websocket'): Promise<{ socket: Socket; head: string; status: number; rest: Buffer }> {
@@ -111,40 +112,22 @@ export interface ServerFrame {
 /** Reads the server's (unmasked) frames from a raw socket, one at a time, in order. */
 export class FrameReader {
   private data: Buffer;
-  private waiting: { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void } | undefined;
-  private ended = false;
+  /** Every frame, parsed as its bytes come (inbox.ts). */
+  private readonly frames = new Inbox<ServerFrame>('the server', (f) => `opcode 0x${f.opcode.toString(16)} (${f.payload.length} bytes)`);
 
   constructor(socket: Socket, initial: Buffer = Buffer.alloc(0)) {
     this.data = initial;
+    this.parse();
     socket.on('data', (chunk: Buffer) => {
       this.data = this.data.length === 0 ? chunk : Buffer.concat([this.data, chunk]);
-      this.deliver();
+      this.parse();
     });
-    socket.on('close', () => {
-      this.ended = true;
-      this.deliver();
-    });
+    socket.on('close', () => this.frames.end('the socket closed'));
   }
 
   /** The next frame; rejects when the socket closes first or nothing comes within `timeoutMs`. */
   next(timeoutMs = 10_000): Promise<ServerFrame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`no frame from the server within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting = {
-        resolve: (frame) => {
-          clearTimeout(timer);
-          resolve(frame);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.deliver();
-    });
+    return this.frames.next(() => true, 'a frame', timeoutMs);
   }
 
   /** The next frame that is not a ping or pong. */
@@ -155,18 +138,8 @@ export class FrameReader {
     }
   }
 
-  private deliver(): void {
-    if (this.waiting === undefined) return;
-    const frame = this.take();
-    if (frame !== undefined) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve(frame);
-    } else if (this.ended) {
-      const { reject } = this.waiting;
-      this.waiting = undefined;
-      reject(new Error('socket closed without a frame'));
-    }
+  private parse(): void {
+    for (let frame = this.take(); frame !== undefined; frame = this.take()) this.frames.push(frame);
   }
 
   private take(): ServerFrame | undefined {

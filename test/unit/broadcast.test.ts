@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { startCli } from '../support/cli';
-import { Inbox, pythonClient } from '../support/endpoints';
+import { pythonClient } from '../support/endpoints';
 import { tempDir } from '../support/http';
+import { messagesOf, type WsInbox } from '../support/inbox';
 import { pollUntil } from '../support/poll';
 import { closeCodeOf, frame, openClient, rawHandshake } from '../support/ws';
 
@@ -19,9 +20,9 @@ const CONFIG = {
   },
 };
 
-async function inboxes(server: RunningServer, endpointPath: string, count: number): Promise<Inbox[]> {
+async function inboxes(server: RunningServer, endpointPath: string, count: number): Promise<WsInbox[]> {
   const clients = await Promise.all(Array.from({ length: count }, () => openClient(`${server.wsOrigin}${endpointPath}`)));
-  return clients.map((ws) => new Inbox(ws));
+  return clients.map((ws) => messagesOf(ws));
 }
 
 describe('broadcast mode', { timeout: 30_000 }, () => {
@@ -153,7 +154,7 @@ describe('broadcast through the CLI', { timeout: 30_000 }, () => {
       await run.waitFor((out) => out.split('\n').length > listing.length + 1, 'the endpoint lines');
       assert.deepEqual(run.stdout().split('\n').slice(1, listing.length + 1), listing);
       const clients = await Promise.all([0, 1, 2].map(() => openClient(`ws://127.0.0.1:${run.port}/chat`)));
-      const [a, b, c] = clients.map((ws) => new Inbox(ws));
+      const [a, b, c] = clients.map((ws) => messagesOf(ws));
       a.ws.send('over the CLI');
       for (const inbox of [a, b, c]) assert.deepEqual(await inbox.next(), { text: 'over the CLI', binary: false });
       for (const inbox of [a, b, c]) inbox.ws.close();

@@ -12,6 +12,7 @@ import { toHar, toJsonLines } from '../../src/shared/har';
 import { applyInspectorRequest, batchMessageJson, toBatchDTO, toSnapshotDTO } from '../../src/core/capture/feed';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/capture/ring';
 import { expandFeedFrames, parseInspectorRequest, type ClientDTO, type FeedFrame, type FrameDTO } from '../../src/shared/protocol';
+import { Inbox } from '../support/inbox';
 import { openClient } from '../support/ws';
 
 const KiB = 1024;
@@ -636,15 +637,12 @@ describe('capture: the tap on real ws traffic', () => {
   });
 
   it('attributes every frame of two real clients, carries out push, ping and close, and exports it', { timeout: 20_000 }, async () => {
-    const batches: CaptureBatch[] = [];
-    let wake: () => void = () => undefined;
-    const subscription = capture.subscribe((batch) => {
-      batches.push(batch);
-      wake();
-    });
+    const sent = new Inbox<CaptureBatch>('the capture');
+    const batches = sent.received;
+    const subscription = capture.subscribe((batch) => sent.push(batch));
     /** Waits for batches (sent by the capture's own timer) until the condition holds. */
     const until = async (holds: () => boolean): Promise<void> => {
-      while (!holds()) await new Promise<void>((resolve) => (wake = resolve));
+      await sent.until(holds, `batches for which ${String(holds)}`);
     };
     const frames = (): FrameDTO[] => batches.flatMap((b) => toBatchDTO(b).frames);
     const of = (id: number): string[] => frames().filter((f) => f.client === id).map((f) => `${f.dir} ${f.kind}`);

@@ -7,8 +7,9 @@ import { checkConfigText } from '../../src/core/config/check';
 import type { ConfigState } from '../../src/core/config/state';
 import { StartError, startServer, type RunningServer } from '../../src/core/server';
 import { runCli, startCli, type CliRun } from '../support/cli';
-import { Inbox, nextConfig } from '../support/endpoints';
+import { nextConfig } from '../support/endpoints';
 import { REPO_ROOT, get, tempDir } from '../support/http';
+import { messagesOf } from '../support/inbox';
 import { closeCodeOf, echoAll, openClient } from '../support/ws';
 
 const ENV = { proxyBeyondLoopback: true };
@@ -270,8 +271,8 @@ describe('config reload', { timeout: 60_000 }, () => {
 
   it('applies an edit in place: connected clients stay connected and get the new behaviour', () =>
     withServer(ECHO_AND_CHAT, async (server, file) => {
-      const echo = new Inbox(await openClient(`${server.wsOrigin}/websocket`));
-      const [a, b] = await Promise.all([0, 1].map(async () => new Inbox(await openClient(`${server.wsOrigin}/chat`))));
+      const echo = messagesOf(await openClient(`${server.wsOrigin}/websocket`));
+      const [a, b] = await Promise.all([0, 1].map(async () => messagesOf(await openClient(`${server.wsOrigin}/chat`))));
       const events: ConfigState[] = [];
       server.events.on((event) => event.type === 'config' && events.push(event.state));
       const applied = nextConfig(server);
@@ -286,7 +287,7 @@ describe('config reload', { timeout: 60_000 }, () => {
       assert.deepEqual(await b.next(), { text: 'only to b now', binary: false });
       b.ws.send('only to a');
       assert.deepEqual(await a.next(), { text: 'only to a', binary: false }, 'a was not sent its own message');
-      const second = new Inbox(await openClient(`${server.wsOrigin}/websocket`));
+      const second = messagesOf(await openClient(`${server.wsOrigin}/websocket`));
       second.ws.send('to everyone on /websocket');
       assert.deepEqual(await echo.next(), { text: 'to everyone on /websocket', binary: false }, 'the echo client, still connected, is in the broadcast');
       assert.deepEqual(await second.next(), { text: 'to everyone on /websocket', binary: false });

@@ -17,6 +17,7 @@ import { StartError, startServer } from '../../src/core/server';
 import { CONFIG_ELEMENT_ID, expandFeedMessage, type HostMessage, type InspectorConfig } from '../../src/shared/protocol';
 import { runCli, startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
+import { messagesOf } from '../support/inbox';
 import { Feed, PLACEHOLDER_SCRIPT, PLACEHOLDER_STYLE, fakeInstall, feedUrlOf, inspectorUrlOf } from '../support/inspector';
 import { pollUntil } from '../support/poll';
 import { FrameReader, echoAll, frame, openClient, rawHandshake } from '../support/ws';
@@ -24,11 +25,6 @@ import { FrameReader, echoAll, frame, openClient, rawHandshake } from '../suppor
 const DEMO = path.join(REPO_ROOT, 'media', 'demo');
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** The next message `ws` receives. */
-function nextMessage(ws: WebSocket): Promise<Buffer> {
-  return new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data)));
-}
 
 /** The config JSON the page carries, parsed. */
 function configOf(html: string): InspectorConfig {
@@ -259,6 +255,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
 
     const a = await openClient(`ws://127.0.0.1:${run.port}/websocket?tab=a`, { headers: { 'User-Agent': 'tab A' }, origin: own });
     const b = await openClient(`ws://127.0.0.1:${run.port}/websocket`, { headers: { 'User-Agent': 'tab B' } });
+    const [toA, toB] = [messagesOf(a, 'tab A', (data) => data), messagesOf(b, 'tab B', (data) => data)];
     const [idA, idB] = [await feed.clientId('tab A'), await feed.clientId('tab B')];
     const clientA = feed.clients().get(idA)!;
     assert.deepEqual(
@@ -279,9 +276,9 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
     // Push to one client: it gets it, the other does not (its next message is its own echo).
     const receivedByB: string[] = [];
     b.on('message', (data: Buffer) => receivedByB.push(data.toString()));
-    const toA = nextMessage(a);
+    const pushedToA = toA.arriving(() => true, 'the push');
     assert.deepEqual(await feed.request({ type: 'push', requestId: 1, target: { client: idA }, data: 'to A only', binary: false }), { type: 'result', requestId: 1, ok: true, sent: 1 });
-    assert.equal((await toA).toString(), 'to A only');
+    assert.equal((await pushedToA).toString(), 'to A only');
     await echoAll(b, ['marker']);
     assert.deepEqual(receivedByB, ['marker'], 'B got no push');
     await feed.until(() => feed.framesOf(idA).length === 3, 'the push as a frame');
@@ -290,7 +287,7 @@ describe('echo-preview --inspect', { timeout: 60_000 }, () => {
 
     // Push to every client of the endpoint, binary.
     const bytes = Buffer.from([0, 1, 2, 255]);
-    const [allA, allB] = [nextMessage(a), nextMessage(b)];
+    const [allA, allB] = [toA.arriving(() => true, 'the push to all'), toB.arriving(() => true, 'the push to all')];
     assert.deepEqual(await feed.request({ type: 'push', requestId: 2, target: { endpoint: '/websocket' }, data: bytes.toString('base64'), binary: true }), { type: 'result', requestId: 2, ok: true, sent: 2 });
     assert.deepEqual([await allA, await allB], [bytes, bytes]);
     await feed.until(() => feed.framesOf(idA).at(-1) === 'out binary' && feed.framesOf(idB).at(-1) === 'out binary', 'the push to all as frames');
@@ -503,7 +500,7 @@ describe('capture in a running server', { timeout: 60_000 }, () => {
       const ws = await openClient(`ws://127.0.0.1:${server.port}/ws-%C3%BC`);
       const [client] = server.capture.snapshot().clients;
       assert.equal(client.endpoint, '/ws-ü', 'listed under the configured (decoded) path');
-      const got = nextMessage(ws);
+      const got = messagesOf(ws, 'the client', (data) => data).next();
       assert.equal(server.clients.send(client.id, Buffer.from([7]), true), true);
       assert.deepEqual(await got, Buffer.from([7]));
       assert.equal(server.clients.sendToEndpoint('/ws-ü', 'all', false), 1);

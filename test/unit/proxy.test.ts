@@ -23,7 +23,8 @@ import type { ServerEvent } from '../../src/core/events/events';
 import { EventSummary } from '../../src/core/events/summary';
 import { startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
-import { Inbox, nextConfig } from '../support/endpoints';
+import { nextConfig } from '../support/endpoints';
+import { messagesOf, type WsInbox } from '../support/inbox';
 import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
@@ -344,11 +345,11 @@ describe('proxy', { timeout: 120_000 }, () => {
   });
 
   it('lets the client API send to (the inspector’s push), ping and close the upstream leg by its capture id, as the inspector does', { timeout: 10_000 }, async () => {
-    let upstreamInbox: Inbox | undefined;
+    let upstreamInbox: WsInbox | undefined;
     let connected: () => void = () => {};
     const upstreamOpen = new Promise<void>((resolve) => (connected = resolve));
     const up = await upstream((ws) => {
-      upstreamInbox = new Inbox(ws);
+      upstreamInbox = messagesOf(ws);
       connected();
     });
     const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
@@ -356,7 +357,7 @@ describe('proxy', { timeout: 120_000 }, () => {
     try {
       const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
       await upstreamOpen;
-      const fromUpstream = upstreamInbox as Inbox;
+      const fromUpstream = upstreamInbox as WsInbox;
       const upstreamWs = [...up.wss.clients][0];
       const leg = clientsOf(served).find((c) => c.leg === 'upstream');
       assert.ok(leg !== undefined, 'the upstream leg is a client of the capture');

@@ -496,8 +496,8 @@ describe('static serving', () => {
         socket.write(`GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
       });
     }
-    const deadline = Date.now() + 5000;
-    while (openOnBig() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The server closes each file when it sees its socket go; no event tells this process: polled.
+    await pollUntil(() => openOnBig() === 0, () => `the server to close big.bin (${openOnBig()} descriptors still open)`, 5000);
     assert.equal(openOnBig(), 0, 'file descriptors of big.bin still open');
     const whole = await get(port, '/big.bin', { Range: 'bytes=-5' });
     assert.deepEqual([...whole.body], [7, 7, 7, 7, 7], 'server still serves after aborted downloads');

@@ -27,7 +27,9 @@ export async function openReloadChannel(port: number, query = ''): Promise<Reloa
     get queued() {
       return inbox.queued;
     },
-    next: (timeoutMs = 5000) => inbox.next(timeoutMs),
+    // A bound that fails a broken build, not a pace: a passing test never waits for it, and a machine
+    // with both cores busy may take seconds to work through a storm's backlog.
+    next: (timeoutMs = 15_000) => inbox.next(timeoutMs),
     close: () =>
       new Promise<void>((resolve) => {
         if (ws.readyState === WebSocket.CLOSED) return resolve();

@@ -116,7 +116,7 @@ async function renderInspector(browser) {
     await ui.locator('#timeline').press('Enter');
     await ui.locator('#details-json').waitFor();
     await ui.mouse.move(0, 0); // no hover highlight
-    await ui.waitForFunction(() => !document.querySelector('#toast.visible')); // "Sent to 1 client." fades
+    await ui.locator('#toast.visible').waitFor({ state: 'detached' }); // "Sent to 1 client." fades
     await ui.screenshot({ path: at('docs/images/inspector.png') });
     report('docs/images/inspector.png');
   } finally {

@@ -29,9 +29,9 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  // ---- Import directions (ARCHITECTURE.md): shared <- core <- cli, editor; shared <- webview. ----
+  // ---- Import directions (CONTRIBUTING.md, "Layout"): shared <- core <- cli, editor; shared <- webview. ----
   // Each folder names what it may not import; `npm test` also fails on any runtime import cycle
-  // (scripts/check-cycles.mjs).
+  // (dependency-cruiser, .dependency-cruiser.cjs).
   {
     files: ['src/shared/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', restricted('src/shared is plain TypeScript for every side: no Node, no vscode, nothing of ours but shared/.', [vscode, ...NODE, ws, ...ours('core', 'cli', 'editor', 'webview')])] },

@@ -40,7 +40,7 @@ const ACTIVATION_RUNS = 10;
 const STATIC_CONTENDERS = ['closed', 'ours', 'nginx', 'live', 'ceiling'];
 /** Page-load contenders: Echo Preview as users run it (default output, live reload on), nginx, Live Server. */
 const PAGE_CONTENDERS = ['closed', 'nginx', 'live'];
-/** Echo Preview keeps files in memory only once they are this old (RACY_MS in src/core/fileCache.ts). */
+/** Echo Preview keeps files in memory only once they are this old (RACY_MS in src/core/http/fileCache.ts). */
 const SETTLE_MS = 2500;
 
 const config = readConfig();

@@ -54,13 +54,13 @@ export async function texts(inbox: WsInbox, count = 1): Promise<string[]> {
   return out;
 }
 
-/** The first ```json block of the README section under `heading` (e.g. `### script`): the documented config, as outside checkers use it. */
-export function readmeExample(heading: string): string {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf(`\n${heading}\n`);
-  if (start === -1) throw new Error(`README.md has no ${heading} section`);
-  const block = /```json\n([\s\S]*?)\n```/.exec(readme.slice(start));
-  if (block === null) throw new Error(`README.md's ${heading} section has no json example`);
+/** The first ```json block of docs/config.md's section under `heading` (e.g. `### script`): the documented config, as outside checkers use it. */
+export function documentedExample(heading: string): string {
+  const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'config.md'), 'utf8');
+  const start = doc.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`docs/config.md has no ${heading} section`);
+  const block = /```json\n([\s\S]*?)\n```/.exec(doc.slice(start));
+  if (block === null) throw new Error(`docs/config.md's ${heading} section has no json example`);
   return block[1];
 }
 

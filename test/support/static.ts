@@ -1,5 +1,5 @@
 /**
- * The static file code (src/core/static.ts) on its own HTTP server, for tests that need a file
+ * The static file code (src/core/http/static.ts) on its own HTTP server, for tests that need a file
  * cache they configured (no racy window, so files are kept at once) or that they can observe.
  */
 import { createServer } from 'node:http';

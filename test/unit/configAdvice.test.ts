@@ -2,8 +2,8 @@
  * What the config's errors suggest loads: every example ("such as", "e.g."), every "did you mean"
  * and every placeholder a message offers is written where the problem is, and the config must
  * then load. Each closed set of names (top-level keys, modes, every section's keys, matcher kinds,
- * targets, fallbacks, placeholders) gets "did you mean" for a mistyped name. The README's config
- * examples load too, and its error examples print what it says.
+ * targets, fallbacks, placeholders) gets "did you mean" for a mistyped name. The config
+ * examples of docs/config.md load too, and its error examples print what it says.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -331,12 +331,11 @@ describe('a mistyped name of any closed set gets "did you mean", and the name it
   });
 });
 
-describe('the README’s config examples', () => {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Config file\n'), readme.indexOf('\n## In VS Code\n'));
+describe('the config examples of docs/config.md', () => {
+  const section = readFileSync(path.join(REPO_ROOT, 'docs', 'config.md'), 'utf8');
   const blocks = [...section.matchAll(/```(json|text)\n([\s\S]*?)\n```/g)].map((m) => ({ lang: m[1], body: m[2] }));
 
-  it('load, unless the README shows them as refused, and then print what it says', () => {
+  it('load, unless docs/config.md shows them as refused, and then print what it says', () => {
     const jsons = blocks.flatMap((block, i) => (block.lang === 'json' ? [{ body: block.body, next: blocks[i + 1] }] : []));
     assert.ok(jsons.length >= 7, `${jsons.length} json examples`);
     let refused = 0;
@@ -344,11 +343,11 @@ describe('the README’s config examples', () => {
       const checked = checkConfigText(FILE, body, ENV);
       const shown = next?.lang === 'text' ? /^echo-preview: \S*\.echo-preview\.json:(\d+):(\d+): (.*?)( \(keeping the last good config\))?$/.exec(next.body) : null;
       if (shown === null) {
-        assert.ok(checked.ok, `the README's example does not load: ${checked.ok ? '' : checked.problem.message}\n${body}`);
+        assert.ok(checked.ok, `docs/config.md's example does not load: ${checked.ok ? '' : checked.problem.message}\n${body}`);
         continue;
       }
       refused++;
-      assert.ok(!checked.ok, `the README shows this as refused, but it loads:\n${body}`);
+      assert.ok(!checked.ok, `docs/config.md shows this as refused, but it loads:\n${body}`);
       assert.deepEqual([checked.problem.line, checked.problem.column, checked.problem.message], [Number(shown[1]), Number(shown[2]), shown[3]]);
     }
     assert.equal(refused, 2, 'the two error examples');

@@ -1,7 +1,7 @@
 /**
  * Hostile JSON depth and faults in timers, with real clients on a real config file: messages
  * nested 100,000 and 1,000,000 deep (arrays, objects, both mixed, and brackets inside strings)
- * through the README's script example in the CLI and through every kind of reply (immediate,
+ * through the script example of docs/config.md in the CLI and through every kind of reply (immediate,
  * delayed, after latency, to all, greetings, timers, broadcast, a proxy's local rules); a reply
  * that throws while it is built in a timer; and requests nested that deep on the inspector's feed.
  */
@@ -19,7 +19,7 @@ import { newInspectorToken } from '../../src/core/inspector/server';
 import { startCli, type CliRun } from '../support/cli';
 import { tempDir } from '../support/http';
 import { Feed, feedUrlOf } from '../support/inspector';
-import { openWithInbox, readmeExample, serveConfig, texts, type ModeClient } from '../support/modes';
+import { openWithInbox, documentedExample, serveConfig, texts, type ModeClient } from '../support/modes';
 import { pollUntil } from '../support/poll';
 
 /** JSON values nested `depth` levels deep, as text, built without recursion. */
@@ -29,7 +29,7 @@ const deep = {
   mixed: (depth: number): string => '[{"k":'.repeat(depth / 2) + 'null' + '}]'.repeat(depth / 2),
 };
 const SIZES = [100_000, 1_000_000];
-/** Every deep shape at every size, as the `topic` of the README's subscribe message. */
+/** Every deep shape at every size, as the `topic` of docs/config.md's subscribe message. */
 const DEEP_MESSAGES = SIZES.flatMap((size) => Object.entries(deep).map(([shape, make]) => ({ what: `${shape} ${size.toLocaleString('en-US')} deep`, text: `{"type":"subscribe","topic":${make(size)}}` })));
 /** A string full of brackets, quotes and backslashes: depth 1, however many brackets. */
 const BRACKETY_STRING = `\\"${'['.repeat(1_000_000)}\\\\"{{`;
@@ -54,10 +54,10 @@ describe('the nesting scan', () => {
   });
 });
 
-describe('the README’s script example with JSON nested 100,000 and 1,000,000 deep, through the CLI', { timeout: 60_000 }, () => {
+describe('the script example of docs/config.md with JSON nested 100,000 and 1,000,000 deep, through the CLI', { timeout: 60_000 }, () => {
   it('answers each as not JSON (the fallback echoes it back, 50 ms late) and keeps answering everyone', async () => {
     const folder = tempDir();
-    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### script'));
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), documentedExample('### script'));
     const run = await startCli([folder.dir, '--port', '0']);
     const clients: ModeClient[] = [];
     try {

@@ -25,7 +25,7 @@ import { startCli, type CliRun } from '../support/cli';
 import { REPO_ROOT, get, tempDir } from '../support/http';
 import { nextConfig } from '../support/endpoints';
 import { messagesOf, type WsInbox } from '../support/inbox';
-import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts } from '../support/modes';
+import { openWithInbox, readSlowly, documentedExample, runPython, serveConfig, texts } from '../support/modes';
 import { pollUntil } from '../support/poll';
 import { rawHandshake } from '../support/ws';
 
@@ -532,11 +532,11 @@ describe('proxy config', { timeout: 30_000 }, () => {
   });
 });
 
-describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, () => {
+describe('the proxy example of docs/config.md, through the CLI', { timeout: 30_000 }, () => {
   it('mocks the ping and forwards the rest to the upstream', async () => {
     const up = await startUpstream((ws) => ws.on('message', (data) => ws.send(`upstream got ${data.toString()}`)));
     const folder = tempDir();
-    const example = readmeExample('### proxy');
+    const example = documentedExample('### proxy');
     assert.ok(example.includes('ws://127.0.0.1:9000/socket'));
     // The upstream of the example listens on a free port rather than 9000.
     writeFileSync(path.join(folder.dir, '.echo-preview.json'), example.replace('127.0.0.1:9000', `127.0.0.1:${up.port}`));
@@ -563,7 +563,7 @@ describe('the README’s proxy example, through the CLI', { timeout: 30_000 }, (
     const down = await startUpstream();
     await down.close();
     const folder = tempDir();
-    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### proxy').replace('127.0.0.1:9000', `127.0.0.1:${down.port}`));
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), documentedExample('### proxy').replace('127.0.0.1:9000', `127.0.0.1:${down.port}`));
     const run = await startCli([folder.dir, '--port', '0']);
     try {
       const answer = await handshakeAnswer(`ws://127.0.0.1:${run.port}/live`);

@@ -1,6 +1,6 @@
 /**
  * Live reload from the command line and the watcher's limits: --no-reload and --reload-ignore
- * (parsed, refused when malformed, and in effect in a real CLI run), the README's help block,
+ * (parsed, refused when malformed, and in effect in a real CLI run), the help block of docs/cli.md,
  * and the watcher falling back with a clear message when the folder has too many folders.
  */
 import assert from 'node:assert/strict';
@@ -37,11 +37,11 @@ describe('live reload on the command line', () => {
     assert.throws(() => options(['--no-reload=yes']), (error: unknown) => error instanceof UsageError && /--no-reload takes no value/.test(error.message));
   });
 
-  it('has the README’s help block exactly as --help prints it', async () => {
+  it('has docs/cli.md’s help block exactly as --help prints it', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
-    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const block = /```text\n(Usage: echo-preview[\s\S]*?)```/.exec(readme)?.[1];
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'cli.md'), 'utf8');
+    const block = /```text\n(Usage: echo-preview[\s\S]*?)```/.exec(doc)?.[1];
     assert.equal(block, help.stdout);
     assert.match(help.stdout, /--no-reload/);
     assert.match(help.stdout, /--reload-ignore <glob>/);

@@ -12,7 +12,7 @@ import { KEYS } from '../../src/core/endpoints/rules';
 import { StartError } from '../../src/core/server';
 import { startCli } from '../support/cli';
 import { REPO_ROOT, tempDir } from '../support/http';
-import { openWithInbox, readSlowly, readmeExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
+import { openWithInbox, readSlowly, documentedExample, runPython, serveConfig, texts, type ModeClient } from '../support/modes';
 import { closeCodeOf, rawHandshake } from '../support/ws';
 
 type Served = Awaited<ReturnType<typeof serveConfig>>;
@@ -337,10 +337,10 @@ describe('script config problems', { timeout: 30_000 }, () => {
   });
 });
 
-describe('the README’s script example, through the CLI', { timeout: 30_000 }, () => {
-  it('does what the README says it does', async () => {
+describe('the script example of docs/config.md, through the CLI', { timeout: 30_000 }, () => {
+  it('does what docs/config.md says it does', async () => {
     const folder = tempDir();
-    writeFileSync(path.join(folder.dir, '.echo-preview.json'), readmeExample('### script'));
+    writeFileSync(path.join(folder.dir, '.echo-preview.json'), documentedExample('### script'));
     const run = await startCli([folder.dir, '--port', '0']);
     try {
       await run.waitFor((out) => out.includes(`  ws://127.0.0.1:${run.port}/api  (script)\n`), 'the endpoint line');

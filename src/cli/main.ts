@@ -89,15 +89,6 @@ async function main(argv: string[]): Promise<number> {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
   if (server.liveReload?.problem !== undefined) fail(`warning: ${server.liveReload.problem}`);
-  if (server.inspectorUrl !== undefined && server.inspectorPortWanted !== undefined) {
-    const [wanted, actual] = [server.inspectorPortWanted, new URL(server.inspectorUrl).port];
-    fail(
-      (wanted > 65535
-        ? `warning: there is no port ${wanted} (--port + 1) for the inspector, so it is on port ${actual}, a new one each run: its saved messages do not outlast the run.`
-        : `warning: the inspector's usual port ${wanted} (--port + 1) is not free, so the inspector is on port ${actual} this run; ` +
-          `the messages it saved on port ${wanted} are not shown there (they are kept per port).`) + ' Choose its port with --inspect-port <n>.',
-    );
-  }
   if (server.inspectorUrl !== undefined && !existsSync(INSTALLED_ASSETS.script)) {
     fail(`warning: the inspector UI is not built (no ${INSTALLED_ASSETS.script}): run npm run build; until then its page answers 503`);
   }
@@ -143,7 +134,7 @@ function describeStartError(error: unknown, configGiven: boolean): string {
   if (!(error instanceof StartError)) return `could not start: ${String(error)}`;
   switch (error.code) {
     case 'PORT_IN_USE':
-      if (/inspector's port/i.test(error.message)) return `${error.message} Try another --inspect-port, or leave it out (--port + 1 if free, else any free port).`;
+      if (/inspector's port/i.test(error.message)) return `${error.message} Try another --inspect-port, or leave it out (a new free port each run).`;
       return `${error.message} Try --port 0 for any free port, or another --port.`;
     case 'PORT_FORBIDDEN':
       if (/inspector's port/i.test(error.message)) return `${error.message} Try an --inspect-port above 1023, or leave it out.`;

@@ -1,7 +1,7 @@
 /**
- * The CLI inspector's saved messages across a restart, in Chromium: they live in the browser
- * storage of the inspector's own origin, which stays the same from run to run (its port is the
- * server's + 1 by default) while the token in its path is new each run.
+ * The CLI inspector's saved messages across a restart, in Chromium: the CLI keeps them in a file
+ * of its own (cli/savedStore.ts), not in the browser, so they are there after a restart although
+ * the inspector's origin (a new free port each run) and the token in its path are new each run.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ describe('the CLI inspector across a restart, in Chromium', { timeout: 60_000 },
     site?.cleanup();
   });
 
-  it('shows the messages saved before a restart with the same --port, under the new token', async () => {
+  it('shows the messages saved before a restart with the same --port, under the new token and the new port', async () => {
     // The server's port and the one after it, free (found by holding both, then let go).
     const pair = await holdConsecutivePorts(2);
     await pair.release();
@@ -71,8 +71,7 @@ describe('the CLI inspector across a restart, in Chromium', { timeout: 60_000 },
     assert.deepEqual(await reopened.locator('#saved button.link').allTextContents(), ['subscribe to prices'], `saved before the restart, shown at ${after.url}`);
     await reopened.locator('#saved button', { hasText: 'subscribe to prices' }).click();
     assert.equal(await reopened.locator('#compose-body').inputValue(), '{"type":"subscribe","topic":"prices"}');
-    assert.equal(after.origin, before.origin, 'the same origin');
-    assert.equal(after.port, pair.first + 1, "the server's port + 1");
+    assert.notEqual(after.origin, before.origin, 'a new origin each run');
     await stop(second);
     await context.close();
   });

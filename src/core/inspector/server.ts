@@ -67,8 +67,8 @@ export interface InspectorOptions {
   /** The served folder's name, for the UI's title and its saved messages. */
   folder?: string;
   /**
-   * Its own port (startServer; inspectorPort.ts): default the server's port + 1 when that is
-   * free, else any free port; 0 for any. Taken: the start fails. It must differ from the server's.
+   * Its own port (startServer; inspectorPort.ts): default (and 0) a new free port each run.
+   * Taken: the start fails. It must differ from the server's.
    */
   port?: number;
 }

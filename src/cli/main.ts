@@ -4,7 +4,8 @@
  * when heavy, see core/summary) unless --quiet, and a clean stop on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import * as path from 'node:path';
 import { StartError, startServer, type RunningServer } from '../core/server';
 import { formatProblem, type ConfigState } from '../core/config/state';
 import { escapeControls } from '../shared/text';
@@ -13,6 +14,7 @@ import { INSTALLED_ASSETS } from '../core/inspector/server';
 import { EventSummary } from '../core/events/summary';
 import { LineWriter } from './output';
 import { USAGE, parseArgs, type CliConfig } from './args';
+import { savedStore, stateDir } from './savedStore';
 
 declare const PACKAGE_VERSION: string;
 
@@ -70,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
   let server: RunningServer;
   try {
     const { inspector } = config.options;
-    server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION } } : config.options);
+    const saved = inspector && savedStore(stateDir(), realFolder(config.options.root), (line) => fail(`warning: ${line}`));
+    server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION, saved } } : config.options);
   } catch (error) {
     fail(describeStartError(error, config.options.configFile !== undefined));
     return 1;
@@ -111,6 +114,15 @@ async function main(argv: string[]): Promise<number> {
   stopOnSignals(server, out, summary);
   if (config.open) openInBrowser(server.url);
   return -1; // keep running
+}
+
+/** The served folder as its saved messages are filed: its real path (the one the server serves), else as given. */
+function realFolder(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return path.resolve(root); // the start says what is wrong with it
+  }
 }
 
 /** One line per endpoint, as under the ready line: `  ws://127.0.0.1:8080/chat  (broadcast)`. */

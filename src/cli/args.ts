@@ -37,8 +37,8 @@ Options:
       --inspect            serve the traffic inspector: every client and frame, push, close, ping;
                            on a port of its own; its URL, with a new secret token each run,
                            is on the ready line
-      --inspect-port <n>   the inspector's port, where its saved messages are kept from run to run
-                           (default: --port + 1 if free, else any; 0 for any free port)
+      --inspect-port <n>   the inspector's port (default: a new free port each run, so no page
+                           served on a port another day shares its origin)
       --no-reload          no live reload: do not watch the folder, inject nothing into pages
       --reload-ignore <glob>
                            changes under paths matching the glob reload nothing, e.g. "dist/**" or "*.log"

@@ -4,7 +4,8 @@
  * when heavy, see core/summary) unless --quiet, and a clean stop on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import * as path from 'node:path';
 import { StartError, startServer, type RunningServer } from '../core/server';
 import { formatProblem, type ConfigState } from '../core/config/state';
 import { escapeControls } from '../shared/text';
@@ -13,6 +14,7 @@ import { INSTALLED_ASSETS } from '../core/inspector/server';
 import { EventSummary } from '../core/events/summary';
 import { LineWriter } from './output';
 import { USAGE, parseArgs, type CliConfig } from './args';
+import { savedStore, stateDir } from './savedStore';
 
 declare const PACKAGE_VERSION: string;
 
@@ -70,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
   let server: RunningServer;
   try {
     const { inspector } = config.options;
-    server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION } } : config.options);
+    const saved = inspector && savedStore(stateDir(), realFolder(config.options.root), (line) => fail(`warning: ${line}`));
+    server = await startServer(inspector ? { ...config.options, inspector: { ...inspector, version: PACKAGE_VERSION, saved } } : config.options);
   } catch (error) {
     fail(describeStartError(error, config.options.configFile !== undefined));
     return 1;
@@ -89,15 +92,6 @@ async function main(argv: string[]): Promise<number> {
     fail(`warning: listening on ${server.host}; other machines on the network can read this folder`);
   }
   if (server.liveReload?.problem !== undefined) fail(`warning: ${server.liveReload.problem}`);
-  if (server.inspectorUrl !== undefined && server.inspectorPortWanted !== undefined) {
-    const [wanted, actual] = [server.inspectorPortWanted, new URL(server.inspectorUrl).port];
-    fail(
-      (wanted > 65535
-        ? `warning: there is no port ${wanted} (--port + 1) for the inspector, so it is on port ${actual}, a new one each run: its saved messages do not outlast the run.`
-        : `warning: the inspector's usual port ${wanted} (--port + 1) is not free, so the inspector is on port ${actual} this run; ` +
-          `the messages it saved on port ${wanted} are not shown there (they are kept per port).`) + ' Choose its port with --inspect-port <n>.',
-    );
-  }
   if (server.inspectorUrl !== undefined && !existsSync(INSTALLED_ASSETS.script)) {
     fail(`warning: the inspector UI is not built (no ${INSTALLED_ASSETS.script}): run npm run build; until then its page answers 503`);
   }
@@ -122,6 +116,15 @@ async function main(argv: string[]): Promise<number> {
   return -1; // keep running
 }
 
+/** The served folder as its saved messages are filed: its real path (the one the server serves), else as given. */
+function realFolder(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return path.resolve(root); // the start says what is wrong with it
+  }
+}
+
 /** One line per endpoint, as under the ready line: `  ws://127.0.0.1:8080/chat  (broadcast)`. */
 function printEndpoints(out: LineWriter, server: RunningServer, state: ConfigState): void {
   for (const { path, mode } of state.endpoints) out.line(escapeControls(`  ${server.wsOrigin}${path}  (${mode})`));
@@ -143,7 +146,7 @@ function describeStartError(error: unknown, configGiven: boolean): string {
   if (!(error instanceof StartError)) return `could not start: ${String(error)}`;
   switch (error.code) {
     case 'PORT_IN_USE':
-      if (/inspector's port/i.test(error.message)) return `${error.message} Try another --inspect-port, or leave it out (--port + 1 if free, else any free port).`;
+      if (/inspector's port/i.test(error.message)) return `${error.message} Try another --inspect-port, or leave it out (a new free port each run).`;
       return `${error.message} Try --port 0 for any free port, or another --port.`;
     case 'PORT_FORBIDDEN':
       if (/inspector's port/i.test(error.message)) return `${error.message} Try an --inspect-port above 1023, or leave it out.`;

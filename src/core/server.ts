@@ -69,7 +69,7 @@ export interface ServerOptions {
   /**
    * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
    * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own on the same host (its
-   * `port`: by default the server's + 1, else any free one), where nothing else is served: no
+   * `port`: by default a new free one each run), where nothing else is served: no
    * page of the folder shares the inspector's origin. Off by default: no second port.
    */
   inspector?: InspectorOptions;
@@ -163,8 +163,6 @@ export interface RunningServer {
   readonly clients: ClientControl;
   /** `http://<host>:<inspector's own port>/__echo-preview/inspector/<token>/` with `inspector`; undefined without. */
   readonly inspectorUrl: string | undefined;
-  /** The inspector's usual port (the server's + 1) when it was not free: the inspector is on another this run. */
-  readonly inspectorPortWanted: number | undefined;
   /** WebSocket clients connected now. */
   readonly clientCount: number;
   /**
@@ -354,7 +352,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
   const inspectorPort = options.inspector && new InspectorPort(server, guard);
-  const inspectorPortWanted = inspectorPort && (await inspectorPort.bind(port, options.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port")));
+  if (inspectorPort) await inspectorPort.bind(port, options.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port"));
   if (inspectorPort) guard.setInspectorPort(inspectorPort.port);
   try {
     await listen(server, port, host);
@@ -408,7 +406,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     capture,
     clients: echo,
     inspectorUrl: inspector && inspectorPort && `http://${shownHost}:${inspectorPort.port}${inspector.path}`,
-    inspectorPortWanted,
     get clientCount() {
       return echo.clientCount;
     },

@@ -157,7 +157,14 @@ export type HostMessage =
   | { type: 'snapshot'; snapshot: CaptureSnapshotDTO }
   | { type: 'batch'; batch: CaptureBatchDTO }
   | { type: 'result'; requestId: number; ok: true; sent?: number }
-  | { type: 'result'; requestId: number; ok: false; error: string };
+  | { type: 'result'; requestId: number; ok: false; error: string }
+  | SavedListMessage;
+
+/** The saved messages, as the host keeps them: the CLI's answer to `loadSaved`, the editor's to `ready`. */
+export interface SavedListMessage {
+  type: 'saved';
+  messages: SavedMessage[];
+}
 
 /** Where a push goes: one client, or every open client of an endpoint. */
 export type PushTarget = { client: number } | { endpoint: string };
@@ -171,7 +178,11 @@ export type InspectorRequest =
   /** `data` is text, or base64 when `binary`. */
   | { type: 'push'; requestId: number; target: PushTarget; data: string; binary: boolean }
   | { type: 'close'; requestId: number; client: number; code: number; reason: string }
-  | { type: 'ping'; requestId: number; client: number };
+  | { type: 'ping'; requestId: number; client: number }
+  /** The CLI's feed only: asks for the saved messages, answered by a `saved` message. */
+  | { type: 'loadSaved' }
+  /** The CLI's feed only: replaces the saved messages, answered by a `result`. */
+  | { type: 'storeSaved'; requestId: number; messages: SavedMessage[] };
 
 /** A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5: 125 minus the 2-byte code). */
 export const MAX_CLOSE_REASON_BYTES = 123;
@@ -196,6 +207,8 @@ const REQUEST_FIELDS: Readonly<Record<InspectorRequest['type'], readonly string[
   push: ['requestId', 'target', 'data', 'binary'],
   close: ['requestId', 'client', 'code', 'reason'],
   ping: ['requestId', 'client'],
+  loadSaved: [],
+  storeSaved: ['requestId', 'messages'],
 };
 
 /**
@@ -231,6 +244,7 @@ function parseRequest(value: unknown): ParsedRequest {
     case 'pause':
     case 'resume':
     case 'clear':
+    case 'loadSaved':
       return { ok: true, request: { type: kind } };
     case 'push': {
       const requestId = requestIdOf(message);
@@ -267,6 +281,13 @@ function parseRequest(value: unknown): ParsedRequest {
       const client = own(message, 'client');
       if (!isClientId(client)) return fail('ping: client must be a client id');
       return { ok: true, request: { type: 'ping', requestId, client } };
+    }
+    case 'storeSaved': {
+      const requestId = requestIdOf(message);
+      if (requestId === undefined) return fail('storeSaved: requestId must be a non-negative integer');
+      const messages = checkSavedMessages(own(message, 'messages'));
+      if (!messages.ok) return fail(`storeSaved: ${messages.error}`);
+      return { ok: true, request: { type: 'storeSaved', requestId, messages: messages.messages } };
     }
   }
 }
@@ -315,8 +336,8 @@ function targetOf(value: unknown): PushTarget | undefined {
 }
 
 // ---- The editor panel's own messages ------------------------------------------------------
-// The CLI page keeps saved messages in the browser and downloads exports itself, so only the
-// editor panel carries these; they never reach the CLI's feed socket.
+// The CLI page keeps its saved messages through its feed (loadSaved, storeSaved) and downloads
+// exports itself, so only the editor panel carries these; they never reach the CLI's feed socket.
 
 /** How a composed message's text is read: as text, as JSON (validated), or as bytes in hex or base64. */
 export type ComposeMode = 'text' | 'json' | 'hex' | 'base64';
@@ -328,9 +349,15 @@ export interface SavedMessage {
   body: string;
 }
 
-/** At most this many saved messages, each body at most MAX_SAVED_BODY characters. */
+/** At most this many saved messages, each body at most MAX_SAVED_BODY characters, each name at most MAX_SAVED_NAME. */
 export const MAX_SAVED_MESSAGES = 200;
 export const MAX_SAVED_BODY = 64 * 1024;
+export const MAX_SAVED_NAME = 200;
+/**
+ * The whole list as JSON (UTF-8) is at most this many bytes where the CLI keeps it (a file): about
+ * what the browser's storage held when the CLI page kept them there. The feed takes a request this big.
+ */
+export const MAX_SAVED_LIST_BYTES = 8 * 1024 * 1024;
 
 /** Where the UI's own client connects now (the editor says so once it accepts the panel's origin). */
 export interface TargetMessage {
@@ -392,17 +419,39 @@ export function parsePanelRequest(value: unknown): PanelRequest | undefined {
 
 /** The saved messages in `value` when it is a well-formed list within the limits; else undefined. */
 export function savedMessagesOf(value: unknown): SavedMessage[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_SAVED_MESSAGES) return undefined;
+  try {
+    const checked = checkSavedMessages(value);
+    return checked.ok ? checked.messages : undefined;
+  } catch {
+    return undefined; // not plain data (a Proxy): never a list
+  }
+}
+
+/** What a saved list may hold, in words, for an error. */
+const SAVED_RULE =
+  `a list of at most ${MAX_SAVED_MESSAGES} {name, mode, body}: a name of 1–${MAX_SAVED_NAME} characters, ` +
+  `mode text, json, hex or base64, a body of at most ${MAX_SAVED_BODY} characters`;
+
+/**
+ * `value` as saved messages (their name, mode and body only, copied), or why it is not a list
+ * within the limits. Reads only own data properties, as parseInspectorRequest does.
+ */
+export function checkSavedMessages(value: unknown): { ok: true; messages: SavedMessage[] } | { ok: false; error: string } {
+  if (!Array.isArray(value)) return { ok: false, error: `messages must be ${SAVED_RULE}` };
+  if (value.length > MAX_SAVED_MESSAGES) return { ok: false, error: `${value.length} messages are more than the ${MAX_SAVED_MESSAGES} that may be saved` };
   const messages: SavedMessage[] = [];
-  for (const item of value as unknown[]) {
-    if (typeof item !== 'object' || item === null) return undefined;
-    const { name, mode, body } = item as Record<string, unknown>;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 200) return undefined;
-    if (typeof mode !== 'string' || !MODES.includes(mode)) return undefined;
-    if (typeof body !== 'string' || body.length > MAX_SAVED_BODY) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const item = recordOf(own(value as unknown as Record<string, unknown>, String(i)));
+    const bad = (what: string): { ok: false; error: string } => ({ ok: false, error: `message ${i + 1}: ${what} (messages must be ${SAVED_RULE})` });
+    if (item === undefined) return bad('not an object');
+    const [name, mode, body] = [own(item, 'name'), own(item, 'mode'), own(item, 'body')];
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_SAVED_NAME) return bad('bad name');
+    if (typeof mode !== 'string' || !MODES.includes(mode)) return bad('bad mode');
+    if (typeof body !== 'string') return bad('bad body');
+    if (body.length > MAX_SAVED_BODY) return bad(`a body of ${body.length} characters`);
     messages.push({ name, mode: mode as ComposeMode, body });
   }
-  return messages;
+  return { ok: true, messages };
 }
 
 /**

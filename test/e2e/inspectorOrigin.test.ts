@@ -3,17 +3,20 @@
  * one browser, as a person would have them. The page registers a service worker at /sw.js with
  * scope '/' that reports every URL it sees (fetch events, clients.matchAll) back to the page.
  * Checked: the worker never sees the inspector or its token, the page cannot open the feed even
- * with the token, and what the inspector keeps in the browser (saved messages) is not in the
- * page's storage. The inspector has an origin of its own, which no workspace page shares.
+ * with the token, and the inspector's saved messages are in no browser storage the page could
+ * reach (the CLI keeps them in its own file). The inspector has an origin of its own, which no
+ * workspace page shares.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { savedFileOf } from '../../src/cli/savedStore';
 import { launchChromium } from '../support/browser';
-import { startCli, type CliRun } from '../support/cli';
+import { startCli, testStateHome, type CliRun } from '../support/cli';
 import { tempDir } from '../support/http';
+import { pollUntil } from '../support/poll';
 
 /** The workspace page: registers the worker and keeps whatever it reports in window.seen. */
 const HOSTILE_PAGE = `<!DOCTYPE html><html><head><title>Hostile</title></head><body>
@@ -134,9 +137,12 @@ describe('a workspace page with a root-scoped service worker and the inspector i
     await inspector.locator('#feed[data-state="open"]').waitFor();
   });
 
-  it("the inspector's saved messages are not in the page's storage", async () => {
+  it("the inspector's saved messages are not in the page's storage, nor in the inspector's: the CLI keeps them", async () => {
+    // Changed on purpose (issue 17): they were in the inspector origin's localStorage, which a page served on that port another day can read.
+    const file = savedFileOf(path.join(testStateHome(), 'echo-preview'), site.dir);
+    await pollUntil(() => existsSync(file) && readFileSync(file, 'utf8').includes('kept by the inspector'), `the CLI's file ${file} to hold the saved message`);
     const inspectorStorage = await inspector.evaluate(() => JSON.stringify(localStorage));
-    assert.match(inspectorStorage, /kept by the inspector/, 'the inspector keeps them in its own storage');
+    assert.doesNotMatch(inspectorStorage, /kept by the inspector/, 'the inspector keeps none in the browser');
     const pageStorage = await hostile.evaluate(() => JSON.stringify({ local: localStorage, session: sessionStorage }));
     assert.doesNotMatch(pageStorage, /kept by the inspector|echo-preview:/, pageStorage);
   });

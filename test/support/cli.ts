@@ -1,7 +1,7 @@
 /** Runs the bundled CLI as a child process (on a pipe or a pseudo-terminal) and reads its output. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { REPO_ROOT } from './http';
+import { REPO_ROOT, tempDir } from './http';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -17,6 +17,26 @@ export interface CliRun {
   /** Resolves once `predicate` holds for stdout so far; rejects after `timeoutMs` naming `what`. */
   waitFor: (predicate: (stdout: string) => boolean, what: string, timeoutMs?: number) => Promise<void>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+let stateHome: string | undefined;
+
+/**
+ * The CLI's XDG_STATE_HOME in tests (where it keeps the inspector's saved messages): one
+ * temporary folder per test process, removed at its exit, never the person's own.
+ */
+export function testStateHome(): string {
+  if (stateHome === undefined) {
+    const { dir, cleanup } = tempDir('echo-state-');
+    stateHome = dir;
+    process.once('exit', cleanup);
+  }
+  return stateHome;
+}
+
+/** The CLI's environment: this process's, its state in testStateHome() unless `env` says otherwise. */
+function cliEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_STATE_HOME: testStateHome(), ...env };
 }
 
 /** True when util-linux `script` can give the CLI a pseudo-terminal. */
@@ -37,11 +57,10 @@ function shellQuote(arg: string): string {
  * Starts the CLI and resolves once it prints its ready line (or rejects if it exits first).
  * With `tty`, the CLI's stdout is a pseudo-terminal (through `script`), as in a person's terminal.
  */
-export function startCli(args: string[], options: { cwd?: string; script?: string; tty?: boolean } = {}): Promise<CliRun> {
+export function startCli(args: string[], options: { cwd?: string; script?: string; tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   const argv = [process.execPath, options.script ?? CLI, ...args];
-  const child = options.tty
-    ? spawn('script', ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnOptions = { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: cliEnv(options.env) };
+  const child = options.tty ? spawn('script', ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], spawnOptions) : spawn(argv[0], argv.slice(1), spawnOptions);
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8');
@@ -90,7 +109,7 @@ export function startCli(args: string[], options: { cwd?: string; script?: strin
 /** Runs the CLI to completion (for error cases) with a time limit. */
 export function runCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv(undefined) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

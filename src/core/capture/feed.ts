@@ -119,6 +119,10 @@ export function applyInspectorRequest(request: InspectorRequest, capture: Captur
       return control.close(request.client, request.code, request.reason) ? ok(request.requestId) : notOpen(request.requestId, request.client);
     case 'ping':
       return control.ping(request.client) ? ok(request.requestId) : notOpen(request.requestId, request.client);
+    case 'loadSaved':
+    case 'storeSaved':
+      // The CLI feed's (inspector/saved.ts, asynchronous); the editor keeps its own (saveMessages).
+      return undefined;
   }
 }
 

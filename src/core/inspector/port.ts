@@ -4,8 +4,9 @@
  * handshake checks apply there too), and where only the inspector answers: its page, its two
  * files and its feed; anything else is 404. No page of the folder is ever served on this origin,
  * so none can reach the inspector through a service worker (whose scope is its own origin) or
- * read what the inspector keeps in the browser's storage. Its port is the same from run to run
- * by default (the server's + 1), so what the inspector keeps there outlasts a restart.
+ * read what the inspector keeps in the browser's storage. Its port is a new free one each run by
+ * default, so no origin the user serves another day (another program, another run with that
+ * --port) is ever the inspector's: nothing it left there (storage, a service worker) reaches it.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -58,34 +59,15 @@ export class InspectorPort {
 
   /**
    * Takes the inspector's port, before the server's `port` is taken: `explicit` when given (a
-   * failure is the start's failure), else `port` + 1 when it is free, else (and with `port` 0)
-   * any free port but `port`. Resolves to the port it wanted and could not have (it fell back),
-   * or undefined. `listen` binds this.listener and rejects with the start's error.
+   * failure is the start's failure), else a free port the system hands out, never `port`.
+   * `listen` binds this.listener and rejects with the start's error.
    */
-  async bind(port: number, explicit: number | undefined, listen: Listen): Promise<number | undefined> {
-    if (explicit !== undefined) {
-      await listen(explicit);
-      return undefined;
-    }
-    if (port === 0) {
-      await listen(0);
-      return undefined;
-    }
-    const wanted = port + 1;
-    if (wanted <= 65535) {
-      try {
-        await listen(wanted);
-        return undefined;
-      } catch (error) {
-        // Taken or not ours to take: any other port does. Anything else (no such host) is the start's.
-        const code = (error as { code?: unknown }).code;
-        if (code !== 'PORT_IN_USE' && code !== 'PORT_FORBIDDEN') throw error;
-      }
-    }
+  async bind(port: number, explicit: number | undefined, listen: Listen): Promise<void> {
+    if (explicit !== undefined) return listen(explicit);
     // The system may hand out the server's own port (free until the server takes it): not that one.
     for (let tries = 0; ; tries++) {
       await listen(0);
-      if (this.port !== port || tries === OWN_PORT_RETRIES) return wanted;
+      if (port === 0 || this.port !== port || tries === OWN_PORT_RETRIES) return;
       await this.close();
     }
   }

@@ -3,15 +3,18 @@
  * first (how deep it nests, how many names and values it has), so no message can make the parse
  * slow or large, then JSON.parse, then the shape check of protocol.ts. Never throws.
  */
-import { parseInspectorRequest, type InspectorRequest } from '../../shared/protocol';
+import { MAX_SAVED_MESSAGES, parseInspectorRequest, type InspectorRequest } from '../../shared/protocol';
 
 /** The requestId of an error that answers a message whose own requestId could not be read. */
 export const UNKNOWN_REQUEST_ID = -1;
 
-/** The deepest a request nests: `{"target":{"client":1}}` is 2. */
+/** The deepest a request nests: `{"target":{"client":1}}` is 2, `{"messages":[{"name":…}]}` 3. */
 export const MAX_FEED_REQUEST_DEPTH = 3;
-/** The most `,` and `:` a request has outside its strings (a push has 6). */
-export const MAX_FEED_REQUEST_TOKENS = 64;
+/**
+ * The most `,` and `:` a request has outside its strings: a push has 6, a storeSaved 6 per saved
+ * message (3 fields and the comma after it) beside its own few.
+ */
+export const MAX_FEED_REQUEST_TOKENS = 64 + 6 * MAX_SAVED_MESSAGES;
 
 export type FeedRequest = { ok: true; request: InspectorRequest } | { ok: false; requestId: number; error: string };
 

@@ -13,12 +13,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
-import { CONFIG_ELEMENT_ID, type HostMessage, type InspectorConfig } from '../../shared/protocol';
+import { CONFIG_ELEMENT_ID, MAX_SAVED_LIST_BYTES, type HostMessage, type InspectorConfig } from '../../shared/protocol';
 import { RESERVED_PREFIX } from '../reserved';
 import type { BuiltinAnswer } from '../http/builtin';
 import type { Capture, CaptureBatch, ClientControl } from '../capture/capture';
 import type { Disposable } from '../events/events';
 import { readFeedRequest, UNKNOWN_REQUEST_ID } from './request';
+import { answerSavedRequest, memoryStore, type SavedMessageStore } from './saved';
 import { parseAuthority } from '../guard';
 import { escapeHtml } from '../http/html';
 import { applyInspectorRequest, batchMessageJson } from '../capture/feed';
@@ -67,10 +68,12 @@ export interface InspectorOptions {
   /** The served folder's name, for the UI's title and its saved messages. */
   folder?: string;
   /**
-   * Its own port (startServer; inspectorPort.ts): default the server's port + 1 when that is
-   * free, else any free port; 0 for any. Taken: the start fails. It must differ from the server's.
+   * Its own port (startServer; inspectorPort.ts): default (and 0) a new free port each run.
+   * Taken: the start fails. It must differ from the server's.
    */
   port?: number;
+  /** Where the UI's saved messages are kept (the CLI: a file per folder); default: in memory, for this run. */
+  saved?: SavedMessageStore;
 }
 
 /** Stop handing the feed batches while this much of what it was sent is still unwritten. */
@@ -78,9 +81,12 @@ const FEED_HIGH_WATER = 1024 * 1024;
 /** How long an inspector gets to answer the closing handshake at shutdown. */
 const CLOSE_GRACE_MS = 1000;
 
-/** The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the request around it. */
+/**
+ * The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the
+ * request around it; a storeSaved brings the saved list, up to MAX_SAVED_LIST_BYTES.
+ */
 export function feedMaxPayload(maxMessageSize: number): number {
-  return Math.ceil(maxMessageSize / 3) * 4 + 64 * 1024;
+  return Math.max(Math.ceil(maxMessageSize / 3) * 4, MAX_SAVED_LIST_BYTES) + 64 * 1024;
 }
 
 export class InspectorServer {
@@ -89,6 +95,7 @@ export class InspectorServer {
   private readonly token: Buffer;
   private readonly assets: InspectorAssets;
   private readonly acceptor: WsAcceptor;
+  private readonly saved: SavedMessageStore;
   private readonly feeds = new Set<FeedSession>();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -108,6 +115,7 @@ export class InspectorServer {
     this.token = Buffer.from(options.token);
     this.path = `${INSPECTOR_PREFIX}${options.token}/`;
     this.assets = options.assets ?? INSTALLED_ASSETS;
+    this.saved = options.saved ?? memoryStore();
     this.acceptor = new WsAcceptor({ maxPayload: feedMaxPayload(maxMessageSize), perMessageDeflate: false });
   }
 
@@ -138,7 +146,7 @@ export class InspectorServer {
   /** Completes the feed's handshake; the caller has checked Host and Origin. Not an endpoint client, never captured. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.acceptor.accept(req, socket, head, (ws) => {
-      const feed = new FeedSession(ws, this.capture, this.control);
+      const feed = new FeedSession(ws, this.capture, this.control, this.saved);
       this.feeds.add(feed);
       ws.once('close', () => {
         this.feeds.delete(feed);
@@ -256,6 +264,7 @@ class FeedSession {
     private readonly ws: WebSocket,
     private readonly capture: Capture,
     private readonly control: ClientControl,
+    private readonly saved: SavedMessageStore,
   ) {
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => {
@@ -290,6 +299,10 @@ class FeedSession {
     const read = readFeedRequest(data, isBinary);
     if (!read.ok) return this.fail(read.requestId, read.error);
     const { request } = read;
+    if (request.type === 'loadSaved' || request.type === 'storeSaved') {
+      void answerSavedRequest(request, this.saved).then((reply) => this.send(reply));
+      return;
+    }
     try {
       const reply = applyInspectorRequest(request, this.capture, this.control);
       if (reply !== undefined) this.send(reply);

@@ -26,7 +26,7 @@ export interface UiHost {
   onFeedState(listener: (state: FeedState) => void): void;
   loadState(): UiState;
   saveState(state: UiState): void;
-  /** Saved messages come back as a 'saved' message (the editor) or at once (the browser). */
+  /** Keeps the saved messages where the host keeps them (the editor's workspace state, the CLI's file); the list comes as a 'saved' message. */
   storeSaved(messages: SavedMessage[]): void;
   /** Saves an export as a file: a download, or the editor's save dialog. Resolves with what happened. */
   exportFile(fileName: string, mimeType: string, content: string): Promise<string>;

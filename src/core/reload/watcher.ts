@@ -216,6 +216,7 @@ export class FolderWatcher {
     for (const [folder, names] of this.fileFolders) {
       if (this.closed || this.watchers.has(folder)) continue;
       if (!this.linux && this.tree && this.relative(folder) !== undefined) continue;
+      if (again && !fs.existsSync(folder)) continue; // still gone: no error at each new folder of the tree
       const watch = newWatch(false);
       if (!this.open(folder, watch)) continue;
       this.watchers.set(folder, watch);

@@ -24,7 +24,8 @@ import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/chann
 import { EndpointHub } from './ws/hub';
 import type { EndpointSpec } from './endpoints/types';
 import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './http/static';
-import { FolderWatcher, IgnoreRules } from './reload/watcher';
+import { IgnoreRules } from './reload/watcher';
+import { watchFolder } from './reload/watchFolder';
 import { guardUpgradeSocket } from './ws/accept';
 import { wsPathError, wsPathProblem } from './ws/paths';
 
@@ -370,7 +371,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The inspector reads this list at each page: kept current with the config.
   const inspectorPaths = echo.endpoints.map((e) => e.path);
   config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
-  config.source.watch();
   const inspector =
     options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
@@ -378,7 +378,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
-  const watched = reload && (await watchFolder(realRoot, reloadIgnore, options.dotfiles ?? false, cache, reload, events));
+  const watched = await watchFolder({ root: realRoot, ignore: reloadIgnore, dotfiles: options.dotfiles ?? false, cache, reload, events, config: config.source });
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
   const url = `http://${shownHost}:${boundPort}/`;
@@ -411,22 +411,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
-    liveReload: watched?.state,
+    liveReload: watched.state,
     changed: (realPaths: readonly string[]) => {
       cache.invalidate(realPaths);
-      watched?.watcher.report(realPaths);
+      watched.watcher.report(realPaths);
     },
     close: () => {
-      watched?.watcher.close();
+      watched.watcher.close();
       config.source.dispose();
       closing ??= shutdown(server, echo, inspector, inspectorPort, capture, sockets, reload);
       return closing;
     },
   };
 }
-
-/** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
-const WATCH_READY_WAIT_MS = 2000;
 
 /** The ignore globs as rules, or a StartError naming the one that is malformed. */
 function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRules {
@@ -435,49 +432,6 @@ function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRule
   } catch (error) {
     throw new StartError('INVALID_OPTION', `The live reload ignore pattern is malformed: ${(error as Error).message}.`);
   }
-}
-
-/**
- * Starts the folder's one watcher: each change refreshes the cache at once, each settled batch
- * goes to the pages; resolves once every folder is watched (so a save right after start is seen),
- * or after WATCH_READY_WAIT_MS at the most.
- */
-async function watchFolder(
-  root: string,
-  ignore: readonly string[],
-  dotfiles: boolean,
-  cache: FileCache,
-  reload: ReloadChannel,
-  events: ServerEvents,
-): Promise<{ watcher: FolderWatcher; state: LiveReloadState }> {
-  const state = { watching: false, problem: undefined as string | undefined };
-  const watcher = new FolderWatcher(
-    { root, ignore, dotfiles },
-    {
-      changed: (paths) => cache.invalidate(paths),
-      settled: (paths) => {
-        reload.announce(paths).catch((error: unknown) => {
-          if (events.active) events.emit({ type: 'error', message: `live reload failed: ${String(error)}`, error });
-        });
-      },
-      degraded: (message) => {
-        state.watching = cache.watching = false;
-        state.problem = message;
-        if (events.active) events.emit({ type: 'error', message });
-      },
-    },
-  );
-  // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
-  // served too, but checked on every request.
-  cache.covers = (realPath) => watcher.covers(realPath);
-  const ready = watcher.ready.then(() => {
-    state.watching = cache.watching = watcher.healthy;
-  });
-  // A huge folder keeps being walked after the server is up rather than holding its start back.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_READY_WAIT_MS)))]);
-  clearTimeout(timer);
-  return { watcher, state };
 }
 
 /**

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './diagnostics';
 import { describeConfig, formatProblem, type ConfigProblem, type ConfigState } from '../core/config/state';
-import { readConfigFile } from '../core/config/source';
+import { followConfig } from '../core/config/follow';
 import type { CheckEnvironment } from '../core/config/check';
 import { isLoopbackHost } from '../core/guard';
 import { DEFAULTS, StartError, startServer, type RunningServer, type ServerOptions } from '../core/server';
@@ -339,10 +339,7 @@ export class Controller implements vscode.Disposable {
   private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string, env: CheckEnvironment): undefined {
     if (this.isShuttingDown) return undefined;
     // Checked as the server would at its next start; a removed file is no problem then.
-    this.diagnostics.setUntilFixed(keyOf(folder), problem, async () => {
-      const read = await readConfigFile(problem.file, env);
-      return read.kind === 'problem' ? read.problem : undefined;
-    });
+    this.diagnostics.setUntilFixed(keyOf(folder), problem, followConfig(problem, env));
     this.lastError = message;
     this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);
     void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {

@@ -1,19 +1,20 @@
 /**
  * The Problems view's entries for config files (.echo-preview.json or echoPreview.configFile):
- * at most one per folder, set from its server's config problem and cleared when fixed or stopped.
- * A problem that stopped a start has no server to watch the file: it is checked again here on
- * each change of the file, until fixed or replaced.
+ * at most one per folder, set from its server's config events and cleared when fixed or stopped.
+ * A problem that stopped a start has no server: its file is followed by core's followConfig (the
+ * one watcher module, the server's reading and checking) until fixed or replaced. Nothing here
+ * watches a file.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { FollowedConfig } from '../core/config/follow';
 import type { ConfigProblem } from '../core/config/state';
 
 export class ConfigDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('echoPreview.config');
   /** Per folder (its key): the problem shown for it, and whether a server keeps running despite it. */
   private readonly shown = new Map<string, { problem: ConfigProblem; kept: boolean }>();
-  /** Per folder: the watcher of a file whose problem stopped the start. */
-  private readonly watchers = new Map<string, vscode.Disposable>();
+  /** Per folder: the file whose problem stopped the start, followed. */
+  private readonly followed = new Map<string, FollowedConfig>();
   /** Servers still closing at shutdown clear their entries after VS Code has disposed this: dropped. */
   private disposed = false;
 
@@ -24,8 +25,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
    */
   set(owner: string, problem: ConfigProblem | undefined, kept = false): void {
     if (this.disposed) return;
-    this.watchers.get(owner)?.dispose();
-    this.watchers.delete(owner);
+    this.followed.get(owner)?.dispose();
+    this.followed.delete(owner);
     const before = this.shown.get(owner);
     if (problem) this.shown.set(owner, { problem, kept });
     else this.shown.delete(owner);
@@ -34,36 +35,26 @@ export class ConfigDiagnostics implements vscode.Disposable {
   }
 
   /**
-   * Shows `problem`, which stopped the folder's start, and checks the file again with `recheck`
-   * whenever it changes (which reads it as the server does: never blocking on a FIFO or a
-   * device, never without bound): a new problem replaces it, none clears it.
+   * Shows `problem`, which stopped the folder's start, and follows its file with `follow`'s
+   * config events (each change read as the server reads it): a new problem replaces it, none
+   * clears it. `follow` is disposed when the entry is replaced or cleared.
    */
-  setUntilFixed(owner: string, problem: ConfigProblem, recheck: () => Promise<ConfigProblem | undefined>): void {
-    if (this.disposed) return;
+  setUntilFixed(owner: string, problem: ConfigProblem, follow: FollowedConfig): void {
+    if (this.disposed) return void follow.dispose();
     this.set(owner, problem);
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(problem.file)), path.basename(problem.file)));
-    let checks = 0;
-    const check = async (): Promise<void> => {
-      const run = ++checks;
-      const now = await recheck().catch(() => problem);
-      if (run !== checks || this.watchers.get(owner) !== watcher) return; // a later change, or replaced meanwhile
-      if (now) {
-        this.shown.set(owner, { problem: now, kept: false });
-        this.render(problem.file);
-      } else {
-        this.set(owner, undefined);
-      }
-    };
-    watcher.onDidChange(check);
-    watcher.onDidCreate(check);
-    watcher.onDidDelete(check);
-    this.watchers.set(owner, watcher);
+    this.followed.set(owner, follow);
+    follow.onConfig((state) => {
+      if (this.followed.get(owner) !== follow) return; // replaced meanwhile
+      if (state.problem === undefined) return this.set(owner, undefined);
+      this.shown.set(owner, { problem: state.problem, kept: false });
+      this.render(problem.file);
+    });
   }
 
   dispose(): void {
     this.disposed = true;
-    for (const watcher of this.watchers.values()) watcher.dispose();
-    this.watchers.clear();
+    for (const follow of this.followed.values()) follow.dispose();
+    this.followed.clear();
     this.shown.clear();
     this.collection.dispose();
   }

@@ -1,10 +1,9 @@
 /**
  * One server's config file (`.echo-preview.json` in the root, or ServerOptions.configFile): read
- * without blocking and within bounds (userFile.ts), checked (check.ts), watched, and applied in
- * place. A broken edit keeps the last good config.
+ * without blocking and within bounds (userFile.ts), checked (check.ts), read again when the one
+ * folder watcher says it changed (fileChanged), and applied in place. A broken edit keeps the
+ * last good config.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import * as path from 'node:path';
 import type { EndpointSpec } from '../endpoints/types';
 import type { Disposable, ServerEvents } from '../events/events';
 import { readUserFile } from '../userFile';
@@ -14,7 +13,7 @@ import type { ConfigProblem, ConfigState } from './state';
 /** Longest config file read; a sanity limit far beyond any hand-written one. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
-/** Wait this long after the last change in the folder before reading (an editor's save is several events). */
+/** Wait this long after the last change of the file before reading (an editor's save is several events). */
 const DEBOUNCE_MS = 40;
 
 /** How long a file read as empty (zero bytes) must stay so before it is refused as empty. */
@@ -30,7 +29,6 @@ export class ConfigSource {
   /** The text last read; undefined when the file was missing. */
   private lastText: string | undefined;
   private readonly listeners = new Set<(state: ConfigState) => void>();
-  private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private again = false;
@@ -69,36 +67,36 @@ export class ConfigSource {
     return { ok: true, endpoints: read.endpoints };
   }
 
+  /** A problem that stopped a start, to follow on (followConfig): a fix, or the file removed, clears it. */
+  seed(problem: ConfigProblem): void {
+    this.current = { ...this.current, problem };
+  }
+
   onConfig(listener: (state: ConfigState) => void): Disposable {
     this.listeners.add(listener);
     return { dispose: () => void this.listeners.delete(listener) };
   }
 
-  /** Watches the file's folder, so a rename-save, a new file and a removed one are all seen. */
-  watch(): void {
-    const folder = path.dirname(this.file);
-    const name = path.basename(this.file);
-    try {
-      this.watcher = watch(folder, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename.toString() === name) this.schedule();
-      });
-      this.watcher.on('error', (error) => this.report(`watching ${folder} for config changes failed: ${error.message}`, error));
-    } catch (error) {
-      this.report(`cannot watch ${folder} for config changes: ${(error as Error).message}`, error);
-    }
-    this.schedule(); // an edit between the first read and the watch (the same text changes nothing)
+  /**
+   * The file may have changed (written, saved by rename, created, removed): the watcher's word.
+   * Called once more when the watch starts, for an edit between the first read and the watch
+   * (the same text changes nothing).
+   */
+  fileChanged(): void {
+    if (this.disposed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.reload(), DEBOUNCE_MS);
+  }
+
+  /** The file's changes can no longer be seen (its folder cannot be watched). */
+  unwatched(message: string): void {
+    if (this.events.active) this.events.emit({ type: 'error', message: `${message} (config changes are not seen)` });
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.timer);
-    this.watcher?.close();
     this.listeners.clear();
-  }
-
-  private schedule(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.reload(), DEBOUNCE_MS);
   }
 
   /** Reads again; one read at a time, and one more if the file changed during it. */
@@ -159,10 +157,6 @@ export class ConfigSource {
 
   private read(): Promise<ConfigRead> {
     return readConfigFile(this.file, this.env);
-  }
-
-  private report(message: string, error: unknown): void {
-    if (this.events.active) this.events.emit({ type: 'error', message, error });
   }
 }
 

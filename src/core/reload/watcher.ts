@@ -1,8 +1,10 @@
 /**
- * One watcher per server for the served folder: reports changed real paths, debounced into
+ * The one watcher per server, for the served folder: reports changed real paths, debounced into
  * batches (a quiet period with a maximum wait, so a `git checkout` of 1,000 files is one batch),
  * skipping `.git`, `node_modules`, dotfiles and the configured globs, and within the machine's
- * inotify limit.
+ * inotify limit. It also reports its few `files` (the config file), even where it skips the rest
+ * (a dotfile, an ignored folder, a file outside the root) or watches no tree (live reload off):
+ * then it watches just their folders.
  *
  * Why plain fs.watch, one per kept directory, on Linux (measured on 5,051 folders / 50,000 files
  * plus a node_modules of 2,021 folders, Node 20, 2 busy cores; BENCHMARKS.md "Live reload
@@ -17,6 +19,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Debouncer } from './debounce';
+import { IgnoreRules } from './ignore';
+
+export { globToRegExp, IgnoreRules } from './ignore';
 
 export interface WatchOptions {
   /** The served folder after realpath. */
@@ -31,74 +36,33 @@ export interface WatchOptions {
   maxWaitMs?: number;
   /** Most directories watched on Linux. Default: half of fs.inotify.max_user_watches. */
   maxWatches?: number;
+  /**
+   * Watch the folder's tree (default true): live reload and the file cache. False: watch only the
+   * folders of `files` (live reload off, or a file no server serves).
+   */
+  tree?: boolean;
+  /**
+   * Files (absolute) whose changes go to WatchListener.file, ignored or not, inside the root or
+   * not. Their folder is watched by the tree's watch when it has one, else by a watch of its own.
+   */
+  files?: readonly string[];
 }
 
 export interface WatchListener {
   /** Each change at once (for the file cache): real paths, or 'all' when a folder moved. */
-  changed(realPaths: readonly string[] | 'all'): void;
+  changed?(realPaths: readonly string[] | 'all'): void;
   /** The debounced batch (for live reload): every real path changed since the last batch. */
-  settled(realPaths: readonly string[]): void;
+  settled?(realPaths: readonly string[]): void;
   /** The watcher stopped covering the whole folder; `message` says why and what to do. */
-  degraded(message: string): void;
+  degraded?(message: string): void;
+  /** One of WatchOptions.files may have changed (written, created, removed, renamed over, or unseen for a while). */
+  file?(file: string): void;
+  /** The folder of one of WatchOptions.files cannot be watched: its changes go unseen. */
+  fileUnwatched?(message: string): void;
 }
 
 const DEFAULT_QUIET_MS = 100;
 const DEFAULT_MAX_WAIT_MS = 1500;
-const ALWAYS_IGNORED = new Set(['.git', 'node_modules']);
-
-/** A glob as a RegExp: `**` crosses folders, `*` and `?` do not, `[...]` is a class. Throws on a malformed one. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        source += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else source += '[^/]*';
-    } else if (c === '?') source += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end === -1) throw new SyntaxError(`the glob "${glob}" has a "[" with no closing "]"`);
-      const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-      source += `[${body}]`;
-      i = end;
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
-}
-
-/** Decides which root-relative paths (`a/b.css`) are ignored. */
-export class IgnoreRules {
-  private readonly byName: RegExp[] = [];
-  private readonly byPath: RegExp[] = [];
-
-  constructor(
-    globs: readonly string[],
-    private readonly dotfiles: boolean,
-  ) {
-    for (const glob of globs) {
-      const trimmed = glob.replace(/^\.?\//, '').replace(/\/+$/, '');
-      if (trimmed.includes('/')) this.byPath.push(globToRegExp(trimmed));
-      else this.byName.push(globToRegExp(trimmed));
-    }
-  }
-
-  /** True when `relative` (segments joined by "/") or a folder it is in is ignored. */
-  ignores(relative: string): boolean {
-    const segments = relative.split('/');
-    let prefix = '';
-    for (const segment of segments) {
-      if (ALWAYS_IGNORED.has(segment) || (!this.dotfiles && segment.startsWith('.'))) return true;
-      if (this.byName.some((r) => r.test(segment))) return true;
-      prefix = prefix === '' ? segment : `${prefix}/${segment}`;
-      if (this.byPath.some((r) => r.test(prefix))) return true;
-    }
-    return false;
-  }
-}
-
 /** fs.inotify.max_user_watches, or undefined where there is no such limit (not Linux). */
 export function inotifyWatchLimit(): number | undefined {
   if (process.platform !== 'linux') return undefined;
@@ -112,6 +76,8 @@ export function inotifyWatchLimit(): number | undefined {
 
 /** One folder's watch (off Linux: the root's recursive one). */
 interface Watch {
+  /** Part of the folder's tree (live reload, the file cache); false: only for WatchOptions.files there. */
+  tree: boolean;
   /** The fs.watch handle; undefined while suspended. */
   handle: fs.FSWatcher | undefined;
   /** `dev:ino` of the folder watched (Linux; undefined until read), to tell it from another folder renamed over its name. */
@@ -149,6 +115,10 @@ export class FolderWatcher {
   private readonly maxWatches: number;
   private readonly linux = process.platform === 'linux';
   private readonly rootPrefix: string;
+  private readonly tree: boolean;
+  /** WatchOptions.files, and their folders with their names there. */
+  private readonly files: ReadonlySet<string>;
+  private readonly fileFolders = new Map<string, Set<string>>();
   private closed = false;
   private degradedReason: string | undefined;
   /** Linux: folders with changed entries and the names that changed ('all': read it whole), in the order they came. */
@@ -168,11 +138,21 @@ export class FolderWatcher {
   ) {
     this.rules = new IgnoreRules(options.ignore, options.dotfiles);
     this.rootPrefix = options.root.endsWith(path.sep) ? options.root : options.root + path.sep;
+    this.tree = options.tree ?? true;
+    this.files = new Set(options.files?.map((file) => path.resolve(file)));
+    for (const file of this.files) {
+      const folder = path.dirname(file);
+      const names = this.fileFolders.get(folder) ?? new Set<string>();
+      this.fileFolders.set(folder, names.add(path.basename(file)));
+    }
     const bound = { max: MAX_BATCH_PATHS, whole: options.root };
-    this.debouncer = new Debouncer(options.quietMs ?? DEFAULT_QUIET_MS, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, (paths) => listener.settled(paths), bound);
+    this.debouncer = new Debouncer(options.quietMs ?? DEFAULT_QUIET_MS, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, (paths) => listener.settled?.(paths), bound);
     const limit = inotifyWatchLimit();
     this.maxWatches = options.maxWatches ?? (limit === undefined ? Infinity : Math.floor(limit / 2));
-    this.ready = this.linux ? this.walk(options.root) : Promise.resolve(this.watchRoot());
+    // On Linux the files' folders are watched first and the walk takes over those in the tree.
+    if (!this.tree) this.ready = Promise.resolve(this.watchFileFolders(false));
+    else if (this.linux) this.ready = (this.watchFileFolders(false), this.walk(options.root));
+    else this.ready = Promise.resolve((this.watchRoot(), this.watchFileFolders(false)));
   }
 
   /** True while every folder that is not ignored is watched. */
@@ -191,10 +171,10 @@ export class FolderWatcher {
    * and it is not ignored. The file cache asks this before it trusts a file without a stat.
    */
   covers(realPath: string): boolean {
-    if (!this.healthy || this.suspended > 0) return false;
+    if (!this.tree || !this.healthy || this.suspended > 0) return false;
     const relative = this.relative(realPath);
     if (relative === undefined || relative === '' || this.rules.ignores(relative)) return false;
-    return !this.linux || this.watchers.has(path.dirname(realPath));
+    return !this.linux || this.watchers.get(path.dirname(realPath))?.tree === true;
   }
 
   /** Reports paths changed by other means (the editor's unsaved buffers) in the same batches. */
@@ -223,27 +203,65 @@ export class FolderWatcher {
 
   /** Off Linux: the one recursive watch, of the root. */
   private watchRoot(): void {
-    const watch = newWatch();
+    const watch = newWatch(true);
     if (this.open(this.options.root, watch)) this.watchers.set(this.options.root, watch);
+  }
+
+  /**
+   * Watches the folder of each of `files` that no watch covers: one small watch per folder, not
+   * part of the tree (off Linux the root's recursive watch covers the files below it). `again`:
+   * a folder watched anew after it went, so its files are reported as changed.
+   */
+  private watchFileFolders(again: boolean): void {
+    for (const [folder, names] of this.fileFolders) {
+      if (this.closed || this.watchers.has(folder)) continue;
+      if (!this.linux && this.tree && this.relative(folder) !== undefined) continue;
+      if (again && !fs.existsSync(folder)) continue; // still gone: no error at each new folder of the tree
+      const watch = newWatch(false);
+      if (!this.open(folder, watch)) continue;
+      this.watchers.set(folder, watch);
+      if (again) for (const name of names) this.listener.file?.(path.join(folder, name));
+    }
   }
 
   /** Starts `watch`'s handle on `dir` (off Linux: recursive, at the root); false if it could not be taken. */
   private open(dir: string, watch: Watch): boolean {
     try {
-      const handle = fs.watch(dir, { recursive: !this.linux, persistent: false }, (event, name) => this.onEvent(dir, watch, event, name));
+      const recursive = !this.linux && watch.tree;
+      const handle = fs.watch(dir, { recursive, persistent: false }, (event, name) => this.onEvent(dir, watch, event, name));
       handle.on('error', (error) => {
         if (watch.handle !== handle || this.watchers.get(dir) !== watch) return;
-        if (this.linux) this.unwatch(dir);
+        if (!watch.tree) this.dropFileWatch(dir, watch, `watching ${dir} for changes of ${this.fileNames(dir)} stopped: ${error.message}`);
+        else if (this.linux) this.unwatch(dir);
         else this.degrade(`the watcher stopped: ${error.message}`);
       });
       watch.handle = handle;
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (!this.linux) this.degrade(`the folder cannot be watched: ${(error as Error).message}`);
+      if (!watch.tree) this.listener.fileUnwatched?.(`cannot watch ${dir} for changes of ${this.fileNames(dir)}: ${(error as Error).message}`);
+      else if (!this.linux) this.degrade(`the folder cannot be watched: ${(error as Error).message}`);
       else if (code === 'ENOSPC' || code === 'EMFILE') this.degrade(`the system's limit of file watches is reached (${code}; fs.inotify.max_user_watches)`);
       return false;
     }
+  }
+
+  /** Stops a file's folder's own watch (only it: the root may be below that folder). */
+  private dropFileWatch(dir: string, watch: Watch, message?: string): void {
+    this.stop(watch);
+    this.watchers.delete(dir);
+    if (message !== undefined) this.listener.fileUnwatched?.(message);
+  }
+
+  private fileNames(dir: string): string {
+    return [...(this.fileFolders.get(dir) ?? [])].join(', ');
+  }
+
+  /** Tells the file listener of the files at `realPath` (one of them, or a folder of theirs: all there). */
+  private noticeFiles(realPath: string): void {
+    if (this.files.has(realPath)) return this.listener.file?.(realPath);
+    const names = this.fileFolders.get(realPath);
+    if (names !== undefined) for (const name of names) this.listener.file?.(path.join(realPath, name));
   }
 
   /** Stops a watch for good (and its pending resume). */
@@ -260,8 +278,10 @@ export class FolderWatcher {
     const queue = [dir];
     while (queue.length > 0 && !this.closed && this.degradedReason === undefined) {
       const current = queue.shift() as string;
-      if (this.watchers.has(current)) continue;
-      const watch = this.watchDir(current);
+      let watch = this.watchers.get(current);
+      if (watch?.tree === true) continue;
+      if (watch !== undefined) watch.tree = true; // a file's folder, in the tree after all: its watch serves both
+      else watch = this.watchDir(current);
       if (watch === undefined) continue;
       // Which folder it is, read beside (not before) its entries: tells it from one renamed over its name later.
       fs.lstat(current, (error, stats) => {
@@ -288,7 +308,7 @@ export class FolderWatcher {
       this.degrade(`the folder has more than ${this.maxWatches} folders to watch (half of fs.inotify.max_user_watches)`);
       return undefined;
     }
-    const watch = newWatch();
+    const watch = newWatch(true);
     if (!this.open(dir, watch)) return undefined;
     this.watchers.set(dir, watch);
     return watch;
@@ -312,11 +332,13 @@ export class FolderWatcher {
     if (this.turnEvents > TURN_EVENTS_BUDGET) return this.suspend(dir, watch);
     // An inotify name is one plain entry name (never "." or ".."); off Linux it is a path below the root.
     const realPath = name === null ? dir : this.linux ? `${dir}${dir.endsWith(path.sep) ? '' : path.sep}${name}` : path.join(dir, name);
+    if (this.files.size > 0) this.noticeFiles(realPath);
+    if (!watch.tree) return;
     const relative = this.relative(realPath);
     if (relative === undefined || (relative !== '' && this.rules.ignores(relative))) return;
     const wholeFolder = this.linux && name === null;
     const wasFolder = this.watchers.has(realPath);
-    this.listener.changed(wholeFolder || wasFolder || ++this.turnPaths > TURN_PATHS_BUDGET ? 'all' : [realPath]);
+    this.listener.changed?.(wholeFolder || wasFolder || ++this.turnPaths > TURN_PATHS_BUDGET ? 'all' : [realPath]);
     this.debouncer.add([realPath]);
     // A folder created, moved in, removed or replaced ('rename': not a write or chmod): its watches follow, in a check of `dir`.
     if (this.linux && (wholeFolder || event === 'rename')) this.queueCheck(dir, wholeFolder ? undefined : (name as string));
@@ -328,20 +350,27 @@ export class FolderWatcher {
     watch.handle = undefined;
     this.suspended++;
     // Nothing is seen there meanwhile: the cache checks every file, and the pages reload once it is back.
-    this.listener.changed('all');
-    this.debouncer.add([dir]);
+    this.seeWhole(dir, watch);
     watch.resume = setTimeout(() => {
       watch.resume = undefined;
       this.suspended--;
       if (this.closed || this.watchers.get(dir) !== watch) return;
       if (!this.open(dir, watch)) {
-        if (this.linux) this.unwatch(dir);
+        if (!watch.tree) this.dropFileWatch(dir, watch);
+        else if (this.linux) this.unwatch(dir);
         return;
       }
-      this.listener.changed('all');
-      this.debouncer.add([dir]);
-      if (this.linux) this.queueCheck(dir, undefined);
+      this.seeWhole(dir, watch);
+      if (this.linux && watch.tree) this.queueCheck(dir, undefined);
     }, SUSPEND_MS).unref();
+  }
+
+  /** Anything in `dir` may have changed unseen: every listener hears of it. */
+  private seeWhole(dir: string, watch: Watch): void {
+    this.noticeFiles(dir);
+    if (!watch.tree) return;
+    this.listener.changed?.('all');
+    this.debouncer.add([dir]);
   }
 
   /** Notes that `name` in `dir` changed (undefined: anything in it may have), to be checked once, soon. */
@@ -400,7 +429,8 @@ export class FolderWatcher {
     for (const entry of entries) {
       if (entry.isDirectory()) present.add(path.join(dir, entry.name));
     }
-    this.unwatch(new Set([...this.watchers.keys()].filter((watched) => watched !== dir && path.dirname(watched) === dir && !present.has(watched))));
+    const gone = [...this.watchers].filter(([watched, watch]) => watch.tree && watched !== dir && path.dirname(watched) === dir && !present.has(watched));
+    this.unwatch(new Set(gone.map(([watched]) => watched)));
     for (const child of present) {
       const stats = await fs.promises.lstat(child).catch(() => undefined);
       if (this.closed) return;
@@ -424,24 +454,26 @@ export class FolderWatcher {
     if (id === undefined || relative === undefined || this.rules.ignores(relative)) return;
     await this.walk(child);
     if (this.closed) return;
+    // A file's folder that went with it (and is not in the tree) is watched again.
+    this.watchFileFolders(true);
     // What was written into it before its watches were in place went unseen: the cache checks it
     // again, and the pages hear of the folder once more (in the same batch, unless that was sent).
-    this.listener.changed([child]);
+    this.listener.changed?.([child]);
     this.debouncer.add([child]);
   }
 
   private degrade(reason: string): void {
     if (this.degradedReason !== undefined || this.closed) return;
     this.degradedReason = reason;
-    this.listener.degraded(
+    this.listener.degraded?.(
       `live reload: ${reason}; changes in the ${this.watchers.size} folders watched still reload, others do not. ` +
         'Ignore big folders with --reload-ignore <glob> or raise fs.inotify.max_user_watches.',
     );
   }
 }
 
-function newWatch(): Watch {
-  return { handle: undefined, id: undefined, resume: undefined };
+function newWatch(tree: boolean): Watch {
+  return { tree, handle: undefined, id: undefined, resume: undefined };
 }
 
 /** True when `file` is one of `dirs` or below one of them. */

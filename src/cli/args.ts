@@ -102,11 +102,11 @@ export interface CliConfig {
   options: ServerOptions;
   open: boolean;
   quiet: boolean;
-  /** --ws-path was given (a config file's endpoints override it: cli.ts warns). */
+  /** --ws-path was given (a config file's endpoints override it: cli/main.ts warns). */
   wsPathGiven: boolean;
 }
 
-/** What a person typed, quoted for a message (cli.ts escapes control characters in every error line). */
+/** What a person typed, quoted for a message (cli/main.ts escapes control characters in every error line). */
 function quote(text: string): string {
   return `"${text}"`;
 }

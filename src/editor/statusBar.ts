@@ -38,7 +38,7 @@ export class StatusBar implements vscode.Disposable {
       const clients = entry.server.clientCount;
       this.item.text = `$(radio-tower) Echo :${entry.server.port}`;
       const tooltip = new vscode.MarkdownString(`**Echo Preview** serving \`${entry.folder.name}\` on port ${entry.server.port}\n\n`, true);
-      // Paths are safe in code spans: an endpoint path holds no backtick (wsPath.ts).
+      // Paths are safe in code spans: an endpoint path holds no backtick (core/ws/paths.ts).
       const endpoints = entry.server.config.endpoints.map((e) => `\`${e.path}\` (${e.mode})`).join(', ');
       tooltip.appendMarkdown(`WebSocket: ${endpoints}; ${clients} ${clients === 1 ? 'client' : 'clients'}\n\n`);
       const problem = entry.server.config.problem;

@@ -561,7 +561,7 @@ describe('inspector requests', () => {
 });
 
 describe('capture: the tap on real ws traffic', () => {
-  /** A tiny echo server in the shape socket.ts will take: the tap called from ws's own events, and the client API. */
+  /** A tiny echo server in the shape core/ws/hub.ts takes: the tap called from ws's own events, and the client API. */
   let wss: WebSocketServer;
   let url: string;
   const capture = new Capture();

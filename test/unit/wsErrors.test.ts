@@ -1,5 +1,5 @@
 /**
- * Every WebSocket the server accepts or opens has its errors handled (core/wsAccept.ts): hostile
+ * Every WebSocket the server accepts or opens has its errors handled (core/ws/accept.ts): hostile
  * frames of every class on each path (an endpoint, the live reload channel, the inspector feed)
  * close that socket with the code RFC 6455 asks for, against the CLI as a child process, so a
  * crash of the process is what turns a test red; the endpoint's errors reach the events; a

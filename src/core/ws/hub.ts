@@ -359,6 +359,8 @@ export class EndpointHub implements ClientControl {
 
 /** One connected client: what a mode sends through (EndpointClient); its frames pass the tap. */
 class Client implements EndpointClient {
+  readonly id: number;
+  readonly ws: WebSocket;
   private pauses = 0;
 
   constructor(
@@ -366,14 +368,9 @@ class Client implements EndpointClient {
     private readonly socket: Duplex,
     readonly handshake: Handshake,
     private readonly hub: EndpointHub,
-  ) {}
-
-  get id(): number {
-    return this.line.id;
-  }
-
-  get ws(): WebSocket {
-    return this.line.ws;
+  ) {
+    this.id = line.id;
+    this.ws = line.ws;
   }
 
   get protocol(): string {

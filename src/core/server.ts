@@ -155,7 +155,7 @@ export interface RunningServer {
   onConfig(listener: (state: ConfigState) => void): Disposable;
   readonly events: ServerEvents;
   /**
-   * Every client and, while someone subscribes, every frame in and out (the tap in socket.ts).
+   * Every client and, while someone subscribes, every frame in and out (the tap in ws/tap.ts).
    * Inactive until a subscriber attaches: then the echo path records nothing and allocates nothing.
    * Client ids here are the ids of the events and the CLI's lines.
    */
@@ -365,18 +365,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
-  hub = echo;
-  echo.apply(config.endpoints);
+  const endpointHub = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
+  hub = endpointHub;
+  endpointHub.apply(config.endpoints);
   // The inspector reads this list at each page: kept current with the config.
-  const inspectorPaths = echo.endpoints.map((e) => e.path);
-  config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
+  const inspectorPaths = endpointHub.endpoints.map((e) => e.path);
+  config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...endpointHub.endpoints.map((e) => e.path)));
   const inspector =
-    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
+    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, endpointHub, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
   const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(endpointHub, reload, req, socket, head));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
   const watched = await watchFolder({ root: realRoot, ignore: reloadIgnore, dotfiles: options.dotfiles ?? false, cache, reload, events, config: config.source });
   guard.setPort(boundPort);
@@ -384,7 +384,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `http://${shownHost}:${boundPort}/`;
 
   const wsOrigin = `ws://${shownHost}:${boundPort}`;
-  const firstPath = (): string => echo.endpoints[0]?.path ?? wsPath;
+  const firstPath = (): string => endpointHub.endpoints[0]?.path ?? wsPath;
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -404,10 +404,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onConfig: (listener) => config.source.onConfig(listener),
     events,
     capture,
-    clients: echo,
+    clients: endpointHub,
     inspectorUrl: inspector && inspectorPort && `http://${shownHost}:${inspectorPort.port}${inspector.path}`,
     get clientCount() {
-      return echo.clientCount;
+      return endpointHub.clientCount;
     },
     allowOrigin: (origin: string) => ({ dispose: guard.allowOrigin(origin) }),
     allowHost: (name: string) => guard.allowHost(name),
@@ -419,7 +419,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: () => {
       watched.watcher.close();
       config.source.dispose();
-      closing ??= shutdown(server, echo, inspector, inspectorPort, capture, sockets, reload);
+      closing ??= shutdown(server, endpointHub, inspector, inspectorPort, capture, sockets, reload);
       return closing;
     },
   };

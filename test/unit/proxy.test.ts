@@ -198,6 +198,33 @@ describe('proxy', { timeout: 120_000 }, () => {
     }
   });
 
+  it('records every frame of both legs through the one tap, close frames both ways included, when the upstream ends the conversation', async () => {
+    const up = await upstream((ws) => ws.on('message', () => ws.close(4000, 'upstream done')));
+    const served = await serve(proxyConfig(`ws://127.0.0.1:${up.port}/`));
+    const feed = served.server.capture.subscribe(() => {});
+    try {
+      const page = await openWithInbox(`ws://127.0.0.1:${served.server.port}/live`);
+      page.ws.send('bye please');
+      assert.deepEqual(await page.closed, { code: 4000, reason: 'upstream done' });
+      const [pageClient, leg] = clientsOf(served);
+      await pollUntil(() => clientsOf(served).every((c) => c.state === 'closed'), 'both legs closed in the capture');
+      const frames = served.server.capture
+        .snapshot()
+        .frames.filter((f) => f.kind !== 'ping' && f.kind !== 'pong')
+        .map((f) => `${f.client === leg.id ? 'upstream' : f.client === pageClient.id ? 'page' : '?'} ${f.dir} ${f.kind} ${f.kind === 'close' ? `${f.code} ${f.reason}` : f.preview.toString()}`);
+      assert.deepEqual(frames, [
+        'page in text bye please',
+        'upstream out text bye please',
+        'upstream in close 4000 upstream done',
+        'upstream out close 4000 upstream done', // ws's answer
+        'page out close 4000 upstream done',
+        'page in close 4000 upstream done', // the page's answer
+      ]);
+    } finally {
+      feed.dispose();
+    }
+  });
+
   it('answers the page’s handshake 502 or 504 naming the upstream (down, refusing with 4xx or 5xx, silent), never open; one error each, and the refusal in the capture', async () => {
     const down = await startUpstream();
     await down.close();

@@ -2,7 +2,7 @@
  * Clients and frames for the inspector: a registry of WebSocket clients and a frame log in a
  * bounded ring, fed by the one tap in the socket layer and free when nobody looks.
  *
- * The tap's contract (what socket.ts calls):
+ * The tap's contract (what ws/tap.ts, the only caller, calls):
  * - `openClient(info)` when a handshake completes, and `closeClient(id, code, reason)` when the
  *   socket has closed: always, inspector or not (one small record per connection, so an
  *   inspector that attaches later still lists every client).

@@ -15,7 +15,7 @@ export const MAX_PENDING = 1000;
  * One client's pending timeouts and intervals; `clear` stops them all. With `client`, a client
  * whose messages schedule more than MAX_PENDING delayed tasks is not read from until half of
  * them have run: delays and latency never queue without bound. Every task a timer runs goes
- * through the endpoint's `contain`, as the tap runs an immediate reply: a throw is reported
+ * through the endpoint's `contain`, as the hub runs an immediate reply: a throw is reported
  * once, naming the endpoint, and never escapes the timer to end the process.
  */
 export class Schedule {

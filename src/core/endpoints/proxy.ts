@@ -2,9 +2,9 @@
  * The proxy mode: each client gets its own connection to the upstream ws:// or wss:// URL
  * (with the client's subprotocols and query string), and messages flow both ways with
  * backpressure on each leg; optional script rules answer some messages locally. The upstream
- * leg is recorded in the capture as a client of its own, marked `leg: 'upstream'`, which the
- * client API (the inspector's push, close, ping) reaches too; it is pinged on the server's
- * heartbeat, and one that stops answering closes its page with 1011.
+ * leg passes the tap (ws/tap.ts) as a client of its own, marked `leg: 'upstream'`, which the
+ * client API (the inspector's push, close, ping) reaches too; it is pinged as often as the
+ * server's clients (ws/liveness.ts), and one that stops answering closes its page with 1011.
  */
 import { isIP } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
@@ -12,11 +12,11 @@ import { isSendableCloseCode, MAX_CLOSE_REASON_BYTES } from '../../shared/protoc
 import type { Disposable } from '../events/events';
 import { onlyKeys } from './check';
 import { deliver, queryOf, reportRuleError, Schedule } from './delivery';
-import { tapPingPong } from '../ws/tap';
 import { openWebSocket } from '../ws/accept';
+import { closeGracefully, Liveness } from '../ws/liveness';
 import { RuleError } from './ruleError';
 import { compileRules, firstMatch, lazyJson, type Rule } from './rules';
-import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition } from './types';
+import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, Handshake, ModeDefinition, TappedLeg } from './types';
 
 export interface ProxyConfig extends EndpointConfig {
   readonly mode: 'proxy';
@@ -27,8 +27,6 @@ export interface ProxyConfig extends EndpointConfig {
 
 /** Stop reading one leg while this much of what it sent is still queued for the other. */
 export const PROXY_HIGH_WATER = 1024 * 1024;
-const AS_BINARY = { binary: true } as const;
-const AS_TEXT = { binary: false } as const;
 
 /** The upstream connection of one client: made in `accept`, claimed in `opened`. */
 interface Upstream {
@@ -39,8 +37,8 @@ interface Upstream {
 interface Pair {
   readonly client: EndpointClient;
   readonly ws: WebSocket;
-  /** The upstream leg's id in the capture. */
-  readonly leg: number;
+  /** The upstream leg as the tap records it. */
+  readonly leg: TappedLeg;
   /** Bytes sent upstream that ws has not handed to the OS yet. */
   unflushed: number;
   pagePaused: boolean;
@@ -48,8 +46,6 @@ interface Pair {
   readonly pending: Schedule;
   readonly query: URLSearchParams;
   received: number;
-  /** Heard from since the last heartbeat round (a pong or a message). */
-  alive: boolean;
   /** The leg's registration with the client API. */
   control: Disposable | undefined;
 }
@@ -57,12 +53,14 @@ interface Pair {
 class ProxyEndpoint implements Endpoint<ProxyConfig> {
   private readonly connecting = new WeakMap<Handshake, Upstream>();
   private readonly pairs = new Map<EndpointClient, Pair>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly liveness: Liveness;
 
   constructor(
     private config: ProxyConfig,
     private readonly context: EndpointContext,
-  ) {}
+  ) {
+    this.liveness = new Liveness(context.heartbeatMs);
+  }
 
   /**
    * Connects upstream before the client's handshake is answered, as a reverse proxy does: the
@@ -102,7 +100,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
         const upstream: Upstream = { url, ws };
         this.connecting.set(handshake, upstream);
         settle({ protocol: ws.protocol });
-        // The tap calls `opened` in the same turn; if the client went away meanwhile, nobody will.
+        // The hub calls `opened` in the same turn; if the client went away meanwhile, nobody will.
         setImmediate(() => {
           if (this.connecting.get(handshake) !== upstream) return;
           this.connecting.delete(handshake);
@@ -127,19 +125,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       return;
     }
     const ws = upstream.ws;
-    const { capture } = this.context;
-    const url = new URL(upstream.url);
-    const leg = capture.openClient({
-      endpoint: this.context.path,
-      target: upstream.url,
-      host: url.host,
-      origin: undefined,
-      remote: url.host,
-      userAgent: undefined,
-      protocol: ws.protocol === '' ? undefined : ws.protocol,
-      leg: 'upstream',
-      peer: client.id,
-    });
+    const leg = this.context.tapUpstream(ws, upstream.url, client);
     const pair: Pair = {
       client,
       ws,
@@ -150,26 +136,24 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
       pending: new Schedule(this.context, client),
       query: queryOf(client.handshake.target),
       received: 0,
-      alive: true,
       control: undefined,
     };
     this.pairs.set(client, pair);
-    pair.control = this.context.control(leg, {
+    pair.control = this.context.control(leg.id, {
       send: (data, binary) => this.forward(pair, data, binary),
       close: (code, reason) => {
         if (ws.readyState !== WebSocket.OPEN) return false;
-        if (capture.active) capture.closeFrame(leg, 'out', code, reason);
         ws.close(code, reason); // the upstream answers, and its close closes the page as any would
         return true;
       },
       ping: () => this.ping(pair),
     });
-    this.heartbeat ??= setInterval(() => this.checkUpstreams(), this.context.heartbeatMs).unref();
+    const peer = this.liveness.watch(ws, { ping: () => leg.ping(), unread: () => pair.upstreamPaused, dead: () => this.dropSilent(pair) });
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      pair.alive = true;
+      peer.heard();
       const payload = data as Buffer;
-      if (capture.active) capture.frame(leg, 'in', isBinary ? 'binary' : 'text', payload, payload.length);
+      leg.received(payload, isBinary);
       client.send(payload, isBinary);
       // A page that reads slower than the upstream sends: stop reading the upstream until it catches up.
       if (client.bufferedAmount > PROXY_HIGH_WATER && !pair.upstreamPaused) {
@@ -181,9 +165,6 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
         });
       }
     });
-    tapPingPong(ws, leg, capture, () => {
-      pair.alive = true;
-    });
     let failure: Error | undefined;
     ws.on('error', (error: Error) => {
       failure = error;
@@ -193,8 +174,7 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       const text = reason.toString();
-      if (capture.active && code !== 1006) capture.closeFrame(leg, 'in', code, text);
-      capture.closeClient(leg, code, text);
+      leg.closed(code, text);
       // Released already: we ended it (the page left, the heartbeat dropped it, the endpoint stopped).
       const ours = this.pairs.get(client) !== pair;
       this.release(pair);
@@ -235,9 +215,8 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
   private forward(pair: Pair, data: Buffer, isBinary: boolean): boolean {
     const { ws, client } = pair;
     if (ws.readyState !== WebSocket.OPEN) return false;
-    if (this.context.capture.active) this.context.capture.frame(pair.leg, 'out', isBinary ? 'binary' : 'text', data, data.length);
     pair.unflushed += data.length;
-    ws.send(data, isBinary ? AS_BINARY : AS_TEXT, () => {
+    pair.leg.send(data, isBinary, () => {
       pair.unflushed -= data.length;
       if (pair.pagePaused && pair.unflushed <= PROXY_HIGH_WATER) {
         pair.pagePaused = false;
@@ -254,27 +233,20 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
 
   private ping(pair: Pair): boolean {
     if (pair.ws.readyState !== WebSocket.OPEN) return false;
-    if (this.context.capture.active) this.context.capture.frame(pair.leg, 'out', 'ping', undefined, 0);
-    pair.ws.ping();
+    pair.leg.ping();
     return true;
   }
 
-  /** One heartbeat round: an upstream that has not answered since the last one is dropped, and its page closed with 1011. */
-  private checkUpstreams(): void {
-    for (const pair of [...this.pairs.values()]) {
-      // Not being read (its page is slow), so its pong could not have been seen: not judged this round.
-      if (pair.upstreamPaused) continue;
-      if (pair.alive) {
-        pair.alive = false;
-        this.ping(pair);
-        continue;
-      }
-      const { client, ws } = pair;
+  /** An upstream that missed its pong is dropped, and its page closed with 1011. */
+  private dropSilent(pair: Pair): void {
+    const { client, ws } = pair;
+    // Released already (the page left, the endpoint stopped): it was closing, and took too long.
+    if (this.pairs.get(client) === pair) {
       this.context.report(`proxy ${this.context.path}: upstream ${ws.url} stopped answering pings for client #${client.id}; closed it`);
       this.release(pair);
       if (client.isOpen) client.close(1011, 'Upstream stopped answering pings');
-      ws.terminate();
     }
+    ws.terminate();
   }
 
   closed(client: EndpointClient, code: number, reason: string): void {
@@ -285,19 +257,13 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
     if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
     // The page's own code goes upstream when it may be sent; otherwise a normal closure.
     const [sent, why] = isSendableCloseCode(code) ? [code, reason] : [1000, ''];
-    if (this.context.capture.active) this.context.capture.closeFrame(pair.leg, 'out', sent, why);
-    ws.close(sent, why);
-    setTimeout(() => ws.terminate(), 1000).unref();
+    void closeGracefully(ws, sent, why);
   }
 
   private release(pair: Pair): void {
     this.pairs.delete(pair.client);
     pair.control?.dispose();
     pair.pending.clear();
-    if (this.pairs.size === 0 && this.heartbeat !== undefined) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
     if (pair.pagePaused) {
       pair.pagePaused = false;
       pair.client.resume();
@@ -310,10 +276,10 @@ class ProxyEndpoint implements Endpoint<ProxyConfig> {
   }
 
   dispose(): void {
+    this.liveness.stop();
     for (const pair of [...this.pairs.values()]) {
       this.release(pair);
-      pair.ws.close(1001, 'Proxy endpoint stopped');
-      setTimeout(() => pair.ws.terminate(), 1000).unref();
+      void closeGracefully(pair.ws, 1001, 'Proxy endpoint stopped');
     }
   }
 }

@@ -1,19 +1,19 @@
 /**
  * The one interface every reply mode implements (echo, broadcast, script, proxy), and what the
- * socket layer (socket.ts, "the tap") gives it.
+ * socket layer (ws/hub.ts, the endpoint hub) gives it.
  *
  * An endpoint is one object per configured path, made by its mode's `create` from its config
- * section. The tap owns every client: the handshake, the capture and events of every frame in
- * and out, maxMessageSize, backpressure, the heartbeat, 1001 at shutdown and the inspector's
- * push/close/ping. A mode only decides what to answer: it is told of each client's open,
- * message and close, and answers through `EndpointClient.send` and `EndpointContext.sendAll`,
- * which pass the tap. A config reload with the same mode calls `reconfigure` in place; a new
- * mode on the same path disposes the old endpoint and hands its clients to the new one
- * (`opened(client, true)`): connected clients stay connected either way.
+ * section. The hub owns every client: the handshake, maxMessageSize, backpressure, the
+ * heartbeat, 1001 at shutdown and the inspector's push/close/ping; every frame in and out passes
+ * the tap (ws/tap.ts) into the capture and the events. A mode only decides what to answer: it is
+ * told of each client's open, message and close, and answers through `EndpointClient.send` and
+ * `EndpointContext.sendAll`, which pass the tap. A config reload with the same mode calls
+ * `reconfigure` in place; a new mode on the same path disposes the old endpoint and hands its
+ * clients to the new one (`opened(client, true)`): connected clients stay connected either way.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Capture } from '../capture/capture';
-import type { Disposable, ServerEvents } from '../events/events';
+import type { WebSocket } from 'ws';
+import type { Disposable } from '../events/events';
 
 export type EndpointMode = 'echo' | 'broadcast' | 'script' | 'proxy';
 
@@ -66,7 +66,7 @@ export interface EndpointClient {
   onDrain(callback: () => void): void;
 }
 
-/** What the tap gives one endpoint. */
+/** What the hub gives one endpoint. */
 export interface EndpointContext {
   /** The configured path (decoded), e.g. `/chat`. */
   readonly path: string;
@@ -79,21 +79,37 @@ export interface EndpointContext {
   /** Tells the log (an `error` event) that something went wrong; the server carries on. */
   report(message: string, error?: unknown): void;
   /**
-   * Runs one call into this endpoint's code as the tap runs each message: a throw is reported
+   * Runs one call into this endpoint's code as the hub runs each message: a throw is reported
    * (an `error` event naming the endpoint and mode) and the server carries on. Whatever a mode
    * runs later on a client's behalf (a timer, a delayed reply, a callback) runs through this.
    */
   contain(call: () => void): void;
-  /** For traffic the tap does not see itself (the proxy's upstream leg): record only `if (capture.active)`. */
-  readonly capture: Capture;
-  /** Emit only `if (events.active)`. */
-  readonly events: ServerEvents;
-  /** How often the tap pings its clients; the proxy pings its upstream legs on the same beat. */
+  /**
+   * Hands a connection the mode opened itself (the proxy's upstream for `peer`) to the tap: from
+   * now on it is a client of its own in the capture, and the mode receives, sends and pings
+   * through what this returns (ws/tap.ts says how).
+   */
+  tapUpstream(ws: WebSocket, url: string, peer: EndpointClient): TappedLeg;
+  /** How often the hub pings its clients; the proxy pings its upstream legs as often (ws/liveness.ts). */
   readonly heartbeatMs: number;
   /** How long an upstream (the proxy's) gets to answer its handshake before the client is refused with 504. */
   readonly upstreamTimeoutMs: number;
-  /** Lets the client API (push, close, ping by capture id) reach a connection the tap does not own, until disposed. */
+  /** Lets the client API (push, close, ping by capture id) reach a connection the hub does not own, until disposed. */
   control(id: number, leg: LegControl): Disposable;
+}
+
+/** A connection a mode opened itself, as the tap records it (ws/tap.ts, TappedSocket). */
+export interface TappedLeg {
+  /** Its id in the capture. */
+  readonly id: number;
+  /** Call first thing in the connection's one 'message' listener. */
+  received(payload: Buffer, isBinary: boolean): void;
+  /** Sends one message (check that it is open first); `written` as ws's send callback. */
+  send(payload: Buffer, binary: boolean, written?: (error?: Error) => void): void;
+  /** Sends a ping (check that it is open first). */
+  ping(): void;
+  /** Call in the connection's 'close' listener. */
+  closed(code: number, reason: string): void;
 }
 
 /** A connection a mode owns (the proxy's upstream leg), as the client API drives it; each returns false when it is not open. */
@@ -103,7 +119,7 @@ export interface LegControl {
   ping(): boolean;
 }
 
-/** One configured endpoint of a mode. Called only by the tap, never concurrently. */
+/** One configured endpoint of a mode. Called only by the hub, never concurrently. */
 export interface Endpoint<C extends EndpointConfig = EndpointConfig> {
   /**
    * Optional: runs before the handshake is answered (the proxy connects upstream here). Without
@@ -112,13 +128,13 @@ export interface Endpoint<C extends EndpointConfig = EndpointConfig> {
   accept?(handshake: Handshake): Admission | Promise<Admission>;
   /** A client connected; `adopted` when it was already connected to this path's previous mode. */
   opened(client: EndpointClient, adopted: boolean): void;
-  /** One whole message (its in-frame is already in the capture). */
+  /** One whole message (its in-frame has already passed the tap). */
   message(client: EndpointClient, data: Buffer, isBinary: boolean): void;
   /** The client's socket has closed (also at shutdown, with 1001). */
   closed(client: EndpointClient, code: number, reason: string): void;
   /** The config changed but the mode did not: apply it in place, keeping clients connected. */
   reconfigure(config: C): void;
-  /** Stops timers and upstream connections. Clients are not closed here: the tap does that, or adopts them. */
+  /** Stops timers and upstream connections. Clients are not closed here: the hub does that, or adopts them. */
   dispose(): void;
 }
 

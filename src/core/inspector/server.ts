@@ -26,6 +26,7 @@ import { applyInspectorRequest, batchMessageJson } from '../capture/feed';
 import { decodePathSegments } from '../http/resolve';
 import { NOSNIFF, sendError, sendGenerated } from '../http/static';
 import { WsAcceptor } from '../ws/accept';
+import { closeAllForShutdown, Liveness, type Watched } from '../ws/liveness';
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */
 export const INSPECTOR_PREFIX = `${RESERVED_PREFIX}inspector/`;
@@ -78,8 +79,6 @@ export interface InspectorOptions {
 
 /** Stop handing the feed batches while this much of what it was sent is still unwritten. */
 const FEED_HIGH_WATER = 1024 * 1024;
-/** How long an inspector gets to answer the closing handshake at shutdown. */
-const CLOSE_GRACE_MS = 1000;
 
 /**
  * The feed's largest message: a push arrives as base64 in JSON, 4/3 of the message, plus the
@@ -97,7 +96,8 @@ export class InspectorServer {
   private readonly acceptor: WsAcceptor;
   private readonly saved: SavedMessageStore;
   private readonly feeds = new Set<FeedSession>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** Drops a feed whose page stopped answering pings (a closed laptop lid, a killed tab). */
+  private readonly liveness: Liveness;
 
   constructor(
     private readonly options: InspectorOptions,
@@ -107,7 +107,7 @@ export class InspectorServer {
     private readonly endpoints: readonly string[],
     /** Largest message a client may be pushed, so the feed takes a push request of that size. */
     maxMessageSize: number,
-    private readonly heartbeatMs: number,
+    heartbeatMs: number,
     /** The server's own port, where the folder and the endpoints are (the page is on another). */
     private readonly serverPort: number,
   ) {
@@ -117,6 +117,7 @@ export class InspectorServer {
     this.assets = options.assets ?? INSTALLED_ASSETS;
     this.saved = options.saved ?? memoryStore();
     this.acceptor = new WsAcceptor({ maxPayload: feedMaxPayload(maxMessageSize), perMessageDeflate: false });
+    this.liveness = new Liveness(heartbeatMs);
   }
 
   /**
@@ -146,20 +147,17 @@ export class InspectorServer {
   /** Completes the feed's handshake; the caller has checked Host and Origin. Not an endpoint client, never captured. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.acceptor.accept(req, socket, head, (ws) => {
-      const feed = new FeedSession(ws, this.capture, this.control, this.saved);
+      const feed = new FeedSession(ws, this.capture, this.control, this.saved, this.liveness.watch(ws));
       this.feeds.add(feed);
-      ws.once('close', () => {
-        this.feeds.delete(feed);
-        if (this.feeds.size === 0) this.stopHeartbeat();
-      });
-      this.heartbeat ??= setInterval(() => this.checkLiveness(), this.heartbeatMs).unref();
+      ws.once('close', () => this.feeds.delete(feed));
     });
   }
 
   /** Closes every feed with 1001 and resolves when they are gone. */
   async close(): Promise<void> {
-    this.stopHeartbeat();
-    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    this.liveness.stop();
+    for (const feed of this.feeds) feed.unsubscribe();
+    await closeAllForShutdown([...this.feeds].map((feed) => feed.ws));
     await this.acceptor.close();
   }
 
@@ -207,14 +205,6 @@ export class InspectorServer {
     sendGenerated(res, contentType, body, undefined, { 'Referrer-Policy': 'no-referrer' });
   }
 
-  private checkLiveness(): void {
-    for (const feed of this.feeds) feed.checkLiveness();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
-  }
 }
 
 /** The page: the app's root, its config as data, and the bundle and stylesheet beside it. */
@@ -258,36 +248,16 @@ function canonicalAuthority(authority: string): { name: string; authority: strin
  */
 class FeedSession {
   private subscription: Disposable | undefined;
-  private alive = true;
 
   constructor(
-    private readonly ws: WebSocket,
+    readonly ws: WebSocket,
     private readonly capture: Capture,
     private readonly control: ClientControl,
     private readonly saved: SavedMessageStore,
+    private readonly peer: Watched,
   ) {
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary));
-    ws.on('pong', () => {
-      this.alive = true;
-    });
     ws.once('close', () => this.unsubscribe());
-  }
-
-  checkLiveness(): void {
-    if (!this.alive) return this.ws.terminate();
-    this.alive = false;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
-  }
-
-  close(): Promise<void> {
-    this.unsubscribe();
-    const ws = this.ws;
-    return new Promise((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      ws.once('close', () => resolve());
-      ws.close(1001, 'Server shutting down');
-      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-    });
   }
 
   /**
@@ -295,7 +265,7 @@ class FeedSession {
    * stays open: one bad request from a UI bug does not cut the inspector off. Nothing else happens.
    */
   private onMessage(data: Buffer, isBinary: boolean): void {
-    this.alive = true;
+    this.peer.heard();
     const read = readFeedRequest(data, isBinary);
     if (!read.ok) return this.fail(read.requestId, read.error);
     const { request } = read;
@@ -318,7 +288,7 @@ class FeedSession {
     this.subscription = this.capture.subscribe((batch) => this.sendBatch(batch), { replay: false });
   }
 
-  private unsubscribe(): void {
+  unsubscribe(): void {
     this.subscription?.dispose();
     this.subscription = undefined;
   }

@@ -11,13 +11,12 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { WsAcceptor } from '../ws/accept';
+import { closeAllForShutdown, Liveness } from '../ws/liveness';
 
 export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
 
 /** The largest message the channel takes (its client sends none): beyond it, close 1009. */
 export const RELOAD_MAX_PAYLOAD = 1024;
-/** How long a channel client gets to answer the closing handshake at shutdown. */
-const CLOSE_GRACE_MS = 1000;
 /** How far file times may lag behind Date.now() (Linux's coarse clock ticks every 1-10 ms). */
 const COARSE_CLOCK_MS = 20;
 /** How many entries the restart check looks at before it answers "changed" to be safe. */
@@ -38,8 +37,8 @@ export class ReloadChannel {
   readonly instance = randomBytes(12).toString('base64url');
   private readonly acceptor = new WsAcceptor({ maxPayload: RELOAD_MAX_PAYLOAD, perMessageDeflate: false });
   private readonly clients = new Set<WebSocket>();
-  private readonly alive = new WeakSet<WebSocket>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** Drops a page that stopped answering pings (a sleeping laptop, a killed tab). */
+  private readonly liveness: Liveness;
   /** Server time of the last change that was announced (0: none this run). */
   private lastChangeAt = 0;
   private newestOnDisk: Promise<number> | undefined;
@@ -50,13 +49,15 @@ export class ReloadChannel {
     private readonly realRoot: string,
     /** True for root-relative paths the watcher ignores (so the restart check skips them too). */
     private readonly ignores: (relative: string) => boolean,
-    private readonly heartbeatMs: number,
+    heartbeatMs: number,
     /**
      * The origins of the editor's own panels (its preview among them): a page in a frame tells
      * only a parent of one of these origins where it is, never a site that frames it.
      */
     private readonly parents: () => string[] = () => [],
-  ) {}
+  ) {
+    this.liveness = new Liveness(heartbeatMs);
+  }
 
   /** Pages connected now. */
   get clientCount(): number {
@@ -67,17 +68,9 @@ export class ReloadChannel {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, search: string): void {
     this.acceptor.accept(req, socket, head, (ws) => {
       this.clients.add(ws);
-      this.alive.add(ws);
-      ws.on('pong', () => this.alive.add(ws));
+      this.liveness.watch(ws);
       ws.on('message', () => undefined); // the client sends nothing; anything it does is ignored
-      ws.once('close', () => {
-        this.clients.delete(ws);
-        if (this.clients.size === 0 && this.heartbeat !== undefined) {
-          clearInterval(this.heartbeat);
-          this.heartbeat = undefined;
-        }
-      });
-      this.heartbeat ??= setInterval(() => this.checkLiveness(), this.heartbeatMs).unref();
+      ws.once('close', () => this.clients.delete(ws));
       void this.greet(ws, new URLSearchParams(search));
     });
   }
@@ -102,18 +95,8 @@ export class ReloadChannel {
 
   /** Closes every page's channel with 1001 (they reconnect to the next run) and resolves when they are gone. */
   async close(): Promise<void> {
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    await Promise.all(
-      [...this.clients].map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            if (ws.readyState === WebSocket.CLOSED) return resolve();
-            ws.once('close', () => resolve());
-            ws.close(1001, 'Server shutting down');
-            setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-          }),
-      ),
-    );
+    this.liveness.stop();
+    await closeAllForShutdown(this.clients);
     await this.acceptor.close();
   }
 
@@ -145,17 +128,6 @@ export class ReloadChannel {
     if (ws.readyState !== WebSocket.OPEN) return;
     this.sent++;
     ws.send(JSON.stringify(message));
-  }
-
-  private checkLiveness(): void {
-    for (const ws of this.clients) {
-      if (!this.alive.has(ws)) {
-        ws.terminate();
-        continue;
-      }
-      this.alive.delete(ws);
-      ws.ping();
-    }
   }
 
   /** `/a b/c.css` for `<root>/a b/c.css`: the decoded URL path the page compares with its links. */

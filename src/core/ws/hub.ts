@@ -1,8 +1,8 @@
 /**
- * The tap: every WebSocket client of every endpoint, whatever its reply mode (endpoints/). It
- * owns the handshake, a message size limit, backpressure, a heartbeat that drops dead peers, a
- * shutdown that closes every client with 1001, and the client API (push, close, ping) the
- * inspector drives. Every frame in and out passes here, into the capture and the events; a mode
+ * The endpoint hub: every WebSocket client of every endpoint, whatever its reply mode
+ * (endpoints/). It owns the handshake, a message size limit, backpressure, the clients' liveness
+ * (liveness.ts), a shutdown that closes every client with 1001, and the client API (push, close,
+ * ping) the inspector drives. Every frame in and out passes the tap (tap.ts) on its way; a mode
  * only decides what to answer (endpoints/types.ts). Upgrade routing and the Origin check happen
  * before this (server.ts, guard.ts).
  */
@@ -15,7 +15,8 @@ import { modeOf } from '../endpoints';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, EndpointSpec, Handshake, LegControl } from '../endpoints/types';
 import type { ServerEvents } from '../events/events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
-import { tapCloseFrames, tapPingPong } from './tap';
+import { closeAllForShutdown, Liveness } from './liveness';
+import { Tap, type TappedSocket } from './tap';
 import { WsAcceptor } from './accept';
 import { isWsPath } from './paths';
 
@@ -33,14 +34,8 @@ export interface HubOptions {
 /** How long a proxy's upstream gets to answer its handshake by default. */
 export const UPSTREAM_TIMEOUT_MS = 10_000;
 
-/** Send options, shared by every send (ws copies them, so one object each is enough). */
-const AS_BINARY = { binary: true } as const;
-const AS_TEXT = { binary: false } as const;
-
 /** Stop reading from a sender while this much of what it caused is still waiting to be written. */
 const WRITE_HIGH_WATER = 1024 * 1024;
-/** How long a client gets to answer the closing handshake at shutdown before it is cut off. */
-const CLOSE_GRACE_MS = 1000;
 
 /** One path's endpoint and its clients; the slot outlives a change of mode, so its clients stay. */
 interface Slot {
@@ -54,9 +49,8 @@ interface Slot {
 }
 
 /**
- * The tap. Frames are recorded only `if (capture.active)`, so with no inspector attached a
- * message costs one boolean check and allocates nothing for capture. Clients are registered
- * (openClient/closeClient) always: one small record per connection.
+ * The endpoints and their clients. Clients are registered in the capture always (one small record
+ * per connection); their frames only while someone looks (tap.ts).
  */
 export class EndpointHub implements ClientControl {
   private readonly acceptor: WsAcceptor;
@@ -68,7 +62,8 @@ export class EndpointHub implements ClientControl {
   private readonly legs = new Map<number, LegControl>();
   private readonly heartbeatMs: number;
   private readonly upstreamTimeoutMs: number;
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly liveness: Liveness;
+  private readonly tap: Tap;
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
   /** The client whose message is being handled, and the clients it made us write too much to. */
   private dispatching: Client | undefined;
@@ -77,9 +72,11 @@ export class EndpointHub implements ClientControl {
 
   constructor(
     options: HubOptions,
-    readonly events: ServerEvents,
-    readonly capture: Capture,
+    private readonly events: ServerEvents,
+    capture: Capture,
   ) {
+    this.tap = new Tap(events, capture);
+    this.liveness = new Liveness(options.heartbeatMs);
     this.maxMessageSize = options.maxMessageSize;
     this.heartbeatMs = options.heartbeatMs;
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
@@ -99,8 +96,6 @@ export class EndpointHub implements ClientControl {
       // ws has already chosen the close code (1002, 1007, 1009); the server carries on.
       if (events.active) events.emit({ type: 'error', message: `client #${this.ids.get(ws) ?? '?'}: ${error.message}`, error });
     });
-    this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs);
-    this.heartbeat.unref();
   }
 
   get clientCount(): number {
@@ -180,7 +175,7 @@ export class EndpointHub implements ClientControl {
     if (endpoint.accept === undefined) return complete();
     /** A refused handshake: answered with its status, and in the capture, so the inspector shows it and why. */
     const refused = (status: number, reason: string): void => {
-      this.capture.refuseClient(
+      this.tap.refused(
         { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol: undefined },
         status,
         reason,
@@ -220,8 +215,6 @@ export class EndpointHub implements ClientControl {
     return {
       path,
       maxMessageSize: this.maxMessageSize,
-      capture: this.capture,
-      events: this.events,
       clients: () => this.openClientsOf(path),
       sendAll: (data, binary, except) => {
         const slot = this.slots.get(path);
@@ -243,6 +236,7 @@ export class EndpointHub implements ClientControl {
       },
       heartbeatMs: this.heartbeatMs,
       upstreamTimeoutMs: this.upstreamTimeoutMs,
+      tapUpstream: (ws, url, peer) => this.tap.upstream(ws, path, url, peer.id),
       control: (id, leg) => {
         this.legs.set(id, leg);
         return {
@@ -271,8 +265,7 @@ export class EndpointHub implements ClientControl {
       ws.terminate();
       return;
     }
-    const { events, capture } = this;
-    const id = capture.openClient({
+    const line = this.tap.page(ws, {
       endpoint: slot.path,
       target: handshake.target,
       host: req.headers.host,
@@ -281,20 +274,20 @@ export class EndpointHub implements ClientControl {
       userAgent: req.headers['user-agent'],
       protocol: ws.protocol === '' ? undefined : ws.protocol,
     });
+    const { id } = line;
     this.ids.set(ws, id);
-    const client = new Client(id, ws, socket, handshake, this);
+    const client = new Client(line, socket, handshake, this);
     slot.clients.set(id, client);
     this.clients.set(id, client);
-    tapCloseFrames(ws, id, capture);
-    if (events.active) events.emit({ type: 'client-open', id, origin: handshake.origin, remote: handshake.remote });
+    const peer = this.liveness.watch(ws, { ping: () => line.ping() });
+    line.opened();
     this.safely(slot, () => slot.endpoint.opened(client, false));
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      client.alive = true;
+      peer.heard();
       // With the default binaryType and no fragments list, data is one Buffer.
       const payload = data as Buffer;
-      if (events.active) events.emit({ type: 'frame', id, direction: 'in', size: payload.length, kind: isBinary ? 'binary' : 'text' });
-      if (capture.active) capture.frame(id, 'in', isBinary ? 'binary' : 'text', payload, payload.length);
+      line.received(payload, isBinary);
       const current = this.slots.get(slot.path);
       if (current !== slot) return; // its endpoint was removed; the client is closing
       this.dispatching = client;
@@ -302,15 +295,11 @@ export class EndpointHub implements ClientControl {
       this.dispatching = undefined;
       this.holdBackSender(client);
     });
-    tapPingPong(ws, id, capture, () => {
-      client.alive = true;
-    });
     ws.on('close', (code: number, reason: Buffer) => {
       slot.clients.delete(id);
       this.clients.delete(id);
       const text = reason.toString();
-      capture.closeClient(id, code, text);
-      if (events.active) events.emit({ type: 'client-close', id, code, reason: text });
+      line.closed(code, text);
       if (!slot.retired) this.safely(slot, () => slot.endpoint.closed(client, code, text));
     });
   }
@@ -351,34 +340,14 @@ export class EndpointHub implements ClientControl {
     const client = this.clients.get(id);
     if (client === undefined) return this.legs.get(id)?.ping() ?? false;
     if (!client.isOpen) return false;
-    client.sendPing();
+    client.line.ping();
     return true;
-  }
-
-  private checkLiveness(): void {
-    for (const client of this.clients.values()) {
-      if (!client.alive) {
-        client.ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      if (client.isOpen) client.sendPing();
-    }
   }
 
   /** Closes every client with 1001, disposes every endpoint and resolves when all clients are gone. */
   async shutdown(): Promise<void> {
-    clearInterval(this.heartbeat);
-    const closing = [...this.clients.values()].map(
-      ({ ws }) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          ws.close(1001, 'Server shutting down');
-          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-        }),
-    );
-    await Promise.all(closing);
+    this.liveness.stop();
+    await closeAllForShutdown([...this.clients.values()].map((client) => client.ws));
     for (const slot of this.slots.values()) {
       slot.retired = true;
       this.safely(slot, () => slot.endpoint.dispose());
@@ -388,18 +357,21 @@ export class EndpointHub implements ClientControl {
   }
 }
 
-/** One connected client: what a mode sends through (EndpointClient), and what the tap tracks. */
+/** One connected client: what a mode sends through (EndpointClient); its frames pass the tap. */
 class Client implements EndpointClient {
-  alive = true;
+  readonly id: number;
+  readonly ws: WebSocket;
   private pauses = 0;
 
   constructor(
-    readonly id: number,
-    readonly ws: WebSocket,
+    readonly line: TappedSocket,
     private readonly socket: Duplex,
     readonly handshake: Handshake,
     private readonly hub: EndpointHub,
-  ) {}
+  ) {
+    this.id = line.id;
+    this.ws = line.ws;
+  }
 
   get protocol(): string {
     return this.ws.protocol;
@@ -415,11 +387,7 @@ class Client implements EndpointClient {
 
   send(data: Buffer | string, binary: boolean): boolean {
     if (!this.isOpen) return false;
-    const payload = typeof data === 'string' ? Buffer.from(data) : data;
-    const { events, capture } = this.hub;
-    if (events.active) events.emit({ type: 'frame', id: this.id, direction: 'out', size: payload.length, kind: binary ? 'binary' : 'text' });
-    if (capture.active) capture.frame(this.id, 'out', binary ? 'binary' : 'text', payload, payload.length);
-    this.ws.send(payload, binary ? AS_BINARY : AS_TEXT);
+    this.line.send(typeof data === 'string' ? Buffer.from(data) : data, binary);
     this.hub.noteWrite(this);
     return true;
   }
@@ -427,13 +395,8 @@ class Client implements EndpointClient {
   close(code: number, reason: string): boolean {
     checkClose(code, reason);
     if (!this.isOpen) return false;
-    this.ws.close(code, reason); // recorded by tapCloseFrames
+    this.ws.close(code, reason); // recorded by the tap
     return true;
-  }
-
-  sendPing(): void {
-    if (this.hub.capture.active) this.hub.capture.frame(this.id, 'out', 'ping', undefined, 0);
-    this.ws.ping();
   }
 
   pause(): void {

@@ -7,7 +7,7 @@
  * own-origin rule of the inspector's port. Any other request is an ordinary one.
  */
 import { promises as fs } from 'node:fs';
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
@@ -23,7 +23,8 @@ import { InspectorServer, isInspectorToken, type InspectorOptions } from './insp
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
 import { EndpointHub } from './ws/hub';
 import type { EndpointSpec } from './endpoints/types';
-import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './http/static';
+import { serveStatic, type ContentOverlay } from './http/static';
+import { NOSNIFF, bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './http/respond';
 import { FolderWatcher, IgnoreRules } from './reload/watcher';
 import { guardUpgradeSocket } from './ws/accept';
 import { wsPathError, wsPathProblem } from './ws/paths';
@@ -295,7 +296,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
     const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
       if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
-      abortUpgrade(socket, status, reason);
+      refuseRaw(socket, status, reason);
     };
     const target = parseTarget(req.url ?? '');
     const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
@@ -303,7 +304,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const handshakeProblem = checkHandshake(req);
     if (handshakeProblem !== undefined) {
       if (events.active) events.emit({ type: 'refused', what: 'handshake', detail: handshakeProblem.reason, remote: remoteOf(req) });
-      return abortUpgrade(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headerLines);
+      return refuseRaw(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headers);
     }
     if (inspectorPort?.has(req)) return inspectorPort.upgrade(req, socket, head, target?.pathname, refuse);
     if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
@@ -325,14 +326,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
     req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? abortUpgrade(socket, status, reason) : refuse(status, 'path', reason)));
+    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? refuseRaw(socket, status, reason) : refuse(status, 'path', reason)));
   };
 
   // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
   // serve, it gets 405 (Node would drop the connection without a word).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    abortUpgrade(socket, 405, 'Method CONNECT is not allowed here.', 'Allow: GET, HEAD, OPTIONS\r\n');
+    refuseRaw(socket, 405, 'Method CONNECT is not allowed here.', { Allow: 'GET, HEAD, OPTIONS' });
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -342,7 +343,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    refuseMalformed(socket, status);
   });
 
   const sockets = new Set<Socket>();
@@ -630,16 +631,16 @@ function parseTarget(url: string): RequestTarget | undefined {
  * and Allow) rather than ws's bare one: GET, version 13 (ws would also take the draft's 8), and
  * a key of 16 bytes in base64.
  */
-function checkHandshake(req: IncomingMessage): { status: number; reason: string; headerLines: string } | undefined {
+function checkHandshake(req: IncomingMessage): { status: number; reason: string; headers?: OutgoingHttpHeaders } | undefined {
   if (req.method !== 'GET') {
-    return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headerLines: 'Allow: GET\r\n' };
+    return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headers: { Allow: 'GET' } };
   }
   if (req.headers['sec-websocket-version'] !== '13') {
-    return { status: 426, reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.', headerLines: 'Sec-WebSocket-Version: 13\r\n' };
+    return { status: 426, reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.', headers: { 'Sec-WebSocket-Version': '13' } };
   }
   const key = req.headers['sec-websocket-key'];
   if (key === undefined || !/^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key)) {
-    return { status: 400, reason: 'The Sec-WebSocket-Key header must be 16 bytes in base64.', headerLines: '' };
+    return { status: 400, reason: 'The Sec-WebSocket-Key header must be 16 bytes in base64.' };
   }
   return undefined;
 }
@@ -668,17 +669,6 @@ function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (
   res.assignSocket(socket);
   res.once('finish', () => socket.destroySoon());
   onRequest(req, res);
-}
-
-/** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */
-function abortUpgrade(socket: Duplex, status: number, reason: string, extraHeaderLines = ''): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = reason + '\n';
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extraHeaderLines}` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
 
 function remoteOf(req: IncomingMessage): string {

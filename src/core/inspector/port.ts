@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { Guard } from '../guard';
 import type { InspectorServer } from './server';
 import { decodePathSegments } from '../http/resolve';
-import { sendError } from '../http/static';
+import { sendError } from '../http/respond';
 
 /** How an upgrade is refused: the server's own refusal (an event, then an HTTP answer). */
 export type Refuse = (status: number, what: 'origin' | 'path', reason: string) => void;

@@ -23,7 +23,7 @@ import { parseAuthority } from '../guard';
 import { escapeHtml } from '../http/html';
 import { applyInspectorRequest, batchMessageJson } from '../capture/feed';
 import { decodePathSegments } from '../http/resolve';
-import { NOSNIFF, sendError, sendGenerated } from '../http/static';
+import { NOSNIFF, sendError, sendGenerated } from '../http/respond';
 import { WsAcceptor } from '../ws/accept';
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */

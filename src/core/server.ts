@@ -12,128 +12,30 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
 import { serveBuiltin, type BuiltinContext } from './http/builtin';
-import { Capture, type CaptureOptions, type ClientControl } from './capture/capture';
-import { CONFIG_FILE_NAME, formatProblem, type ConfigProblem, type ConfigState } from './config/state';
+import type { Capture, ClientControl } from './capture/capture';
+import { CONFIG_FILE_NAME, formatProblem, type ConfigState } from './config/state';
 import { ConfigSource } from './config/source';
 import { ServerEvents, type Disposable } from './events/events';
-import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
+import { Guard, isWildcardHost } from './guard';
 import { FileCache } from './http/fileCache';
-import { InspectorPort, inspectorPortProblem } from './inspector/port';
-import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspector/server';
+import { InspectorPort } from './inspector/port';
+import { InspectorServer } from './inspector/server';
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
 import { EndpointHub } from './ws/hub';
 import type { EndpointSpec } from './endpoints/types';
 import { serveStatic, type ContentOverlay } from './http/static';
 import { NOSNIFF, bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './http/respond';
-import { FolderWatcher, IgnoreRules } from './reload/watcher';
+import { FolderWatcher } from './reload/watcher';
+import { StartError, resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { guardUpgradeSocket } from './ws/accept';
-import { wsPathError, wsPathProblem } from './ws/paths';
-
-export interface ServerOptions {
-  /** The folder to serve. */
-  root: string;
-  /** TCP port; 0 picks a free one. Default 8080. */
-  port?: number;
-  /** Address to bind. Default 127.0.0.1. Anything but loopback needs `allowLan`. */
-  host?: string;
-  /** Explicit opt-in to listen on a non-loopback address (reachable from the network). */
-  allowLan?: boolean;
-  /**
-   * Path of the WebSocket echo endpoint, written decoded (`/ws-ü`). Default `/websocket`. One
-   * absolute path of letters (any script) and the ASCII a URL path holds as it is; no `;`, `,`,
-   * quotes, white space, control characters, `?`, `#`, `%`, `\`, `.` or `..` segments (wsPath.ts).
-   */
-  wsPath?: string;
-  /** Largest WebSocket message in bytes. Default 16 MiB. */
-  maxMessageSize?: number;
-  /** permessage-deflate for WebSocket messages. Default off. */
-  compression?: boolean;
-  /** Heartbeat interval in ms. Default 30 s. */
-  heartbeatMs?: number;
-  /** How long a proxy endpoint's upstream gets to answer its handshake before the client gets 504. Default 10 s. */
-  upstreamTimeoutMs?: number;
-  /** Serve dotfiles and dot-directories. Default off. */
-  dotfiles?: boolean;
-  /** Extra names accepted in the Host header. */
-  allowedHosts?: readonly string[];
-  /**
-   * Extra origins accepted for WebSocket upgrades. No other origin is (not even a
-   * `vscode-webview://` one: the editor adds its own panel's origin with allowOrigin).
-   */
-  allowedOrigins?: readonly string[];
-  /** Let pages of other sites load files with `<script src>`, `<img>` and the like. Default off. */
-  allowCrossSite?: boolean;
-  /** How refusals tell the person to open each check up (the flag or setting of their front door). */
-  advice?: RefusalAdvice;
-  /** The capture's limits (CAPTURE_DEFAULTS in capture.ts: 32 MiB of frames, 4 KiB previews). */
-  capture?: CaptureOptions;
-  /**
-   * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
-   * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own on the same host (its
-   * `port`: by default the server's + 1, else any free one), where nothing else is served: no
-   * page of the folder shares the inspector's origin. Off by default: no second port.
-   */
-  inspector?: InspectorOptions;
-  /**
-   * The config file with the endpoints and their reply modes (absolute, or relative to `root`).
-   * Default `.echo-preview.json` in the root, if it is there; without one, `wsPath` is the echo.
-   * It is watched and applied in place; it is never served.
-   */
-  configFile?: string;
-  /** Let a proxy endpoint reach beyond loopback. Default true; the editor passes false in an untrusted workspace. */
-  proxyBeyondLoopback?: boolean;
-  /**
-   * Live reload (default on): watch the folder, inject `<script src="/__echo-preview/reload.js">`
-   * into HTML pages, and reload them (or swap their stylesheets) on a change. `ignore`: globs of
-   * root-relative paths whose changes reload nothing (`.git`, `node_modules` and dotfiles never do).
-   */
-  liveReload?: boolean | { ignore?: readonly string[] };
-  /** Bytes served instead of files' own (the editor's unsaved buffers); see RunningServer.changed. */
-  overlay?: ContentOverlay;
-}
 
 export type { ContentOverlay };
+export { DEFAULTS, MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
 
 /** How live reload is doing: `watching` while the whole folder is watched; `problem` says why not. */
 export interface LiveReloadState {
   readonly watching: boolean;
   readonly problem: string | undefined;
-}
-
-/** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
-export const MAX_MESSAGE_SIZE = 2 ** 31 - 1;
-
-export const DEFAULTS = {
-  port: 8080,
-  host: '127.0.0.1',
-  wsPath: '/websocket',
-  maxMessageSize: 16 * 1024 * 1024,
-  heartbeatMs: 30_000,
-} as const;
-
-export type StartErrorCode =
-  | 'ROOT_MISSING'
-  | 'ROOT_NOT_DIRECTORY'
-  | 'ROOT_UNREADABLE'
-  | 'PORT_IN_USE'
-  | 'PORT_FORBIDDEN'
-  | 'HOST_NOT_LOOPBACK'
-  | 'HOST_UNAVAILABLE'
-  | 'INVALID_OPTION'
-  | 'CONFIG_INVALID'
-  | 'CONFIG_MISSING';
-
-/** A start failure with a message written for the person who asked for the server. */
-export class StartError extends Error {
-  constructor(
-    readonly code: StartErrorCode,
-    message: string,
-    /** With CONFIG_INVALID: where the config file is wrong; with CONFIG_MISSING: which file is not there. */
-    readonly problem?: ConfigProblem,
-  ) {
-    super(message);
-    this.name = 'StartError';
-  }
 }
 
 export interface RunningServer {
@@ -186,44 +88,24 @@ export interface RunningServer {
 const MAX_LOGGED_PATH = 200;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const port = options.port ?? DEFAULTS.port;
-  const host = options.host ?? DEFAULTS.host;
-  const wsPath = options.wsPath ?? DEFAULTS.wsPath;
-  const maxMessageSize = options.maxMessageSize ?? DEFAULTS.maxMessageSize;
-  validateOptions(port, host, wsPath, maxMessageSize, options.allowLan ?? false);
-  if (options.inspector !== undefined && !isInspectorToken(options.inspector.token)) {
-    throw new StartError('INVALID_OPTION', 'The inspector token must be at least 22 base64url characters (make one with newInspectorToken()).');
-  }
-  const inspectorPortIssue = inspectorPortProblem(options.inspector?.port, port);
-  if (inspectorPortIssue !== undefined) throw new StartError('INVALID_OPTION', inspectorPortIssue);
-  const capture = newCapture(options.capture);
-  const realRoot = await resolveRoot(options.root);
-
+  const o = await resolveOptions(options);
+  const { port, host, wsPath, maxMessageSize, capture, liveReload, root: realRoot } = o;
   const events = new ServerEvents();
-  const guard = new Guard({
-    host,
-    allowedHosts: options.allowedHosts,
-    allowedOrigins: options.allowedOrigins,
-    allowCrossSite: options.allowCrossSite,
-    advice: options.advice,
-  });
-  const reloadIgnore = typeof options.liveReload === 'object' ? (options.liveReload.ignore ?? []) : [];
-  const liveReload = options.liveReload !== false;
-  const ignoreRules = newIgnoreRules(reloadIgnore, options.dotfiles ?? false);
+  const guard = new Guard(o.guard);
   const cache = new FileCache();
   const withheld = new Set<string>();
   const staticOptions = {
     realRoot,
-    dotfiles: options.dotfiles ?? false,
+    dotfiles: o.dotfiles,
     cache,
     injectReload: liveReload,
-    overlay: options.overlay,
+    overlay: o.overlay,
     isWithheld: (real: string) => withheld.has(real),
   };
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
-  const config = await loadConfig(options, realRoot, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
+  const config = await loadConfig(o, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
   const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -354,8 +236,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
-  const inspectorPort = options.inspector && new InspectorPort(server, guard);
-  const inspectorPortWanted = inspectorPort && (await inspectorPort.bind(port, options.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port")));
+  const inspectorPort = o.inspector && new InspectorPort(server, guard);
+  const inspectorPortWanted = inspectorPort && (await inspectorPort.bind(port, o.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port")));
   if (inspectorPort) guard.setInspectorPort(inspectorPort.port);
   try {
     await listen(server, port, host);
@@ -366,8 +248,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const boundPort = (server.address() as AddressInfo).port;
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
-  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const echo = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
+  const { heartbeatMs } = o;
+  const echo = new EndpointHub({ maxMessageSize, compression: o.compression, heartbeatMs, upstreamTimeoutMs: o.upstreamTimeoutMs }, events, capture);
   hub = echo;
   echo.apply(config.endpoints);
   // The inspector reads this list at each page: kept current with the config.
@@ -375,13 +257,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
   config.source.watch();
   const inspector =
-    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
+    o.inspector && new InspectorServer({ folder: path.basename(realRoot), ...o.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
-  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
+  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => o.ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
-  const watched = reload && (await watchFolder(realRoot, reloadIgnore, options.dotfiles ?? false, cache, reload, events));
+  const watched = reload && (await watchFolder(realRoot, o.reloadIgnore, o.dotfiles, cache, reload, events));
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
   const url = `http://${shownHost}:${boundPort}/`;
@@ -432,15 +314,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 /** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
 const WATCH_READY_WAIT_MS = 2000;
 
-/** The ignore globs as rules, or a StartError naming the one that is malformed. */
-function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRules {
-  try {
-    return new IgnoreRules(globs, dotfiles);
-  } catch (error) {
-    throw new StartError('INVALID_OPTION', `The live reload ignore pattern is malformed: ${(error as Error).message}.`);
-  }
-}
-
 /**
  * Starts the folder's one watcher: each change refreshes the cache at once, each settled batch
  * goes to the pages; resolves once every folder is watched (so a save right after start is seen),
@@ -489,14 +362,13 @@ async function watchFolder(
  * there is none; a broken one is a StartError. Its real path goes into `withheld` (never served).
  */
 async function loadConfig(
-  options: ServerOptions,
-  realRoot: string,
+  options: ResolvedOptions,
   wsPath: string,
   events: ServerEvents,
   withheld: Set<string>,
   apply: (endpoints: readonly EndpointSpec[]) => void,
 ): Promise<{ source: ConfigSource; endpoints: readonly EndpointSpec[] }> {
-  const file = options.configFile === undefined ? path.join(realRoot, CONFIG_FILE_NAME) : path.resolve(realRoot, options.configFile);
+  const file = options.configFile === undefined ? path.join(options.root, CONFIG_FILE_NAME) : path.resolve(options.root, options.configFile);
   const withhold = async (): Promise<void> => {
     withheld.add(file);
     const real = await fs.realpath(file).catch(() => undefined);
@@ -504,61 +376,13 @@ async function loadConfig(
   };
   await withhold();
   const defaults: EndpointSpec[] = [{ path: wsPath, config: { mode: 'echo' } }];
-  const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true }, events, (endpoints) => {
+  const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback }, events, (endpoints) => {
     void withhold(); // a file saved by rename may be a new symlink
     apply(endpoints);
   });
   const initial = await source.initial(options.configFile !== undefined);
   if (!initial.ok) throw new StartError(initial.missing ? 'CONFIG_MISSING' : 'CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
   return { source, endpoints: initial.endpoints };
-}
-
-/** The capture, or a StartError naming what is wrong with its options. */
-function newCapture(options: CaptureOptions | undefined): Capture {
-  try {
-    return new Capture(options);
-  } catch (error) {
-    throw new StartError('INVALID_OPTION', `The ${(error as Error).message}.`);
-  }
-}
-
-function validateOptions(port: number, host: string, wsPath: string, maxMessageSize: number, allowLan: boolean): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new StartError('INVALID_OPTION', `Port must be a whole number from 0 to 65535, not ${String(port)}.`);
-  }
-  const wsPathIssue = wsPathProblem(wsPath);
-  if (wsPathIssue !== undefined) throw new StartError('INVALID_OPTION', wsPathError(wsPath, wsPathIssue));
-  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1 || maxMessageSize > MAX_MESSAGE_SIZE) {
-    throw new StartError(
-      'INVALID_OPTION',
-      `The maximum message size must be a whole number of bytes from 1 to ${MAX_MESSAGE_SIZE}, not ${String(maxMessageSize)}.`,
-    );
-  }
-  if (!isLoopbackHost(host) && !allowLan) {
-    throw new StartError(
-      'HOST_NOT_LOOPBACK',
-      `Host ${host} is not a loopback address: the folder would be reachable from other machines. ` +
-        'Opt in explicitly to listen beyond this machine.',
-    );
-  }
-}
-
-async function resolveRoot(root: string): Promise<string> {
-  const absolute = path.resolve(root);
-  let real: string;
-  try {
-    real = await fs.realpath(absolute);
-  } catch {
-    throw new StartError('ROOT_MISSING', `Folder not found: ${absolute}`);
-  }
-  const stats = await fs.stat(real);
-  if (!stats.isDirectory()) throw new StartError('ROOT_NOT_DIRECTORY', `Not a folder: ${absolute}`);
-  try {
-    await fs.access(real, fs.constants.R_OK | fs.constants.X_OK);
-  } catch {
-    throw new StartError('ROOT_UNREADABLE', `Folder cannot be read: ${absolute}`);
-  }
-  return real;
 }
 
 function listen(server: NetServer, port: number, host: string, what = 'Port'): Promise<void> {

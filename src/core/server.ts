@@ -6,15 +6,13 @@
  * handshake on the WebSocket path also passes the Origin guard, one on the inspector's feed the
  * own-origin rule of the inspector's port. Any other request is an ordinary one.
  */
-import { promises as fs } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
 import { serveBuiltin, type BuiltinContext } from './http/builtin';
 import type { Capture, ClientControl } from './capture/capture';
-import { CONFIG_FILE_NAME, formatProblem, type ConfigState } from './config/state';
-import { ConfigSource } from './config/source';
+import type { ConfigState } from './config/state';
 import { ServerEvents, type Disposable } from './events/events';
 import { Guard, isWildcardHost } from './guard';
 import { FileCache } from './http/fileCache';
@@ -22,21 +20,16 @@ import { InspectorPort } from './inspector/port';
 import { InspectorServer } from './inspector/server';
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
 import { EndpointHub } from './ws/hub';
-import type { EndpointSpec } from './endpoints/types';
 import { serveStatic, type ContentOverlay } from './http/static';
 import { NOSNIFF, bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './http/respond';
-import { FolderWatcher } from './reload/watcher';
-import { StartError, resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
+import { watchFolder, type LiveReloadState } from './reload/live';
+import { loadConfig } from './config/load';
+import { StartError, resolveOptions, type ServerOptions } from './options';
 import { guardUpgradeSocket } from './ws/accept';
 
-export type { ContentOverlay };
+export type { ContentOverlay, LiveReloadState };
 export { DEFAULTS, MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
 
-/** How live reload is doing: `watching` while the whole folder is watched; `problem` says why not. */
-export interface LiveReloadState {
-  readonly watching: boolean;
-  readonly problem: string | undefined;
-}
 
 export interface RunningServer {
   /** `http://<host>:<port>/`, with the real bound port. */
@@ -309,80 +302,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return closing;
     },
   };
-}
-
-/** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
-const WATCH_READY_WAIT_MS = 2000;
-
-/**
- * Starts the folder's one watcher: each change refreshes the cache at once, each settled batch
- * goes to the pages; resolves once every folder is watched (so a save right after start is seen),
- * or after WATCH_READY_WAIT_MS at the most.
- */
-async function watchFolder(
-  root: string,
-  ignore: readonly string[],
-  dotfiles: boolean,
-  cache: FileCache,
-  reload: ReloadChannel,
-  events: ServerEvents,
-): Promise<{ watcher: FolderWatcher; state: LiveReloadState }> {
-  const state = { watching: false, problem: undefined as string | undefined };
-  const watcher = new FolderWatcher(
-    { root, ignore, dotfiles },
-    {
-      changed: (paths) => cache.invalidate(paths),
-      settled: (paths) => {
-        reload.announce(paths).catch((error: unknown) => {
-          if (events.active) events.emit({ type: 'error', message: `live reload failed: ${String(error)}`, error });
-        });
-      },
-      degraded: (message) => {
-        state.watching = cache.watching = false;
-        state.problem = message;
-        if (events.active) events.emit({ type: 'error', message });
-      },
-    },
-  );
-  // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
-  // served too, but checked on every request.
-  cache.covers = (realPath) => watcher.covers(realPath);
-  const ready = watcher.ready.then(() => {
-    state.watching = cache.watching = watcher.healthy;
-  });
-  // A huge folder keeps being walked after the server is up rather than holding its start back.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_READY_WAIT_MS)))]);
-  clearTimeout(timer);
-  return { watcher, state };
-}
-
-/**
- * The config file, read before the port is taken: its endpoints, or the echo at `wsPath` when
- * there is none; a broken one is a StartError. Its real path goes into `withheld` (never served).
- */
-async function loadConfig(
-  options: ResolvedOptions,
-  wsPath: string,
-  events: ServerEvents,
-  withheld: Set<string>,
-  apply: (endpoints: readonly EndpointSpec[]) => void,
-): Promise<{ source: ConfigSource; endpoints: readonly EndpointSpec[] }> {
-  const file = options.configFile === undefined ? path.join(options.root, CONFIG_FILE_NAME) : path.resolve(options.root, options.configFile);
-  const withhold = async (): Promise<void> => {
-    withheld.add(file);
-    const real = await fs.realpath(file).catch(() => undefined);
-    if (real !== undefined) withheld.add(real);
-  };
-  await withhold();
-  const defaults: EndpointSpec[] = [{ path: wsPath, config: { mode: 'echo' } }];
-  const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback }, events, (endpoints) => {
-    void withhold(); // a file saved by rename may be a new symlink
-    apply(endpoints);
-  });
-  const initial = await source.initial(options.configFile !== undefined);
-  if (!initial.ok) throw new StartError(initial.missing ? 'CONFIG_MISSING' : 'CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
-  return { source, endpoints: initial.endpoints };
 }
 
 function listen(server: NetServer, port: number, host: string, what = 'Port'): Promise<void> {

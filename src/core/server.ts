@@ -10,7 +10,6 @@ import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHe
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
 import { finished, type Duplex } from 'node:stream';
-import { serveBuiltin, type BuiltinContext } from './http/builtin';
 import type { Capture, ClientControl } from './capture/capture';
 import type { ConfigState } from './config/state';
 import { ServerEvents, type Disposable } from './events/events';
@@ -20,8 +19,15 @@ import { InspectorPort } from './inspector/port';
 import { InspectorServer } from './inspector/server';
 import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
 import { EndpointHub } from './ws/hub';
-import { serveStatic, type ContentOverlay } from './http/static';
-import { NOSNIFF, bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './http/respond';
+import type { ContentOverlay, StaticOptions } from './http/static';
+import { answerClientError, lastResponseOn, pipeline, refuseConnect } from './http/pipeline';
+import { endpointPaths } from './http/steps/endpoints';
+import { builtinRoutes, staticFiles } from './http/steps/files';
+import { guardRequest } from './http/steps/guard';
+import { inspectorPage } from './http/steps/inspector';
+import { allowedMethods, pathTarget } from './http/steps/methods';
+import { parseTarget, remoteOf } from './http/target';
+import { refuseRaw } from './http/respond';
 import { watchFolder, type LiveReloadState } from './reload/live';
 import { loadConfig } from './config/load';
 import { StartError, resolveOptions, type ServerOptions } from './options';
@@ -78,8 +84,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_LOGGED_PATH = 200;
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const o = await resolveOptions(options);
   const { port, host, wsPath, maxMessageSize, capture, liveReload, root: realRoot } = o;
@@ -87,75 +91,40 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const guard = new Guard(o.guard);
   const cache = new FileCache();
   const withheld = new Set<string>();
-  const staticOptions = {
+  const staticOptions: StaticOptions = {
     realRoot,
     dotfiles: o.dotfiles,
     cache,
     injectReload: liveReload,
     overlay: o.overlay,
-    isWithheld: (real: string) => withheld.has(real),
+    isWithheld: (real) => withheld.has(real),
   };
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
   const config = await loadConfig(o, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
-  const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload };
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
-    const started = events.active ? performance.now() : 0;
-    if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
-    handleRequest(req, res).catch((error: unknown) => {
-      if (events.active) events.emit({ type: 'error', message: `request ${req.method} failed: ${String(error)}`, error });
-      if (!res.headersSent) sendError(res, 500, 'The server failed to answer this request.');
-      else res.destroy();
-    });
-  };
-  const server = createServer({ requireHostHeader: false }, onRequest);
-
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
-    if (!hostVerdict.ok) {
-      if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
-      return sendError(res, hostVerdict.status, hostVerdict.reason);
-    }
-    const siteVerdict = guard.checkFetchSite(req.headers);
-    if (!siteVerdict.ok) {
-      // Reported as an origin refusal: what is refused is the site of the page that asked.
-      if (events.active) events.emit({ type: 'refused', what: 'cross-site', detail: siteVerdict.reason, remote: remoteOf(req) });
-      return sendError(res, siteVerdict.status, siteVerdict.reason);
-    }
-    const method = req.method ?? '';
-    if (method === 'OPTIONS') {
-      res.writeHead(204, { 'X-Content-Type-Options': NOSNIFF, Allow: 'GET, HEAD, OPTIONS' });
-      res.end();
-      return;
-    }
-    if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
-    }
-    if (!target) return sendError(res, 400, 'The request target is not a path.');
-    // The Host guard passed this authority (absolute-form) or Host header above.
-    if (inspectorPort?.has(req)) return inspectorPort.serve(res, target.pathname, target.authority ?? req.headers.host ?? '');
-    const endpointPath = hub?.route(target.pathname);
-    if (endpointPath !== undefined) {
-      return sendError(res, 426, `${endpointPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
-        Upgrade: 'websocket',
-        Connection: 'Upgrade',
-      });
-    }
-    // The Host guard passed this authority (absolute-form) or Host header above.
-    if (await serveBuiltin(res, target.pathname, target.authority ?? req.headers.host ?? '', builtin)) return;
-    await serveStatic(req, res, target.pathname, target.search, staticOptions);
-  }
+  const server = createServer({ requireHostHeader: false });
+  // The inspector's own port hands its connections to this server (inspector/port.ts).
+  const inspectorPort = o.inspector && new InspectorPort(server, guard);
+  const onRequest = pipeline(
+    [guardRequest(guard, events), allowedMethods, pathTarget],
+    [
+      inspectorPage(inspectorPort),
+      endpointPaths(() => hub),
+      builtinRoutes({ files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload }),
+      staticFiles(staticOptions),
+    ],
+    events,
+  );
+  server.on('request', onRequest);
 
   // Node hands every request with `Connection: upgrade` and an Upgrade header here.
   const onUpgrade = (endpoint: EndpointHub, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     guardUpgradeSocket(socket);
     // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
     // taken its own listeners off the socket, so the earlier response is told of drain and close here.
-    const earlier = (socket as TrackedSocket)[LAST_RESPONSE];
+    const earlier = lastResponseOn(socket);
     if (earlier !== undefined && !earlier.writableFinished && !earlier.destroyed) {
       const relayDrain = (): boolean => earlier.emit('drain');
       const abandon = (): void => void earlier.destroy();
@@ -204,22 +173,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? refuseRaw(socket, status, reason) : refuse(status, 'path', reason)));
   };
 
-  // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
-  // serve, it gets 405 (Node would drop the connection without a word).
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => socket.destroy());
-    refuseRaw(socket, 405, 'Method CONNECT is not allowed here.', { Allow: 'GET, HEAD, OPTIONS' });
-  });
-
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // Malformed HTTP (Node's parser refused it): answer 400 when we still can.
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    refuseMalformed(socket, status);
-  });
+  server.on('connect', refuseConnect);
+  server.on('clientError', answerClientError);
 
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -229,7 +184,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
-  const inspectorPort = o.inspector && new InspectorPort(server, guard);
   const inspectorPortWanted = inspectorPort && (await inspectorPort.bind(port, o.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port")));
   if (inspectorPort) guard.setInspectorPort(inspectorPort.port);
   try {
@@ -341,34 +295,6 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-interface RequestTarget {
-  /** The host of an absolute-form target, which then stands instead of the Host header. */
-  authority: string | undefined;
-  pathname: string;
-  search: string;
-}
-
-/**
- * Splits a request target into its path and query. Origin-form (`/path?q`) is what browsers
- * send; absolute-form (`http://host/path?q`) must be accepted too (RFC 9112, 3.2.2), and its
- * host replaces the Host header. Undefined for any other form.
- */
-function parseTarget(url: string): RequestTarget | undefined {
-  let authority: string | undefined;
-  let rest = url;
-  const absolute = /^https?:\/\/([^/?#]*)/i.exec(url);
-  if (absolute) {
-    authority = absolute[1];
-    rest = url.slice(absolute[0].length);
-    if (!rest.startsWith('/')) rest = '/' + rest;
-  } else if (!url.startsWith('/')) {
-    return undefined;
-  }
-  const end = rest.search(/[?#]/);
-  if (end === -1) return { authority, pathname: rest, search: '' };
-  return { authority, pathname: rest.slice(0, end), search: rest[end] === '?' ? rest.slice(end).split('#')[0] : '' };
-}
-
 /**
  * What RFC 6455 4.2.1 asks of a handshake, checked here so every refusal is ours (with nosniff
  * and Allow) rather than ws's bare one: GET, version 13 (ws would also take the draft's 8), and
@@ -387,10 +313,6 @@ function checkHandshake(req: IncomingMessage): { status: number; reason: string;
   }
   return undefined;
 }
-
-/** Each connection's latest response, so an upgrade pipelined behind it waits its turn. */
-const LAST_RESPONSE = Symbol('lastResponse');
-type TrackedSocket = Duplex & { [LAST_RESPONSE]?: ServerResponse };
 
 /**
  * True when the Upgrade header offers websocket among its protocols (a comma-separated list,
@@ -412,22 +334,6 @@ function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (
   res.assignSocket(socket);
   res.once('finish', () => socket.destroySoon());
   onRequest(req, res);
-}
-
-function remoteOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
-}
-
-function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResponse, started: number): void {
-  events.emit({
-    type: 'request',
-    method: req.method ?? '',
-    path: (req.url ?? '').slice(0, MAX_LOGGED_PATH),
-    status: res.statusCode,
-    bytes: bodyLengthOf(res),
-    durationMs: performance.now() - started,
-    remote: remoteOf(req),
-  });
 }
 
 async function shutdown(

@@ -13,12 +13,11 @@ import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
 import { NOSNIFF, head, sendError, sendGenerated } from './respond';
 import { INJECTED_ETAG_SUFFIX, contentEtag, planReloadInjection, type ReloadInjection } from '../reload/inject';
-import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
+import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolveOptions, type ResolvedEntry } from './resolve';
 
-export interface StaticOptions {
+export interface StaticOptions extends ResolveOptions {
   /** The served folder after realpath. */
   realRoot: string;
-  dotfiles: boolean;
   /** Bytes of small files, reused while their stats are unchanged. */
   cache: FileCache;
   /** Add the live reload script to HTML pages (up to the cache's file size; larger ones stream as they are). */

@@ -6,36 +6,32 @@
  * handshake on the WebSocket path also passes the Origin guard, one on the inspector's feed the
  * own-origin rule of the inspector's port. Any other request is an ordinary one.
  */
-import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import * as path from 'node:path';
-import { finished, type Duplex } from 'node:stream';
 import type { Capture, ClientControl } from './capture/capture';
+import { loadConfig } from './config/load';
 import type { ConfigState } from './config/state';
 import { ServerEvents, type Disposable } from './events/events';
 import { Guard, isWildcardHost } from './guard';
 import { FileCache } from './http/fileCache';
-import { InspectorPort } from './inspector/port';
-import { InspectorServer } from './inspector/server';
-import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
-import { EndpointHub } from './ws/hub';
+import { answerClientError, pipeline, refuseConnect } from './http/pipeline';
 import type { ContentOverlay, StaticOptions } from './http/static';
-import { answerClientError, lastResponseOn, pipeline, refuseConnect } from './http/pipeline';
 import { endpointPaths } from './http/steps/endpoints';
 import { builtinRoutes, staticFiles } from './http/steps/files';
 import { guardRequest } from './http/steps/guard';
 import { inspectorPage } from './http/steps/inspector';
 import { allowedMethods, pathTarget } from './http/steps/methods';
-import { parseTarget, remoteOf } from './http/target';
-import { refuseRaw } from './http/respond';
-import { watchFolder, type LiveReloadState } from './reload/live';
-import { loadConfig } from './config/load';
+import { InspectorPort } from './inspector/port';
+import { InspectorServer } from './inspector/server';
 import { StartError, resolveOptions, type ServerOptions } from './options';
-import { guardUpgradeSocket } from './ws/accept';
+import { ReloadChannel } from './reload/channel';
+import { watchFolder, type LiveReloadState } from './reload/live';
+import { EndpointHub } from './ws/hub';
+import { upgradeRouter } from './ws/upgrade';
 
 export type { ContentOverlay, LiveReloadState };
 export { DEFAULTS, MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
-
 
 export interface RunningServer {
   /** `http://<host>:<port>/`, with the real bound port. */
@@ -86,23 +82,16 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const o = await resolveOptions(options);
-  const { port, host, wsPath, maxMessageSize, capture, liveReload, root: realRoot } = o;
+  const { port, host, capture, root } = o;
   const events = new ServerEvents();
   const guard = new Guard(o.guard);
   const cache = new FileCache();
   const withheld = new Set<string>();
-  const staticOptions: StaticOptions = {
-    realRoot,
-    dotfiles: o.dotfiles,
-    cache,
-    injectReload: liveReload,
-    overlay: o.overlay,
-    isWithheld: (real) => withheld.has(real),
-  };
+  const files: StaticOptions = { realRoot: root, dotfiles: o.dotfiles, cache, injectReload: o.liveReload, overlay: o.overlay, isWithheld: (real) => withheld.has(real) };
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
-  const config = await loadConfig(o, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
+  const config = await loadConfig(o, o.wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
 
   const server = createServer({ requireHostHeader: false });
   // The inspector's own port hands its connections to this server (inspector/port.ts).
@@ -112,70 +101,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     [
       inspectorPage(inspectorPort),
       endpointPaths(() => hub),
-      builtinRoutes({ files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload }),
-      staticFiles(staticOptions),
+      builtinRoutes({ files, endpoints: () => config.source.state.endpoints, reload: o.liveReload }),
+      staticFiles(files),
     ],
     events,
   );
   server.on('request', onRequest);
-
-  // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EndpointHub, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    guardUpgradeSocket(socket);
-    // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
-    // taken its own listeners off the socket, so the earlier response is told of drain and close here.
-    const earlier = lastResponseOn(socket);
-    if (earlier !== undefined && !earlier.writableFinished && !earlier.destroyed) {
-      const relayDrain = (): boolean => earlier.emit('drain');
-      const abandon = (): void => void earlier.destroy();
-      socket.on('drain', relayDrain);
-      socket.once('close', abandon);
-      finished(earlier, () => {
-        socket.off('drain', relayDrain);
-        socket.off('close', abandon);
-        if (!socket.destroyed) onUpgrade(endpoint, reload, req, socket, head);
-      });
-      return;
-    }
-    if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
-    const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
-      if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
-      refuseRaw(socket, status, reason);
-    };
-    const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
-    if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
-    const handshakeProblem = checkHandshake(req);
-    if (handshakeProblem !== undefined) {
-      if (events.active) events.emit({ type: 'refused', what: 'handshake', detail: handshakeProblem.reason, remote: remoteOf(req) });
-      return refuseRaw(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headers);
-    }
-    if (inspectorPort?.has(req)) return inspectorPort.upgrade(req, socket, head, target?.pathname, refuse);
-    if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
-      const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
-      const sameOrigin = ownVerdict.ok || originIsHost(req.headers.origin, target.authority ?? req.headers.host);
-      if (!sameOrigin) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
-      req.headers.upgrade = 'websocket';
-      return reload.handleUpgrade(req, socket, head, target.search);
-    }
-    // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
-    // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
-    const endpointPath = target && endpoint.route(target.pathname);
-    if (endpointPath === undefined) {
-      const paths = endpoint.endpoints.map((e) => e.path);
-      return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${paths.length === 1 ? paths[0] : `one of ${paths.join(', ')}`}.`);
-    }
-    const origin = req.headers.origin;
-    const originVerdict = guard.checkOrigin(origin);
-    if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
-    // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
-    req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? refuseRaw(socket, status, reason) : refuse(status, 'path', reason)));
-  };
-
   server.on('connect', refuseConnect);
   server.on('clientError', answerClientError);
-
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -195,7 +128,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const boundPort = (server.address() as AddressInfo).port;
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
-  const { heartbeatMs } = o;
+  const { heartbeatMs, maxMessageSize } = o;
   const echo = new EndpointHub({ maxMessageSize, compression: o.compression, heartbeatMs, upstreamTimeoutMs: o.upstreamTimeoutMs }, events, capture);
   hub = echo;
   echo.apply(config.endpoints);
@@ -203,30 +136,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const inspectorPaths = echo.endpoints.map((e) => e.path);
   config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...echo.endpoints.map((e) => e.path)));
   config.source.watch();
-  const inspector =
-    o.inspector && new InspectorServer({ folder: path.basename(realRoot), ...o.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
+  const inspector = o.inspector && new InspectorServer({ folder: path.basename(root), ...o.inspector }, capture, echo, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
-  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => o.ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
+  const reload = o.liveReload ? new ReloadChannel(root, (relative) => o.ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(echo, reload, req, socket, head));
+  server.on('upgrade', upgradeRouter({ guard, events, hub: echo, reload, inspectorPort, serve: onRequest }));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
-  const watched = reload && (await watchFolder(realRoot, o.reloadIgnore, o.dotfiles, cache, reload, events));
+  const watched = reload && (await watchFolder(root, o.reloadIgnore, o.dotfiles, cache, reload, events));
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
-  const url = `http://${shownHost}:${boundPort}/`;
-
   const wsOrigin = `ws://${shownHost}:${boundPort}`;
-  const firstPath = (): string => echo.endpoints[0]?.path ?? wsPath;
+  const firstPath = (): string => echo.endpoints[0]?.path ?? o.wsPath;
   let closing: Promise<void> | undefined;
   return {
-    url,
+    url: `http://${shownHost}:${boundPort}/`,
     get wsUrl() {
       return wsOrigin + firstPath();
     },
     wsOrigin,
     port: boundPort,
     host,
-    root: realRoot,
+    root,
     get wsPath() {
       return firstPath();
     },
@@ -293,47 +223,6 @@ function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, hos
 function displayHost(host: string): string {
   if (isWildcardHost(host)) return host === '::' ? '[::1]' : '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-/**
- * What RFC 6455 4.2.1 asks of a handshake, checked here so every refusal is ours (with nosniff
- * and Allow) rather than ws's bare one: GET, version 13 (ws would also take the draft's 8), and
- * a key of 16 bytes in base64.
- */
-function checkHandshake(req: IncomingMessage): { status: number; reason: string; headers?: OutgoingHttpHeaders } | undefined {
-  if (req.method !== 'GET') {
-    return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headers: { Allow: 'GET' } };
-  }
-  if (req.headers['sec-websocket-version'] !== '13') {
-    return { status: 426, reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.', headers: { 'Sec-WebSocket-Version': '13' } };
-  }
-  const key = req.headers['sec-websocket-key'];
-  if (key === undefined || !/^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key)) {
-    return { status: 400, reason: 'The Sec-WebSocket-Key header must be 16 bytes in base64.' };
-  }
-  return undefined;
-}
-
-/**
- * True when the Upgrade header offers websocket among its protocols (a comma-separated list,
- * RFC 9110 7.8; names compare case-insensitively). `h2c`, `TLS/1.0` and the like are not ours.
- */
-function offersWebSocket(upgrade: string | undefined): boolean {
-  if (upgrade === undefined) return false;
-  return upgrade.split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
-}
-
-/**
- * Answers a request whose Upgrade we do not speak as an ordinary request: a server may ignore
- * an Upgrade header (RFC 9110 7.8), so `curl --http2` gets its file over HTTP/1.1. Node has
- * already taken its HTTP parser off this socket, so the response closes the connection.
- */
-function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (req: IncomingMessage, res: ServerResponse) => void): void {
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  res.once('finish', () => socket.destroySoon());
-  onRequest(req, res);
 }
 
 async function shutdown(

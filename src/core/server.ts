@@ -2,12 +2,12 @@
  * startServer(options): one port, HTTP for the folder's files and WebSocket endpoints (an echo
  * on one path, or the endpoints of the config file, each with its reply mode), with a capture of
  * their traffic for the inspector (and, with `inspector`, the inspector itself, on a port of its
- * own: inspectorPort.ts). Every request passes the Host guard and the cross-site rule; a WebSocket
- * handshake on the WebSocket path also passes the Origin guard, one on the inspector's feed the
- * own-origin rule of the inspector's port. Any other request is an ordinary one.
+ * own: inspector/port.ts). This file only wires the parts together, listens and hands back
+ * close(): options are checked in options.ts, requests pass http/pipeline.ts, upgrades
+ * ws/upgrade.ts, and shutdown.ts ends it all.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as path from 'node:path';
 import type { Capture, ClientControl } from './capture/capture';
 import { loadConfig } from './config/load';
@@ -27,6 +27,7 @@ import { InspectorServer } from './inspector/server';
 import { StartError, resolveOptions, type ServerOptions } from './options';
 import { ReloadChannel } from './reload/channel';
 import { watchFolder, type LiveReloadState } from './reload/live';
+import { closer, trackConnections } from './shutdown';
 import { EndpointHub } from './ws/hub';
 import { upgradeRouter } from './ws/upgrade';
 
@@ -109,11 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.on('request', onRequest);
   server.on('connect', refuseConnect);
   server.on('clientError', answerClientError);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const sockets = trackConnections(server);
 
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
@@ -147,7 +144,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shownHost = displayHost(host);
   const wsOrigin = `ws://${shownHost}:${boundPort}`;
   const firstPath = (): string => echo.endpoints[0]?.path ?? o.wsPath;
-  let closing: Promise<void> | undefined;
+  const stopWatching = (): void => {
+    watched?.watcher.close();
+    config.source.dispose();
+  };
   return {
     url: `http://${shownHost}:${boundPort}/`,
     get wsUrl() {
@@ -179,12 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       cache.invalidate(realPaths);
       watched?.watcher.report(realPaths);
     },
-    close: () => {
-      watched?.watcher.close();
-      config.source.dispose();
-      closing ??= shutdown(server, echo, inspector, inspectorPort, capture, sockets, reload);
-      return closing;
-    },
+    close: closer({ server, hub: echo, inspector, inspectorPort, capture, reload, stopWatching }, sockets),
   };
 }
 
@@ -223,25 +218,4 @@ function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, hos
 function displayHost(host: string): string {
   if (isWildcardHost(host)) return host === '::' ? '[::1]' : '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-async function shutdown(
-  server: Server,
-  endpoint: EndpointHub,
-  inspector: InspectorServer | undefined,
-  inspectorPort: InspectorPort | undefined,
-  capture: Capture,
-  sockets: Set<Socket>,
-  reload: ReloadChannel | undefined,
-): Promise<void> {
-  const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), inspectorPort?.close()]);
-  await Promise.all([endpoint.shutdown(), inspector?.close(), reload?.close()]);
-  capture.dispose();
-  server.closeIdleConnections();
-  // Give in-flight responses a moment, then cut whatever is left so the port really frees.
-  const cut = setTimeout(() => {
-    for (const socket of sockets) socket.destroy();
-  }, 500);
-  await closed;
-  clearTimeout(cut);
 }

@@ -98,7 +98,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The inspector's own port hands its connections to this server (inspector/port.ts).
   const inspectorPort = o.inspector && new InspectorPort(server, guard);
   const onRequest = pipeline(
+    // Every request: the Host and cross-site guard, GET/HEAD (OPTIONS says so), a path as target.
     [guardRequest(guard, events), allowedMethods, pathTarget],
+    // Then the first route that answers: the inspector's own port, a plain GET on a WebSocket
+    // path (426), the server's reserved paths, the folder.
     [
       inspectorPage(inspectorPort),
       endpointPaths(() => hub),

@@ -57,6 +57,7 @@ const VERSION_13: Refusal = {
 /**
  * Our answer to a handshake ws found malformed, by the message of ws 8.23.0's `wsClientError`
  * (which carries no status). A message not named here keeps ws's status, 400, and its words.
+ * Should a ws upgrade reword one, socket.test's handshake cases fail (405 and 426 become 400).
  */
 function malformedRefusal(message: string, req: IncomingMessage): Refusal {
   switch (message) {

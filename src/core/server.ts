@@ -2,139 +2,37 @@
  * startServer(options): one port, HTTP for the folder's files and WebSocket endpoints (an echo
  * on one path, or the endpoints of the config file, each with its reply mode), with a capture of
  * their traffic for the inspector (and, with `inspector`, the inspector itself, on a port of its
- * own: inspectorPort.ts). Every request passes the Host guard and the cross-site rule; a WebSocket
- * handshake on the WebSocket path also passes the Origin guard, one on the inspector's feed the
- * own-origin rule of the inspector's port. Any other request is an ordinary one.
+ * own: inspector/port.ts). This file only wires the parts together, listens and hands back
+ * close(): options are checked in options.ts, requests pass http/pipeline.ts, upgrades
+ * ws/upgrade.ts, and shutdown.ts ends it all.
  */
-import { promises as fs } from 'node:fs';
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as path from 'node:path';
-import { finished, type Duplex } from 'node:stream';
-import { serveBuiltin, type BuiltinContext } from './http/builtin';
-import { Capture, type CaptureOptions, type ClientControl } from './capture/capture';
-import { CONFIG_FILE_NAME, formatProblem, type ConfigProblem, type ConfigState } from './config/state';
-import { ConfigSource } from './config/source';
+import type { Capture, ClientControl } from './capture/capture';
+import { loadConfig } from './config/load';
+import type { ConfigState } from './config/state';
 import { ServerEvents, type Disposable } from './events/events';
-import { Guard, isLoopbackHost, isWildcardHost, type RefusalAdvice } from './guard';
+import { Guard, isWildcardHost } from './guard';
 import { FileCache } from './http/fileCache';
-import { InspectorPort, inspectorPortProblem } from './inspector/port';
-import { InspectorServer, isInspectorToken, type InspectorOptions } from './inspector/server';
-import { RELOAD_CHANNEL_PATH, ReloadChannel, originIsHost } from './reload/channel';
+import { answerClientError, pipeline, refuseConnect } from './http/pipeline';
+import type { ContentOverlay, StaticOptions } from './http/static';
+import { endpointPaths } from './http/steps/endpoints';
+import { builtinRoutes, staticFiles } from './http/steps/files';
+import { guardRequest } from './http/steps/guard';
+import { inspectorPage } from './http/steps/inspector';
+import { allowedMethods, pathTarget } from './http/steps/methods';
+import { InspectorPort } from './inspector/port';
+import { InspectorServer } from './inspector/server';
+import { StartError, resolveOptions, type ServerOptions } from './options';
+import { ReloadChannel } from './reload/channel';
+import { watchFolder, type LiveReloadState } from './reload/watchFolder';
+import { closer, trackConnections } from './shutdown';
 import { EndpointHub } from './ws/hub';
-import type { EndpointSpec } from './endpoints/types';
-import { NOSNIFF, STATUS_TEXT, bodyLengthOf, sendError, serveStatic, type ContentOverlay } from './http/static';
-import { IgnoreRules } from './reload/watcher';
-import { watchFolder } from './reload/watchFolder';
-import { guardUpgradeSocket } from './ws/accept';
-import { wsPathError, wsPathProblem } from './ws/paths';
+import { upgradeRouter } from './ws/upgrade';
 
-export interface ServerOptions {
-  /** The folder to serve. */
-  root: string;
-  /** TCP port; 0 picks a free one. Default 8080. */
-  port?: number;
-  /** Address to bind. Default 127.0.0.1. Anything but loopback needs `allowLan`. */
-  host?: string;
-  /** Explicit opt-in to listen on a non-loopback address (reachable from the network). */
-  allowLan?: boolean;
-  /**
-   * Path of the WebSocket echo endpoint, written decoded (`/ws-ü`). Default `/websocket`. One
-   * absolute path of letters (any script) and the ASCII a URL path holds as it is; no `;`, `,`,
-   * quotes, white space, control characters, `?`, `#`, `%`, `\`, `.` or `..` segments (wsPath.ts).
-   */
-  wsPath?: string;
-  /** Largest WebSocket message in bytes. Default 16 MiB. */
-  maxMessageSize?: number;
-  /** permessage-deflate for WebSocket messages. Default off. */
-  compression?: boolean;
-  /** Heartbeat interval in ms. Default 30 s. */
-  heartbeatMs?: number;
-  /** How long a proxy endpoint's upstream gets to answer its handshake before the client gets 504. Default 10 s. */
-  upstreamTimeoutMs?: number;
-  /** Serve dotfiles and dot-directories. Default off. */
-  dotfiles?: boolean;
-  /** Extra names accepted in the Host header. */
-  allowedHosts?: readonly string[];
-  /**
-   * Extra origins accepted for WebSocket upgrades. No other origin is (not even a
-   * `vscode-webview://` one: the editor adds its own panel's origin with allowOrigin).
-   */
-  allowedOrigins?: readonly string[];
-  /** Let pages of other sites load files with `<script src>`, `<img>` and the like. Default off. */
-  allowCrossSite?: boolean;
-  /** How refusals tell the person to open each check up (the flag or setting of their front door). */
-  advice?: RefusalAdvice;
-  /** The capture's limits (CAPTURE_DEFAULTS in capture.ts: 32 MiB of frames, 4 KiB previews). */
-  capture?: CaptureOptions;
-  /**
-   * Serve the inspector UI at `/__echo-preview/inspector/<token>/` and its feed socket at
-   * `…/<token>/feed` (the CLI's `--inspect`) on a second port of its own on the same host (its
-   * `port`: by default a new free one each run), where nothing else is served: no
-   * page of the folder shares the inspector's origin. Off by default: no second port.
-   */
-  inspector?: InspectorOptions;
-  /**
-   * The config file with the endpoints and their reply modes (absolute, or relative to `root`).
-   * Default `.echo-preview.json` in the root, if it is there; without one, `wsPath` is the echo.
-   * It is watched and applied in place; it is never served.
-   */
-  configFile?: string;
-  /** Let a proxy endpoint reach beyond loopback. Default true; the editor passes false in an untrusted workspace. */
-  proxyBeyondLoopback?: boolean;
-  /**
-   * Live reload (default on): watch the folder, inject `<script src="/__echo-preview/reload.js">`
-   * into HTML pages, and reload them (or swap their stylesheets) on a change. `ignore`: globs of
-   * root-relative paths whose changes reload nothing (`.git`, `node_modules` and dotfiles never do).
-   */
-  liveReload?: boolean | { ignore?: readonly string[] };
-  /** Bytes served instead of files' own (the editor's unsaved buffers); see RunningServer.changed. */
-  overlay?: ContentOverlay;
-}
-
-export type { ContentOverlay };
-
-/** How live reload is doing: `watching` while the whole folder is watched; `problem` says why not. */
-export interface LiveReloadState {
-  readonly watching: boolean;
-  readonly problem: string | undefined;
-}
-
-/** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
-export const MAX_MESSAGE_SIZE = 2 ** 31 - 1;
-
-export const DEFAULTS = {
-  port: 8080,
-  host: '127.0.0.1',
-  wsPath: '/websocket',
-  maxMessageSize: 16 * 1024 * 1024,
-  heartbeatMs: 30_000,
-} as const;
-
-export type StartErrorCode =
-  | 'ROOT_MISSING'
-  | 'ROOT_NOT_DIRECTORY'
-  | 'ROOT_UNREADABLE'
-  | 'PORT_IN_USE'
-  | 'PORT_FORBIDDEN'
-  | 'HOST_NOT_LOOPBACK'
-  | 'HOST_UNAVAILABLE'
-  | 'INVALID_OPTION'
-  | 'CONFIG_INVALID'
-  | 'CONFIG_MISSING';
-
-/** A start failure with a message written for the person who asked for the server. */
-export class StartError extends Error {
-  constructor(
-    readonly code: StartErrorCode,
-    message: string,
-    /** With CONFIG_INVALID: where the config file is wrong; with CONFIG_MISSING: which file is not there. */
-    readonly problem?: ConfigProblem,
-  ) {
-    super(message);
-    this.name = 'StartError';
-  }
-}
+export type { ContentOverlay, LiveReloadState };
+export { DEFAULTS, MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
 
 export interface RunningServer {
   /** `http://<host>:<port>/`, with the real bound port. */
@@ -181,179 +79,43 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_LOGGED_PATH = 200;
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const port = options.port ?? DEFAULTS.port;
-  const host = options.host ?? DEFAULTS.host;
-  const wsPath = options.wsPath ?? DEFAULTS.wsPath;
-  const maxMessageSize = options.maxMessageSize ?? DEFAULTS.maxMessageSize;
-  validateOptions(port, host, wsPath, maxMessageSize, options.allowLan ?? false);
-  if (options.inspector !== undefined && !isInspectorToken(options.inspector.token)) {
-    throw new StartError('INVALID_OPTION', 'The inspector token must be at least 22 base64url characters (make one with newInspectorToken()).');
-  }
-  const inspectorPortIssue = inspectorPortProblem(options.inspector?.port, port);
-  if (inspectorPortIssue !== undefined) throw new StartError('INVALID_OPTION', inspectorPortIssue);
-  const capture = newCapture(options.capture);
-  const realRoot = await resolveRoot(options.root);
-
+  const o = await resolveOptions(options);
+  const { port, host, capture, root } = o;
   const events = new ServerEvents();
-  const guard = new Guard({
-    host,
-    allowedHosts: options.allowedHosts,
-    allowedOrigins: options.allowedOrigins,
-    allowCrossSite: options.allowCrossSite,
-    advice: options.advice,
-  });
-  const reloadIgnore = typeof options.liveReload === 'object' ? (options.liveReload.ignore ?? []) : [];
-  const liveReload = options.liveReload !== false;
-  const ignoreRules = newIgnoreRules(reloadIgnore, options.dotfiles ?? false);
+  const guard = new Guard(o.guard);
   const cache = new FileCache();
   const withheld = new Set<string>();
-  const staticOptions = {
-    realRoot,
-    dotfiles: options.dotfiles ?? false,
-    cache,
-    injectReload: liveReload,
-    overlay: options.overlay,
-    isWithheld: (real: string) => withheld.has(real),
-  };
+  const files: StaticOptions = { realRoot: root, dotfiles: o.dotfiles, cache, injectReload: o.liveReload, overlay: o.overlay, isWithheld: (real) => withheld.has(real) };
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
-  const config = await loadConfig(options, realRoot, wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
-  const builtin: BuiltinContext = { files: staticOptions, endpoints: () => config.source.state.endpoints, reload: liveReload };
+  const config = await loadConfig(o, o.wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
-    const started = events.active ? performance.now() : 0;
-    if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
-    handleRequest(req, res).catch((error: unknown) => {
-      if (events.active) events.emit({ type: 'error', message: `request ${req.method} failed: ${String(error)}`, error });
-      if (!res.headersSent) sendError(res, 500, 'The server failed to answer this request.');
-      else res.destroy();
-    });
-  };
-  const server = createServer({ requireHostHeader: false }, onRequest);
-
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
-    if (!hostVerdict.ok) {
-      if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
-      return sendError(res, hostVerdict.status, hostVerdict.reason);
-    }
-    const siteVerdict = guard.checkFetchSite(req.headers);
-    if (!siteVerdict.ok) {
-      // Reported as an origin refusal: what is refused is the site of the page that asked.
-      if (events.active) events.emit({ type: 'refused', what: 'cross-site', detail: siteVerdict.reason, remote: remoteOf(req) });
-      return sendError(res, siteVerdict.status, siteVerdict.reason);
-    }
-    const method = req.method ?? '';
-    if (method === 'OPTIONS') {
-      res.writeHead(204, { 'X-Content-Type-Options': NOSNIFF, Allow: 'GET, HEAD, OPTIONS' });
-      res.end();
-      return;
-    }
-    if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(res, 405, `Method ${method} is not allowed here.`, { Allow: 'GET, HEAD, OPTIONS' });
-    }
-    if (!target) return sendError(res, 400, 'The request target is not a path.');
-    // The Host guard passed this authority (absolute-form) or Host header above.
-    if (inspectorPort?.has(req)) return inspectorPort.serve(res, target.pathname, target.authority ?? req.headers.host ?? '');
-    const endpointPath = hub?.route(target.pathname);
-    if (endpointPath !== undefined) {
-      return sendError(res, 426, `${endpointPath} is a WebSocket endpoint; connect with a WebSocket client.`, {
-        Upgrade: 'websocket',
-        Connection: 'Upgrade',
-      });
-    }
-    // The Host guard passed this authority (absolute-form) or Host header above.
-    if (await serveBuiltin(res, target.pathname, target.authority ?? req.headers.host ?? '', builtin)) return;
-    await serveStatic(req, res, target.pathname, target.search, staticOptions);
-  }
-
-  // Node hands every request with `Connection: upgrade` and an Upgrade header here.
-  const onUpgrade = (endpoint: EndpointHub, reload: ReloadChannel | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    guardUpgradeSocket(socket);
-    // Requests pipelined before this one are answered first, in order (RFC 9112 9.3.2). Node has
-    // taken its own listeners off the socket, so the earlier response is told of drain and close here.
-    const earlier = (socket as TrackedSocket)[LAST_RESPONSE];
-    if (earlier !== undefined && !earlier.writableFinished && !earlier.destroyed) {
-      const relayDrain = (): boolean => earlier.emit('drain');
-      const abandon = (): void => void earlier.destroy();
-      socket.on('drain', relayDrain);
-      socket.once('close', abandon);
-      finished(earlier, () => {
-        socket.off('drain', relayDrain);
-        socket.off('close', abandon);
-        if (!socket.destroyed) onUpgrade(endpoint, reload, req, socket, head);
-      });
-      return;
-    }
-    if (!offersWebSocket(req.headers.upgrade)) return serveIgnoringUpgrade(req, socket as Socket, onRequest);
-    const refuse = (status: number, what: 'host' | 'origin' | 'path', reason: string): void => {
-      if (events.active) events.emit({ type: 'refused', what, detail: reason, remote: remoteOf(req) });
-      abortUpgrade(socket, status, reason);
-    };
-    const target = parseTarget(req.url ?? '');
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
-    if (!hostVerdict.ok) return refuse(hostVerdict.status, 'host', hostVerdict.reason);
-    const handshakeProblem = checkHandshake(req);
-    if (handshakeProblem !== undefined) {
-      if (events.active) events.emit({ type: 'refused', what: 'handshake', detail: handshakeProblem.reason, remote: remoteOf(req) });
-      return abortUpgrade(socket, handshakeProblem.status, handshakeProblem.reason, handshakeProblem.headerLines);
-    }
-    if (inspectorPort?.has(req)) return inspectorPort.upgrade(req, socket, head, target?.pathname, refuse);
-    if (reload !== undefined && target !== undefined && target.pathname === RELOAD_CHANNEL_PATH) {
-      const ownVerdict = guard.checkOwnOrigin(req.headers.origin);
-      const sameOrigin = ownVerdict.ok || originIsHost(req.headers.origin, target.authority ?? req.headers.host);
-      if (!sameOrigin) return refuse(ownVerdict.status, 'origin', ownVerdict.reason);
-      req.headers.upgrade = 'websocket';
-      return reload.handleUpgrade(req, socket, head, target.search);
-    }
-    // A WebSocket handshake for a path with no endpoint: the service is not there (RFC 6455
-    // 4.2.2), so 404 with the path that has one, rather than the file that may live there.
-    const endpointPath = target && endpoint.route(target.pathname);
-    if (endpointPath === undefined) {
-      const paths = endpoint.endpoints.map((e) => e.path);
-      return refuse(404, 'path', `There is no WebSocket endpoint at this path; use ${paths.length === 1 ? paths[0] : `one of ${paths.join(', ')}`}.`);
-    }
-    const origin = req.headers.origin;
-    const originVerdict = guard.checkOrigin(origin);
-    if (!originVerdict.ok) return refuse(originVerdict.status, 'origin', originVerdict.reason);
-    // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
-    req.headers.upgrade = 'websocket';
-    endpoint.handleUpgrade(endpointPath, req, socket, head, (status, reason, reported) => (reported ? abortUpgrade(socket, status, reason) : refuse(status, 'path', reason)));
-  };
-
-  // CONNECT is not an upgrade but Node hands it over the same way; like any method we do not
-  // serve, it gets 405 (Node would drop the connection without a word).
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => socket.destroy());
-    abortUpgrade(socket, 405, 'Method CONNECT is not allowed here.', 'Allow: GET, HEAD, OPTIONS\r\n');
-  });
-
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // Malformed HTTP (Node's parser refused it): answer 400 when we still can.
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
-
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const server = createServer({ requireHostHeader: false });
+  // The inspector's own port hands its connections to this server (inspector/port.ts).
+  const inspectorPort = o.inspector && new InspectorPort(server, guard);
+  const onRequest = pipeline(
+    // Every request: the Host and cross-site guard, GET/HEAD (OPTIONS says so), a path as target.
+    [guardRequest(guard, events), allowedMethods, pathTarget],
+    // Then the first route that answers: the inspector's own port, a plain GET on a WebSocket
+    // path (426), the server's reserved paths, the folder.
+    [
+      inspectorPage(inspectorPort),
+      endpointPaths(() => hub),
+      builtinRoutes({ files, endpoints: () => config.source.state.endpoints, reload: o.liveReload }),
+      staticFiles(files),
+    ],
+    events,
+  );
+  server.on('request', onRequest);
+  server.on('connect', refuseConnect);
+  server.on('clientError', answerClientError);
+  const sockets = trackConnections(server);
 
   // The inspector's port is taken first, and given back if the server's own port fails: a failed
   // start leaves neither bound.
-  const inspectorPort = options.inspector && new InspectorPort(server, guard);
-  if (inspectorPort) await inspectorPort.bind(port, options.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port"));
+  if (inspectorPort) await inspectorPort.bind(port, o.inspector?.port, (at) => listen(inspectorPort.listener, at, host, "The inspector's port"));
   if (inspectorPort) guard.setInspectorPort(inspectorPort.port);
   try {
     await listen(server, port, host);
@@ -364,37 +126,37 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const boundPort = (server.address() as AddressInfo).port;
   // Made once the port is ours, so a failed listen leaves no heartbeat timer or ws server behind.
   // (Nothing reaches the server before this: no connection is read until this turn ends.)
-  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
-  const endpointHub = new EndpointHub({ maxMessageSize, compression: options.compression ?? false, heartbeatMs, upstreamTimeoutMs: options.upstreamTimeoutMs }, events, capture);
+  const { heartbeatMs, maxMessageSize } = o;
+  const endpointHub = new EndpointHub({ maxMessageSize, compression: o.compression, heartbeatMs, upstreamTimeoutMs: o.upstreamTimeoutMs }, events, capture);
   hub = endpointHub;
   endpointHub.apply(config.endpoints);
   // The inspector reads this list at each page: kept current with the config.
   const inspectorPaths = endpointHub.endpoints.map((e) => e.path);
   config.source.onConfig(() => inspectorPaths.splice(0, inspectorPaths.length, ...endpointHub.endpoints.map((e) => e.path)));
-  const inspector =
-    options.inspector && new InspectorServer({ folder: path.basename(realRoot), ...options.inspector }, capture, endpointHub, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
+  const inspector = o.inspector && new InspectorServer({ folder: path.basename(root), ...o.inspector }, capture, endpointHub, inspectorPaths, maxMessageSize, heartbeatMs, boundPort);
   if (inspectorPort) inspectorPort.inspector = inspector;
-  const reload = liveReload ? new ReloadChannel(realRoot, (relative) => ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
+  const reload = o.liveReload ? new ReloadChannel(root, (relative) => o.ignoreRules.ignores(relative), heartbeatMs, () => guard.grantedOrigins()) : undefined;
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(endpointHub, reload, req, socket, head));
+  server.on('upgrade', upgradeRouter({ guard, events, hub: endpointHub, reload, inspectorPort, serve: onRequest }));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
-  const watched = await watchFolder({ root: realRoot, ignore: reloadIgnore, dotfiles: options.dotfiles ?? false, cache, reload, events, config: config.source });
+  const watched = await watchFolder({ root, ignore: o.reloadIgnore, dotfiles: o.dotfiles, cache, reload, events, config: config.source });
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
-  const url = `http://${shownHost}:${boundPort}/`;
-
   const wsOrigin = `ws://${shownHost}:${boundPort}`;
-  const firstPath = (): string => endpointHub.endpoints[0]?.path ?? wsPath;
-  let closing: Promise<void> | undefined;
+  const firstPath = (): string => endpointHub.endpoints[0]?.path ?? o.wsPath;
+  const stopWatching = (): void => {
+    watched.watcher.close();
+    config.source.dispose();
+  };
   return {
-    url,
+    url: `http://${shownHost}:${boundPort}/`,
     get wsUrl() {
       return wsOrigin + firstPath();
     },
     wsOrigin,
     port: boundPort,
     host,
-    root: realRoot,
+    root,
     get wsPath() {
       return firstPath();
     },
@@ -416,99 +178,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       cache.invalidate(realPaths);
       watched.watcher.report(realPaths);
     },
-    close: () => {
-      watched.watcher.close();
-      config.source.dispose();
-      closing ??= shutdown(server, endpointHub, inspector, inspectorPort, capture, sockets, reload);
-      return closing;
-    },
+    close: closer({ server, hub: endpointHub, inspector, inspectorPort, capture, reload, stopWatching }, sockets),
   };
-}
-
-/** The ignore globs as rules, or a StartError naming the one that is malformed. */
-function newIgnoreRules(globs: readonly string[], dotfiles: boolean): IgnoreRules {
-  try {
-    return new IgnoreRules(globs, dotfiles);
-  } catch (error) {
-    throw new StartError('INVALID_OPTION', `The live reload ignore pattern is malformed: ${(error as Error).message}.`);
-  }
-}
-
-/**
- * The config file, read before the port is taken: its endpoints, or the echo at `wsPath` when
- * there is none; a broken one is a StartError. Its real path goes into `withheld` (never served).
- */
-async function loadConfig(
-  options: ServerOptions,
-  realRoot: string,
-  wsPath: string,
-  events: ServerEvents,
-  withheld: Set<string>,
-  apply: (endpoints: readonly EndpointSpec[]) => void,
-): Promise<{ source: ConfigSource; endpoints: readonly EndpointSpec[] }> {
-  const file = options.configFile === undefined ? path.join(realRoot, CONFIG_FILE_NAME) : path.resolve(realRoot, options.configFile);
-  const withhold = async (): Promise<void> => {
-    withheld.add(file);
-    const real = await fs.realpath(file).catch(() => undefined);
-    if (real !== undefined) withheld.add(real);
-  };
-  await withhold();
-  const defaults: EndpointSpec[] = [{ path: wsPath, config: { mode: 'echo' } }];
-  const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback ?? true }, events, (endpoints) => {
-    void withhold(); // a file saved by rename may be a new symlink
-    apply(endpoints);
-  });
-  const initial = await source.initial(options.configFile !== undefined);
-  if (!initial.ok) throw new StartError(initial.missing ? 'CONFIG_MISSING' : 'CONFIG_INVALID', formatProblem(initial.problem), initial.problem);
-  return { source, endpoints: initial.endpoints };
-}
-
-/** The capture, or a StartError naming what is wrong with its options. */
-function newCapture(options: CaptureOptions | undefined): Capture {
-  try {
-    return new Capture(options);
-  } catch (error) {
-    throw new StartError('INVALID_OPTION', `The ${(error as Error).message}.`);
-  }
-}
-
-function validateOptions(port: number, host: string, wsPath: string, maxMessageSize: number, allowLan: boolean): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new StartError('INVALID_OPTION', `Port must be a whole number from 0 to 65535, not ${String(port)}.`);
-  }
-  const wsPathIssue = wsPathProblem(wsPath);
-  if (wsPathIssue !== undefined) throw new StartError('INVALID_OPTION', wsPathError(wsPath, wsPathIssue));
-  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1 || maxMessageSize > MAX_MESSAGE_SIZE) {
-    throw new StartError(
-      'INVALID_OPTION',
-      `The maximum message size must be a whole number of bytes from 1 to ${MAX_MESSAGE_SIZE}, not ${String(maxMessageSize)}.`,
-    );
-  }
-  if (!isLoopbackHost(host) && !allowLan) {
-    throw new StartError(
-      'HOST_NOT_LOOPBACK',
-      `Host ${host} is not a loopback address: the folder would be reachable from other machines. ` +
-        'Opt in explicitly to listen beyond this machine.',
-    );
-  }
-}
-
-async function resolveRoot(root: string): Promise<string> {
-  const absolute = path.resolve(root);
-  let real: string;
-  try {
-    real = await fs.realpath(absolute);
-  } catch {
-    throw new StartError('ROOT_MISSING', `Folder not found: ${absolute}`);
-  }
-  const stats = await fs.stat(real);
-  if (!stats.isDirectory()) throw new StartError('ROOT_NOT_DIRECTORY', `Not a folder: ${absolute}`);
-  try {
-    await fs.access(real, fs.constants.R_OK | fs.constants.X_OK);
-  } catch {
-    throw new StartError('ROOT_UNREADABLE', `Folder cannot be read: ${absolute}`);
-  }
-  return real;
 }
 
 function listen(server: NetServer, port: number, host: string, what = 'Port'): Promise<void> {
@@ -546,125 +217,4 @@ function listenErrorToStartError(error: NodeJS.ErrnoException, port: number, hos
 function displayHost(host: string): string {
   if (isWildcardHost(host)) return host === '::' ? '[::1]' : '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-interface RequestTarget {
-  /** The host of an absolute-form target, which then stands instead of the Host header. */
-  authority: string | undefined;
-  pathname: string;
-  search: string;
-}
-
-/**
- * Splits a request target into its path and query. Origin-form (`/path?q`) is what browsers
- * send; absolute-form (`http://host/path?q`) must be accepted too (RFC 9112, 3.2.2), and its
- * host replaces the Host header. Undefined for any other form.
- */
-function parseTarget(url: string): RequestTarget | undefined {
-  let authority: string | undefined;
-  let rest = url;
-  const absolute = /^https?:\/\/([^/?#]*)/i.exec(url);
-  if (absolute) {
-    authority = absolute[1];
-    rest = url.slice(absolute[0].length);
-    if (!rest.startsWith('/')) rest = '/' + rest;
-  } else if (!url.startsWith('/')) {
-    return undefined;
-  }
-  const end = rest.search(/[?#]/);
-  if (end === -1) return { authority, pathname: rest, search: '' };
-  return { authority, pathname: rest.slice(0, end), search: rest[end] === '?' ? rest.slice(end).split('#')[0] : '' };
-}
-
-/**
- * What RFC 6455 4.2.1 asks of a handshake, checked here so every refusal is ours (with nosniff
- * and Allow) rather than ws's bare one: GET, version 13 (ws would also take the draft's 8), and
- * a key of 16 bytes in base64.
- */
-function checkHandshake(req: IncomingMessage): { status: number; reason: string; headerLines: string } | undefined {
-  if (req.method !== 'GET') {
-    return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headerLines: 'Allow: GET\r\n' };
-  }
-  if (req.headers['sec-websocket-version'] !== '13') {
-    return { status: 426, reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.', headerLines: 'Sec-WebSocket-Version: 13\r\n' };
-  }
-  const key = req.headers['sec-websocket-key'];
-  if (key === undefined || !/^[+/0-9A-Za-z]{21}[AQgw]==$/.test(key)) {
-    return { status: 400, reason: 'The Sec-WebSocket-Key header must be 16 bytes in base64.', headerLines: '' };
-  }
-  return undefined;
-}
-
-/** Each connection's latest response, so an upgrade pipelined behind it waits its turn. */
-const LAST_RESPONSE = Symbol('lastResponse');
-type TrackedSocket = Duplex & { [LAST_RESPONSE]?: ServerResponse };
-
-/**
- * True when the Upgrade header offers websocket among its protocols (a comma-separated list,
- * RFC 9110 7.8; names compare case-insensitively). `h2c`, `TLS/1.0` and the like are not ours.
- */
-function offersWebSocket(upgrade: string | undefined): boolean {
-  if (upgrade === undefined) return false;
-  return upgrade.split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
-}
-
-/**
- * Answers a request whose Upgrade we do not speak as an ordinary request: a server may ignore
- * an Upgrade header (RFC 9110 7.8), so `curl --http2` gets its file over HTTP/1.1. Node has
- * already taken its HTTP parser off this socket, so the response closes the connection.
- */
-function serveIgnoringUpgrade(req: IncomingMessage, socket: Socket, onRequest: (req: IncomingMessage, res: ServerResponse) => void): void {
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  res.once('finish', () => socket.destroySoon());
-  onRequest(req, res);
-}
-
-/** Refuses an upgrade with a real HTTP response instead of leaving the socket hanging. */
-function abortUpgrade(socket: Duplex, status: number, reason: string, extraHeaderLines = ''): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = reason + '\n';
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extraHeaderLines}` +
-      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-function remoteOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
-}
-
-function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResponse, started: number): void {
-  events.emit({
-    type: 'request',
-    method: req.method ?? '',
-    path: (req.url ?? '').slice(0, MAX_LOGGED_PATH),
-    status: res.statusCode,
-    bytes: bodyLengthOf(res),
-    durationMs: performance.now() - started,
-    remote: remoteOf(req),
-  });
-}
-
-async function shutdown(
-  server: Server,
-  endpoint: EndpointHub,
-  inspector: InspectorServer | undefined,
-  inspectorPort: InspectorPort | undefined,
-  capture: Capture,
-  sockets: Set<Socket>,
-  reload: ReloadChannel | undefined,
-): Promise<void> {
-  const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), inspectorPort?.close()]);
-  await Promise.all([endpoint.shutdown(), inspector?.close(), reload?.close()]);
-  capture.dispose();
-  server.closeIdleConnections();
-  // Give in-flight responses a moment, then cut whatever is left so the port really frees.
-  const cut = setTimeout(() => {
-    for (const socket of sockets) socket.destroy();
-  }, 500);
-  await closed;
-  clearTimeout(cut);
 }

@@ -143,6 +143,26 @@ describe('WebSocket echo', () => {
     ok.socket.destroy();
   });
 
+  it('refuses what ws itself finds malformed (a bad subprotocol list) as it refuses the rest: 400, nosniff, plain text, a refused event', async () => {
+    const events: ServerEvent[] = [];
+    const subscription = server.events.on((e) => events.push(e));
+    try {
+      for (const offered of ['a, a', 'a b', 'x, {y}']) {
+        const request =
+          `GET /websocket HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: ${offered}\r\n\r\n`;
+        const res = await rawRequest(server.port, request);
+        assert.equal(res.status, 400, offered);
+        assert.equal(res.headers['x-content-type-options'], 'nosniff', offered);
+        assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', offered);
+      }
+      const refused = events.filter((e) => e.type === 'refused' && e.what === 'handshake');
+      assert.equal(refused.length, 3, 'one refused event each');
+    } finally {
+      subscription.dispose();
+    }
+  });
+
   it('negotiates no compression by default', async () => {
     const ws = await openClient(server.wsUrl, { perMessageDeflate: true });
     assert.equal(ws.extensions, '');

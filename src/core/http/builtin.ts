@@ -13,7 +13,8 @@ import type { ServerResponse } from 'node:http';
 import { RESERVED_PREFIX } from '../reserved';
 import { RELOAD_SCRIPT, RELOAD_SCRIPT_PATH } from '../reload/inject';
 import { decodePathSegments, resolveInsideRoot, type DecodedPath } from './resolve';
-import { sendGenerated, type StaticOptions } from './static';
+import { sendGenerated } from './respond';
+import type { StaticOptions } from './static';
 
 
 /** `{"endpoints":[{"path":"/websocket","mode":"echo"}]}`: one entry per WebSocket endpoint, with its reply mode. */

@@ -8,16 +8,16 @@ import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { sameContent, type FileCache } from './fileCache';
-import { STRICT_CSP, escapeHtml, page } from './html';
+import { STRICT_CSP } from './html';
 import { renderListing } from './listing';
 import { contentTypeFor } from './mime';
+import { NOSNIFF, head, sendError, sendGenerated } from './respond';
 import { INJECTED_ETAG_SUFFIX, contentEtag, planReloadInjection, type ReloadInjection } from '../reload/inject';
-import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolvedEntry } from './resolve';
+import { closeDescriptor, decodePathSegments, joinedPath, openResolved, pathOfDescriptor, resolveInsideRoot, type DecodedPath, type ResolveOptions, type ResolvedEntry } from './resolve';
 
-export interface StaticOptions {
+export interface StaticOptions extends ResolveOptions {
   /** The served folder after realpath. */
   realRoot: string;
-  dotfiles: boolean;
   /** Bytes of small files, reused while their stats are unchanged. */
   cache: FileCache;
   /** Add the live reload script to HTML pages (up to the cache's file size; larger ones stream as they are). */
@@ -36,59 +36,6 @@ export interface ContentOverlay {
  * and a socket write per 64 KiB; 256 KiB cuts that fourfold for a bounded 256 KiB per download.
  */
 const STREAM_CHUNK_BYTES = 256 * 1024;
-
-export const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  412: 'Precondition Failed',
-  416: 'Range Not Satisfiable',
-  426: 'Upgrade Required',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-/** Body length of each response, for the request event (writeHead headers can't be read back). */
-const BODY_LENGTH = Symbol('bodyLength');
-type MeasuredResponse = ServerResponse & { [BODY_LENGTH]?: number };
-
-export function bodyLengthOf(res: ServerResponse): number {
-  return (res as MeasuredResponse)[BODY_LENGTH] ?? 0;
-}
-
-/**
- * writeHead that remembers the body length it announces. (A symbol-keyed property rather than a
- * WeakMap: a WeakMap entry per response cost ~1 µs of the static hot path, mostly in GC.)
- */
-function head(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
-  if (res.req.method !== 'HEAD' && status !== 304) (res as MeasuredResponse)[BODY_LENGTH] = Number(headers['Content-Length'] ?? 0);
-  res.writeHead(status, headers);
-}
-
-/**
- * Every response carries `X-Content-Type-Options: nosniff`. Header objects are written out as
- * literals that include it rather than spread from a shared object: V8 builds `{ ...shared, ... }`
- * on a slow path (~4 µs against ~40 ns for a literal), which was 5 % of a small-file request.
- */
-export const NOSNIFF = 'nosniff';
-
-/** An escaped HTML error page that can run nothing. */
-export function sendError(res: ServerResponse, status: number, reason: string, extra?: OutgoingHttpHeaders): void {
-  const title = `${status} ${STATUS_TEXT[status] ?? 'Error'}`;
-  const body = page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(reason)}</p>`);
-  const headers: OutgoingHttpHeaders = {
-    'X-Content-Type-Options': NOSNIFF,
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Content-Security-Policy': STRICT_CSP,
-    'Cache-Control': 'no-store',
-  };
-  head(res, status, extra === undefined ? headers : Object.assign(headers, extra));
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
 
 /**
  * How often a request starts over when the file changes between being checked and being read
@@ -145,22 +92,6 @@ async function serveOnce(req: IncomingMessage, res: ServerResponse, pathname: st
   if (html === undefined) return CHANGED; // the folder went away while it was read
   sendGenerated(res, 'text/html; charset=utf-8', html, STRICT_CSP);
   return SERVED;
-}
-
-/**
- * A page or document the server made (listings, its own JSON): never cached by the browser as
- * a file would be, and with a CSP when it is HTML.
- */
-export function sendGenerated(res: ServerResponse, contentType: string, body: string, csp?: string, extra?: OutgoingHttpHeaders): void {
-  const headers: OutgoingHttpHeaders = {
-    'X-Content-Type-Options': NOSNIFF,
-    'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-cache',
-  };
-  if (csp !== undefined) headers['Content-Security-Policy'] = csp;
-  head(res, 200, extra === undefined ? headers : Object.assign(headers, extra));
-  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 export function etagFor(stats: Stats): string {

@@ -14,10 +14,8 @@ import type { Duplex } from 'node:stream';
 import type { Guard } from '../guard';
 import type { InspectorServer } from './server';
 import { decodePathSegments } from '../http/resolve';
-import { sendError } from '../http/static';
-
-/** How an upgrade is refused: the server's own refusal (an event, then an HTTP answer). */
-export type Refuse = (status: number, what: 'origin' | 'path', reason: string) => void;
+import { sendError } from '../http/respond';
+import { refuseUpgrade, type Refusal } from '../ws/accept';
 
 const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
 
@@ -90,14 +88,17 @@ export class InspectorPort {
     await answer(res, authority);
   }
 
-  /** A WebSocket handshake that came in here, Host and handshake checked: the feed, for its own page only. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string | undefined, refuse: Refuse): void {
+  /** A WebSocket handshake that came in here, Host checked: the feed, for its own page only; any other path is 404. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string | undefined, refused: (refusal: Refusal) => void): void {
     const inspector = this.inspector;
-    if (inspector === undefined || pathname === undefined || !inspector.isFeed(pathname)) return refuse(404, 'path', NOT_HERE);
-    const verdict = this.guard.checkOwnOrigin(req.headers.origin, this.port);
-    if (!verdict.ok) return refuse(verdict.status, 'origin', verdict.reason);
-    req.headers.upgrade = 'websocket';
-    inspector.handleUpgrade(req, socket, head);
+    if (inspector === undefined || pathname === undefined || !inspector.isFeed(pathname)) {
+      return refuseUpgrade(req, socket, head, { status: 404, reason: NOT_HERE, what: 'path' }, refused);
+    }
+    const admit = (): Refusal | undefined => {
+      const verdict = this.guard.checkOwnOrigin(req.headers.origin, this.port);
+      return verdict.ok ? undefined : { status: verdict.status, reason: verdict.reason, what: 'origin' };
+    };
+    inspector.handleUpgrade(req, socket, head, { admit, refused });
   }
 
   /** Stops listening; resolves once every connection that came in here has closed. */

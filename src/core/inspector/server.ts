@@ -24,8 +24,8 @@ import { parseAuthority } from '../guard';
 import { escapeHtml } from '../http/html';
 import { applyInspectorRequest, batchMessageJson } from '../capture/feed';
 import { decodePathSegments } from '../http/resolve';
-import { NOSNIFF, sendError, sendGenerated } from '../http/static';
-import { WsAcceptor } from '../ws/accept';
+import { NOSNIFF, sendError, sendGenerated } from '../http/respond';
+import { WsAcceptor, type Door } from '../ws/accept';
 import { closeAllForShutdown, Liveness, type Watched } from '../ws/liveness';
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */
@@ -144,9 +144,9 @@ export class InspectorServer {
     return rest !== undefined && rest.length === 1 && rest[0] === 'feed';
   }
 
-  /** Completes the feed's handshake; the caller has checked Host and Origin. Not an endpoint client, never captured. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.acceptor.accept(req, socket, head, (ws) => {
+  /** Completes the feed's handshake; the caller has checked Host, `door` admits (Origin). Not an endpoint client, never captured. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, door: Door): void {
+    this.acceptor.accept(req, socket, head, door, (ws) => {
       const feed = new FeedSession(ws, this.capture, this.control, this.saved, this.liveness.watch(ws));
       this.feeds.add(feed);
       ws.once('close', () => this.feeds.delete(feed));

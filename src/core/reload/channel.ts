@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { WsAcceptor } from '../ws/accept';
+import { WsAcceptor, type Door } from '../ws/accept';
 import { closeAllForShutdown, Liveness } from '../ws/liveness';
 
 export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
@@ -64,9 +64,9 @@ export class ReloadChannel {
     return this.clients.size;
   }
 
-  /** Completes the handshake; the caller has checked Host and own Origin. `search` is the query (`?instance=…&since=…`). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, search: string): void {
-    this.acceptor.accept(req, socket, head, (ws) => {
+  /** Completes the handshake; the caller has checked Host, `door` admits (own Origin). `search` is the query (`?instance=…&since=…`). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, search: string, door: Door): void {
+    this.acceptor.accept(req, socket, head, door, (ws) => {
       this.clients.add(ws);
       this.liveness.watch(ws);
       ws.on('message', () => undefined); // the client sends nothing; anything it does is ignored

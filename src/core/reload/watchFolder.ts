@@ -11,6 +11,12 @@ import { FolderWatcher } from './watcher';
 /** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
 const WATCH_READY_WAIT_MS = 2000;
 
+/** How live reload is doing: `watching` while the whole folder is watched; `problem` says why not. */
+export interface LiveReloadState {
+  readonly watching: boolean;
+  readonly problem: string | undefined;
+}
+
 export interface FolderWatchOptions {
   /** The served folder after realpath. */
   root: string;
@@ -30,7 +36,7 @@ export interface FolderWatchOptions {
  * watched (so a save right after start is seen), or after WATCH_READY_WAIT_MS at the most.
  * `state` is live reload's, undefined when it is off.
  */
-export async function watchFolder(options: FolderWatchOptions): Promise<{ watcher: FolderWatcher; state: { watching: boolean; problem: string | undefined } | undefined }> {
+export async function watchFolder(options: FolderWatchOptions): Promise<{ watcher: FolderWatcher; state: LiveReloadState | undefined }> {
   const { cache, reload, events, config } = options;
   const state = reload && { watching: false, problem: undefined as string | undefined };
   const watcher = new FolderWatcher(

@@ -9,16 +9,81 @@
  * Here the error is handed to the path's reporter, if it has one (the endpoints report to the
  * server's events; the live reload channel and the inspector feed have no log), and nothing is
  * thrown: not by ws, not by the reporter, not by the code a path runs when it accepts a socket.
+ *
+ * How a handshake is refused: ws checks what RFC 6455 asks of it (GET, the key, the version, the
+ * subprotocol and extension headers) and tells us through its `wsClientError` hook, where the
+ * refusal gets our own status, reason and headers (ws's own answer has neither nosniff nor Allow).
+ * Then its `verifyClient` hook runs the two checks ws does not make (below), then the path's own
+ * `admit` (the Origin rule, an endpoint's accept); a refusal there is written by ws with our
+ * status, reason and headers. `handleProtocols` stays the hub's (the endpoint's chosen subprotocol).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from 'ws';
+import { refusalBody, refusalHeaders, refuseRaw } from '../http/respond';
 
 /** Told of an error of `ws` (ws is already closing it); a throw here is swallowed. */
 export type WsErrorReporter = (error: Error, ws: WebSocket) => void;
 
 /** ws's server options, less what this module decides: no server of its own, no client set. */
-export type AcceptOptions = Omit<ServerOptions, 'noServer' | 'server' | 'port' | 'host' | 'backlog' | 'path' | 'clientTracking'>;
+export type AcceptOptions = Omit<ServerOptions, 'noServer' | 'server' | 'port' | 'host' | 'backlog' | 'path' | 'clientTracking' | 'verifyClient'>;
+
+/** A refused handshake: its HTTP status, the reason the client reads, and headers of its own. */
+export interface Refusal {
+  readonly status: number;
+  readonly reason: string;
+  readonly headers?: OutgoingHttpHeaders;
+  /** What the `refused` event names; undefined when it is reported already (an endpoint's 5xx is an error event). */
+  readonly what: 'handshake' | 'origin' | 'path' | undefined;
+}
+
+/** What a path asks of a well-formed handshake: undefined admits it. */
+export type Admit = () => Refusal | undefined | Promise<Refusal | undefined>;
+
+/** One handshake's way in: the path's admission, and who is told of a refusal (before it is answered). */
+export interface Door {
+  readonly admit?: Admit;
+  readonly refused: (refusal: Refusal) => void;
+}
+
+const KEY_REASON = 'The Sec-WebSocket-Key header must be 16 bytes in base64.';
+const VERSION_13: Refusal = {
+  status: 426,
+  reason: 'Only WebSocket version 13 (RFC 6455) is spoken here.',
+  headers: { 'Sec-WebSocket-Version': '13' },
+  what: 'handshake',
+};
+
+/**
+ * Our answer to a handshake ws found malformed, by the message of ws 8.23.0's `wsClientError`
+ * (which carries no status). A message not named here keeps ws's status, 400, and its words.
+ * Should a ws upgrade reword one, socket.test's handshake cases fail (405 and 426 become 400).
+ */
+function malformedRefusal(message: string, req: IncomingMessage): Refusal {
+  switch (message) {
+    case 'Invalid HTTP method':
+      return { status: 405, reason: `A WebSocket handshake is a GET request, not ${String(req.method).slice(0, 20)}.`, headers: { Allow: 'GET' }, what: 'handshake' };
+    case 'Missing or invalid Sec-WebSocket-Key header':
+      return { status: 400, reason: KEY_REASON, what: 'handshake' };
+    case 'Missing or invalid Sec-WebSocket-Version header':
+      return VERSION_13;
+    default:
+      return { status: 400, reason: message, what: 'handshake' };
+  }
+}
+
+/**
+ * What RFC 6455 4.2.1 asks and ws lets through, so kept here: ws also takes the draft's version
+ * 8 (and any value `+` reads as 13 or 8, such as `013`), and a key of 22 base64 characters whose
+ * last one carries bits beyond the 16 bytes (`…R==`), which is not 16 bytes in base64.
+ */
+function beyondWs(req: IncomingMessage): Refusal | undefined {
+  if (req.headers['sec-websocket-version'] !== '13') return VERSION_13;
+  if (!/[AQgw]==$/.test(req.headers['sec-websocket-key'] ?? '')) return { status: 400, reason: KEY_REASON, what: 'handshake' };
+  return undefined;
+}
+
+type VerifyCallback = (verified: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void;
 
 /** Internal Error (RFC 6455 7.4.1): the code for a path whose own accepting code failed. */
 const INTERNAL_ERROR = 1011;
@@ -40,20 +105,33 @@ export function guardUpgradeSocket(socket: Duplex): void {
 /** One path's ws server: handshakes completed with the socket's errors handled. */
 export class WsAcceptor {
   private readonly wss: WebSocketServer;
+  private readonly doors = new WeakMap<IncomingMessage, Door>();
 
   constructor(
     options: AcceptOptions,
     private readonly report?: WsErrorReporter,
   ) {
-    this.wss = new WebSocketServer({ ...options, noServer: true, clientTracking: false });
+    this.wss = new WebSocketServer({
+      ...options,
+      noServer: true,
+      clientTracking: false,
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(info.req, done),
+    });
+    this.wss.on('wsClientError', (error: Error, socket: Duplex, req: IncomingMessage) => {
+      const refusal = malformedRefusal(error.message, req);
+      this.doors.get(req)?.refused(refusal);
+      refuseRaw(socket, refusal.status, refusal.reason, refusal.headers);
+    });
   }
 
   /**
-   * Completes the handshake of a request the caller has routed and guarded, and hands over the
-   * open socket. ws answers a malformed handshake with an HTTP status of its own.
+   * Completes the handshake of a request the caller has routed and guarded (Host), once ws found
+   * it well-formed and `door.admit` admitted it, and hands over the open socket; otherwise
+   * answers with the refusal's HTTP status after telling `door.refused`.
    */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer, accepted: (ws: WebSocket) => void): void {
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, door: Door, accepted: (ws: WebSocket) => void): void {
     guardUpgradeSocket(socket);
+    this.doors.set(req, door);
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         handleErrors(ws, this.report);
@@ -68,6 +146,21 @@ export class WsAcceptor {
       // ws throws only for a socket it was already handed: never ours to keep.
       socket.destroy();
     }
+  }
+
+  /** ws's verifyClient: what ws does not check, then the path's admission; `done` answers. */
+  private verify(req: IncomingMessage, done: VerifyCallback): void {
+    const door = this.doors.get(req);
+    const decide = (refusal: Refusal | undefined): void => {
+      if (refusal === undefined) return done(true);
+      door?.refused(refusal);
+      done(false, refusal.status, refusalBody(refusal.reason), refusalHeaders(refusal.headers));
+    };
+    const own = beyondWs(req);
+    if (own !== undefined || door?.admit === undefined) return decide(own);
+    const admission = door.admit();
+    if (admission instanceof Promise) admission.then(decide, () => req.socket.destroy());
+    else decide(admission);
   }
 
   /** Stops accepting; resolves at once (the caller closes its own sockets). */
@@ -103,3 +196,12 @@ function tell(report: WsErrorReporter | undefined, error: Error, ws: WebSocket):
     // A faulty reporter must not turn a closed socket into a crash.
   }
 }
+
+/** Refuses a handshake for a path nobody serves, once ws found it well-formed (a malformed one gets that refusal first). */
+export function refuseUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, refusal: Refusal, refused: (refusal: Refusal) => void): void {
+  nowhere ??= new WsAcceptor({ perMessageDeflate: false });
+  nowhere.accept(req, socket, head, { admit: () => refusal, refused }, (ws) => ws.terminate());
+}
+
+/** The ws server of refuseUpgrade: it accepts nobody, so one serves every server in the process. */
+let nowhere: WsAcceptor | undefined;

@@ -4,7 +4,7 @@
  * (liveness.ts), a shutdown that closes every client with 1001, and the client API (push, close,
  * ping) the inspector drives. Every frame in and out passes the tap (tap.ts) on its way; a mode
  * only decides what to answer (endpoints/types.ts). Upgrade routing and the Origin check happen
- * before this (server.ts, guard.ts).
+ * before this (upgrade.ts, guard.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,7 +17,7 @@ import type { ServerEvents } from '../events/events';
 import { CAN_COALESCE, coalesceFragments } from './fragments';
 import { closeAllForShutdown, Liveness } from './liveness';
 import { Tap, type TappedSocket } from './tap';
-import { WsAcceptor } from './accept';
+import { WsAcceptor, type Door, type Refusal } from './accept';
 import { isWsPath } from './paths';
 
 export interface HubOptions {
@@ -36,6 +36,9 @@ export const UPSTREAM_TIMEOUT_MS = 10_000;
 
 /** Stop reading from a sender while this much of what it caused is still waiting to be written. */
 const WRITE_HIGH_WATER = 1024 * 1024;
+
+/** A handshake for a path that has no endpoint (any more). */
+const NO_ENDPOINT: Refusal = { status: 404, reason: 'There is no WebSocket endpoint at this path.', what: 'path' };
 
 /** One path's endpoint and its clients; the slot outlives a change of mode, so its clients stay. */
 interface Slot {
@@ -151,14 +154,12 @@ export class EndpointHub implements ClientControl {
   }
 
   /**
-   * Completes the handshake for the endpoint at `path` (from route), after the endpoint's accept
-   * if it has one; `refuse` answers with an HTTP status instead, `reported` when the failure is
-   * already in the log as an error (a 5xx of the endpoint's). ws answers a malformed handshake
-   * with a status of its own.
+   * Completes the handshake for the endpoint at `path` (from route) once `door` admits it (the
+   * Origin rule) and then the endpoint's accept, if it has one; a refusal is answered with its
+   * HTTP status (accept.ts), and an endpoint's own refusal is in the capture too, so the inspector
+   * shows it and why. ws answers a malformed handshake before any of this.
    */
-  handleUpgrade(path: string, req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, reason: string, reported?: boolean) => void): void {
-    const slot = this.slots.get(path);
-    if (slot === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
+  handleUpgrade(path: string, req: IncomingMessage, socket: Duplex, head: Buffer, door: Door): void {
     const handshake: Handshake = {
       target: req.url ?? '',
       protocols: offeredProtocols(req.headers['sec-websocket-protocol']),
@@ -166,38 +167,49 @@ export class EndpointHub implements ClientControl {
       origin: req.headers.origin,
       remote: req.socket.remoteAddress ?? '',
     };
-    const complete = (): void => {
-      const current = this.slots.get(path); // the config may have changed meanwhile
-      if (current === undefined) return refuse(404, 'There is no WebSocket endpoint at this path.');
-      this.acceptor.accept(req, socket, head, (ws) => this.accept(current, ws, socket, req, handshake));
+    const admit = (): Refusal | undefined | Promise<Refusal | undefined> => {
+      const first = door.admit?.();
+      if (first instanceof Promise) return first.then((refusal) => refusal ?? this.admit(path, req, handshake));
+      return first ?? this.admit(path, req, handshake);
     };
+    this.acceptor.accept(req, socket, head, { admit, refused: door.refused }, (ws) => {
+      const current = this.slots.get(path); // admitted in this same turn, so still there
+      if (current === undefined) return void ws.terminate();
+      this.accept(current, ws, socket, req, handshake);
+    });
+  }
+
+  /** The endpoint's own say on a handshake (its accept), with the path still configured when it has decided. */
+  private admit(path: string, req: IncomingMessage, handshake: Handshake): Refusal | undefined | Promise<Refusal | undefined> {
+    const slot = this.slots.get(path);
+    if (slot === undefined) return NO_ENDPOINT;
     const { endpoint } = slot;
-    if (endpoint.accept === undefined) return complete();
-    /** A refused handshake: answered with its status, and in the capture, so the inspector shows it and why. */
-    const refused = (status: number, reason: string): void => {
+    if (endpoint.accept === undefined) return undefined;
+    /** A refused handshake: in the capture (through the tap), and a `refused` event unless it is an error already reported (5xx). */
+    const refused = (status: number, reason: string): Refusal => {
       this.tap.refused(
         { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol: undefined },
         status,
         reason,
       );
-      refuse(status, reason, status >= 500);
+      return { status, reason, what: status >= 500 ? undefined : 'path' };
     };
-    const decide = (admission: Admission): void => {
+    const decide = (admission: Admission): Refusal | undefined => {
       if ('refuse' in admission) return refused(admission.refuse.status, admission.refuse.reason);
       if (admission.protocol !== undefined) this.chosenProtocol.set(req, admission.protocol);
-      complete();
+      return this.slots.has(path) ? undefined : NO_ENDPOINT; // the config may have changed meanwhile
     };
-    const fail = (error: unknown): void => {
+    const fail = (error: unknown): Refusal => {
       slot.context.report(`${path}: accepting a client failed: ${String(error)}`, error);
-      refused(500, 'The endpoint failed to accept this client.');
+      return refused(500, 'The endpoint failed to accept this client.');
     };
     try {
       const admission = endpoint.accept(handshake);
       // As in the synchronous case: a throw while deciding fails this client only.
-      if (admission instanceof Promise) admission.then(decide).catch(fail);
-      else decide(admission);
+      if (admission instanceof Promise) return admission.then(decide).catch(fail);
+      return decide(admission);
     } catch (error) {
-      fail(error);
+      return fail(error);
     }
   }
 

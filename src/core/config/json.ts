@@ -91,6 +91,7 @@ export function parseJson(text: string): ParsedJson {
   /** The message for a token that is not what `expecting` allows. */
   const unexpected = (offset: number): string => {
     const found = describe(text, offset);
+    if (expecting === 'value' && open.length === 0 && offset >= text.length) return 'the file holds no JSON value';
     if (expecting === 'value') return text[offset] === "'" ? 'JSON strings take double quotes ("), not single quotes' : `expected a value, found ${found}`;
     if (expecting === 'key') return `expected a property name in double quotes, found ${found}`;
     if (expecting === 'colon') return `expected ":" after the property name, found ${found}`;

@@ -98,6 +98,7 @@ describe('config syntax errors name their line and column in plain words', () =>
       ['{"endpoints": {"/a": {"mode": "echo"}}, "n": 1.}', '1:46 this is not a JSON number (no leading zeros, "+", or a bare "." )'],
       ['{\n  "endpoints": {"/a": {"mode": "echo"}},\n  /* again */ "endpoints": {}\n}', '3:15 duplicate property "endpoints"'],
       ['{"endpoints": {"/a": {"mode": "echo"}}} /* c */ x', '1:49 unexpected "x" after the end of the JSON value'],
+      ['// only a comment\n', '2:1 the file holds no JSON value'],
       ['{"endpoints": {"/a": {"mode": "echo"}}, "__proto__": {}}', '1:41 unknown property "__proto__" at the top level (allowed: "$schema", "endpoints")'],
     ];
     for (const [text, expected] of cases) assert.equal(problemOf(text), expected, JSON.stringify(text));

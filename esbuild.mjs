@@ -19,6 +19,8 @@ const common = {
   define: { PACKAGE_VERSION: JSON.stringify(version) },
   // ws loads these optional native speed-ups only if present; we do not ship them.
   external: ['bufferutil', 'utf-8-validate'],
+  // jsonc-parser's "main" is a UMD build whose requires esbuild cannot follow; its "module" is ESM.
+  mainFields: ['module', 'main'],
 };
 
 const builds = [{ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];

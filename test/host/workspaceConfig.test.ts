@@ -269,7 +269,7 @@ describe('the config file in the editor', function () {
     await fs.writeFile(file, text);
     try {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-      assert.equal(document.languageId, 'json');
+      assert.equal(document.languageId, 'jsonc', 'JSON with Comments (contributes.languages)');
       await vscode.window.showTextDocument(document);
       // The JSON language service's own diagnostics (not ours: no server runs for this file).
       const flagged = await whenDiagnostics(file, (d) => d.some((x) => x.source !== 'Echo Preview' && x.range.start.line === 2), 'the schema check of the mode');
@@ -278,6 +278,23 @@ describe('the config file in the editor', function () {
       const completions = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', document.uri, inValue);
       const labels = completions.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
       for (const mode of ['"echo"', '"broadcast"', '"script"', '"proxy"']) assert.ok(labels.includes(mode), `${mode} not completed: ${labels.join(' ')}`);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await fs.rm(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
+  it('the editor flags neither comments nor trailing commas in .echo-preview.json, and still checks it against the schema', async () => {
+    const file = path.join(siteB().uri.fsPath, 'jsonc-check', '.echo-preview.json');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const text = '{\n  // a line comment\n  /* a block comment */\n  "endpoints": {\n    "/chat": { "mode": "broadcst", },\n  },\n}\n';
+    await fs.writeFile(file, text);
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(file)));
+      // The JSON language service reports all of a document's problems at once: the schema's with any syntax ones.
+      const flagged = await whenDiagnostics(file, (d) => d.some((x) => x.source !== 'Echo Preview' && x.range.start.line === 4), 'the schema check of the mode');
+      const elsewhere = flagged.filter((d) => d.range.start.line !== 4 || !/broadcast|echo|allowed|enum/i.test(d.message));
+      assert.deepEqual(elsewhere.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.message}`), []);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       await fs.rm(path.dirname(file), { recursive: true, force: true });

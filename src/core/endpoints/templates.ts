@@ -250,7 +250,7 @@ function renderJson(template: JsonTemplate, context: TemplateContext, budget: Bu
  * `}`) is escaped by JSON.stringify and can never change the reply's structure. JSON.stringify
  * recurses, but nothing here is deep enough to exhaust the stack: a message's JSON is at most
  * MAX_JSON_DEPTH deep (lazyJson parses it through boundedJson.ts, deeper is no JSON at all) and a
- * template at most the config file's 200 levels.
+ * template at most as deep (the config file's limit, json.ts).
  */
 export function render(template: Template, context: TemplateContext, maxBytes: number): string {
   const budget = new Budget(maxBytes);

@@ -29,7 +29,7 @@ async function openDemo(browser: Browser, url: string): Promise<{ page: Page; al
   const alerts: string[] = [];
   page.on('dialog', (dialog) => {
     alerts.push(dialog.message());
-    void dialog.accept();
+    void dialog.accept().catch(() => undefined); // rejects if the page closed meanwhile
   });
   const connected = page.waitForEvent('dialog', { predicate: (dialog) => dialog.message() === 'WebSocket connected.', timeout: 10_000 });
   try {
@@ -180,7 +180,7 @@ describe('demo page in Chromium', { timeout: 120_000 }, () => {
       const alerts: string[] = [];
       page.on('dialog', (dialog) => {
         alerts.push(dialog.message());
-        void dialog.accept();
+        void dialog.accept().catch(() => undefined); // rejects if the page closed meanwhile
       });
       // What the guide's WebSocket sees (not live reload's), recorded as the guide's script creates it.
       await page.addInitScript(() => {

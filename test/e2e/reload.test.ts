@@ -245,7 +245,7 @@ describe('live reload in Chromium', { timeout: 300_000 }, () => {
       const watched = await watchPage(browser, guideServer.url, async (page) => {
         page.on('dialog', (dialog) => {
           alerts.push(dialog.message());
-          void dialog.accept();
+          void dialog.accept().catch(() => undefined); // rejects if the page closed meanwhile
         });
       });
       const { page } = watched;

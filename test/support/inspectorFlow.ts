@@ -38,7 +38,8 @@ export async function openClientIds(ui: InspectorUi): Promise<number[]> {
 export async function openDemoTab(browser: { newPage(): Promise<Page> }, url: string, ui: InspectorUi): Promise<DemoTab> {
   const before = new Set(await openClientIds(ui));
   const page = await browser.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
+  // A tab closed while its alert is open rejects the accept: not a failure of the flow.
+  page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
   const connected = page.waitForEvent('dialog', { predicate: (d) => d.message() === 'WebSocket connected.', timeout: 15_000 });
   await page.goto(url);
   await connected;

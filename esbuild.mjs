@@ -1,5 +1,5 @@
-// Bundles the CLI, the extension, the inspector UI and the preview UI (browser bundles) into dist/. `--watch`
-// rebuilds on change.
+// Bundles the CLI, the extension (its shell, and the core server it loads on first use), the
+// inspector UI and the preview UI (browser bundles) into dist/. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -26,6 +26,8 @@ const common = {
 const builds = [{ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
 if (existsSync('src/editor/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/editor/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
+  // The core server, which the extension loads on first use (src/editor/core.ts), not at activation.
+  builds.push({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' });
 }
 
 // The browser bundles: the inspector UI (for the editor panel and the CLI's page) and the preview panel's UI.

@@ -53,7 +53,14 @@ const loaded = performance.now();
 extension.activate(context);
 const activated = performance.now();
 process.stdout.write(
-  JSON.stringify({ requireMs: loaded - started, activateMs: activated - loaded, totalMs: activated - started, subscriptions: context.subscriptions.length }) + '\n',
+  JSON.stringify({
+    requireMs: loaded - started,
+    activateMs: activated - loaded,
+    totalMs: activated - started,
+    subscriptions: context.subscriptions.length,
+    // The core server (dist/core.js) loads on first use: activation alone should not have loaded it.
+    coreLoaded: Object.keys(require.cache).includes(path.join(path.dirname(extensionPath), 'core.js')),
+  }) + '\n',
 );
 // Whatever activate() scheduled (timers, watchers) must not keep the probe alive.
 process.exit(0);

@@ -13,6 +13,7 @@ import { inspectorPortProblem } from './inspector/port';
 import { isInspectorToken, type InspectorOptions } from './inspector/server';
 import { IgnoreRules } from './reload/watcher';
 import { wsPathError, wsPathProblem } from './ws/paths';
+import { DEFAULTS } from './defaults';
 
 export interface ServerOptions {
   /** The folder to serve. */
@@ -79,14 +80,6 @@ export interface ServerOptions {
 
 /** The largest message size limit: ws keeps its limit as a 32-bit signed integer. */
 export const MAX_MESSAGE_SIZE = 2 ** 31 - 1;
-
-export const DEFAULTS = {
-  port: 8080,
-  host: '127.0.0.1',
-  wsPath: '/websocket',
-  maxMessageSize: 16 * 1024 * 1024,
-  heartbeatMs: 30_000,
-} as const;
 
 export type StartErrorCode =
   | 'ROOT_MISSING'

@@ -32,7 +32,8 @@ import { EndpointHub } from './ws/hub';
 import { upgradeRouter } from './ws/upgrade';
 
 export type { ContentOverlay, LiveReloadState };
-export { DEFAULTS, MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
+export { DEFAULTS } from './defaults';
+export { MAX_MESSAGE_SIZE, StartError, type ServerOptions, type StartErrorCode } from './options';
 
 export interface RunningServer {
   /** `http://<host>:<port>/`, with the real bound port. */

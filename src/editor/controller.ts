@@ -6,10 +6,11 @@
 import * as vscode from 'vscode';
 import { ConfigDiagnostics, openConfig } from './diagnostics';
 import { describeConfig, formatProblem, type ConfigProblem, type ConfigState } from '../core/config/state';
-import { followConfig } from '../core/config/follow';
 import type { CheckEnvironment } from '../core/config/check';
 import { isLoopbackHost } from '../core/guard';
-import { DEFAULTS, StartError, startServer, type RunningServer, type ServerOptions } from '../core/server';
+import { DEFAULTS } from '../core/defaults';
+import type { RunningServer, ServerOptions } from '../core/server';
+import { loadCore } from './core';
 import type { Log } from './log';
 import { readSettings, type OpenOnStart } from './settings';
 import { UnsavedBuffers } from './unsavedBuffers';
@@ -294,9 +295,9 @@ export class Controller implements vscode.Disposable {
     let port = options.port;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await startServer({ ...options, port });
+        return await loadCore().startServer({ ...options, port });
       } catch (error) {
-        if (!(error instanceof StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
+        if (!(error instanceof loadCore().StartError)) return this.fail(`Echo Preview could not start: ${String(error)}`, false);
         // A problem of the file as a whole (gone since the settings were read, unreadable) that echoPreview.configFile chose names the setting.
         const bySetting = options.configFile !== undefined && error.problem?.line === undefined ? 'The setting echoPreview.configFile names ' : '';
         if (error.code === 'CONFIG_MISSING') return this.fail(`${bySetting}${error.message}`, true);
@@ -339,7 +340,7 @@ export class Controller implements vscode.Disposable {
   private failConfig(folder: vscode.WorkspaceFolder, problem: ConfigProblem, message: string, env: CheckEnvironment): undefined {
     if (this.isShuttingDown) return undefined;
     // Checked as the server would at its next start; a removed file is no problem then.
-    this.diagnostics.setUntilFixed(keyOf(folder), problem, followConfig(problem, env));
+    this.diagnostics.setUntilFixed(keyOf(folder), problem, loadCore().followConfig(problem, env));
     this.lastError = message;
     this.log.error(`[${folder.name}] ${formatProblem(problem)} (the server did not start)`);
     void vscode.window.showErrorMessage(`Echo Preview did not start: ${message}`, 'Open Config', 'Show Log').then((choice) => {

@@ -11,7 +11,7 @@ import { InspectorPanel, PANEL_VIEW_TYPE } from './panels/inspectorPanel';
 import { PreviewPanel, pagePathOf, type PreviewTestState } from './panels/previewPanel';
 import { readSettings } from './settings';
 import { QUICK_ACTIONS_COMMAND, StatusBar, showQuickActions } from './statusBar';
-import { DEFAULTS } from '../core/server';
+import { DEFAULTS } from '../core/defaults';
 import { frameUrlOf } from '../shared/previewAddress';
 
 export interface ServerInfo {

@@ -7,10 +7,13 @@ import { REPO } from './setup.mjs';
 
 const PROBE = path.join(REPO, 'scripts', 'bench', 'activate-probe.cjs');
 
-/** dist/extension.js (package.json "main"), dist/cli.js and the inspector UI's dist/inspector.js after the production build. */
+/**
+ * dist/extension.js (package.json "main"), the core it loads on first use (dist/core.js), dist/cli.js
+ * and the inspector UI's dist/inspector.js after the production build.
+ */
 export function bundleSizes() {
   const size = (file) => (existsSync(path.join(REPO, file)) ? statSync(path.join(REPO, file)).size : NaN);
-  return { extensionBytes: size('dist/extension.js'), cliBytes: size('dist/cli.js'), inspectorBytes: size('dist/inspector.js') };
+  return { extensionBytes: size('dist/extension.js'), coreBytes: size('dist/core.js'), cliBytes: size('dist/cli.js'), inspectorBytes: size('dist/inspector.js') };
 }
 
 /** Packages the extension exactly like `npm run package`, into bench-results/ so nothing else is touched. */

@@ -11,8 +11,8 @@ import * as vscode from 'vscode';
 import { wsUrlFor, type Controller, type ExternalAddress, type ServerEntry } from '../controller';
 import type { Capture, ClientControl } from '../../core/capture/capture';
 import type { Disposable } from '../../core/events/events';
-import { applyInspectorRequest, toBatchDTO } from '../../core/capture/feed';
 import type { RunningServer } from '../../core/server';
+import { loadCore } from '../core';
 import {
   CONFIG_ELEMENT_ID,
   parseInspectorRequest,
@@ -174,7 +174,7 @@ export class InspectorPanel implements vscode.Disposable {
     if (!entry || !parts) return;
     // Replay: the first batch resets the UI and carries what the ring holds, the rest follow in
     // batches of at most 2,000 frames, each sent once the webview took the one before.
-    const capture = parts.capture.subscribe((batch) => this.panel.webview.postMessage({ type: 'batch', batch: toBatchDTO(batch) } satisfies HostMessage), { replay: true });
+    const capture = parts.capture.subscribe((batch) => this.panel.webview.postMessage({ type: 'batch', batch: loadCore().toBatchDTO(batch) } satisfies HostMessage), { replay: true });
     this.subscription = { entryId: entry.id, capture };
   }
 
@@ -219,7 +219,7 @@ export class InspectorPanel implements vscode.Disposable {
       if ('requestId' in request) this.post({ type: 'result', requestId: request.requestId, ok: false, error: 'No server is running.' });
       return;
     }
-    const reply = applyInspectorRequest(request, parts.capture, parts.control);
+    const reply = loadCore().applyInspectorRequest(request, parts.capture, parts.control);
     if (reply) this.post(reply);
   }
 

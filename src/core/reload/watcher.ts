@@ -84,6 +84,8 @@ interface Watch {
   id: string | undefined;
   /** While suspended: the timer that takes it again. */
   resume: NodeJS.Timeout | undefined;
+  /** The walk from this folder missed some of it (renamed or removed as it was read): not to be trusted as whole. */
+  partial: boolean;
 }
 
 /** A batch names at most this many paths; past that it names the root alone (one reload of every page). */
@@ -276,13 +278,17 @@ export class FolderWatcher {
   /** Watches `dir` and every folder under it that is not ignored, breadth first (shallow folders first). */
   private async walk(dir: string): Promise<void> {
     const queue = [dir];
+    let complete = true;
     while (queue.length > 0 && !this.closed && this.degradedReason === undefined) {
       const current = queue.shift() as string;
       let watch = this.watchers.get(current);
       if (watch?.tree === true) continue;
       if (watch !== undefined) watch.tree = true; // a file's folder, in the tree after all: its watch serves both
       else watch = this.watchDir(current);
-      if (watch === undefined) continue;
+      if (watch === undefined) {
+        complete = false;
+        continue;
+      }
       // Which folder it is, read beside (not before) its entries: tells it from one renamed over its name later.
       fs.lstat(current, (error, stats) => {
         if (!error) watch.id ??= `${stats.dev}:${stats.ino}`;
@@ -291,6 +297,7 @@ export class FolderWatcher {
       try {
         entries = await fs.promises.readdir(current, { withFileTypes: true });
       } catch {
+        complete = false;
         continue; // gone or unreadable meanwhile
       }
       for (const entry of entries) {
@@ -300,6 +307,10 @@ export class FolderWatcher {
         if (relative !== undefined && !this.rules.ignores(relative)) queue.push(child);
       }
     }
+    // A folder renamed away and back as it was walked keeps its name and id with folders below it
+    // unwatched: the next check of its parent walks it again rather than trusting it (settle).
+    const top = this.watchers.get(dir);
+    if (top !== undefined) top.partial = !complete;
   }
 
   /** One inotify watch on `dir`, or undefined if it could not be taken. */
@@ -447,7 +458,7 @@ export class FolderWatcher {
     const id = stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined;
     const watch = this.watchers.get(child);
     if (watch !== undefined) {
-      if (!moved && id !== undefined && watch.id === id) return; // the same folder
+      if (!moved && id !== undefined && watch.id === id && !watch.partial) return; // the same folder, watched whole
       this.unwatch(child); // gone, no folder now, another folder under its name, or moved
     }
     const relative = this.relative(child);
@@ -473,7 +484,7 @@ export class FolderWatcher {
 }
 
 function newWatch(tree: boolean): Watch {
-  return { tree, handle: undefined, id: undefined, resume: undefined };
+  return { tree, handle: undefined, id: undefined, resume: undefined, partial: false };
 }
 
 /** True when `file` is one of `dirs` or below one of them. */

@@ -13,7 +13,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebSocket } from 'ws';
-import type { Disposable } from '../events/events';
+import type { Disposable } from '../../shared/disposable';
 
 export type EndpointMode = 'echo' | 'broadcast' | 'script' | 'proxy';
 

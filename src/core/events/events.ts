@@ -4,6 +4,7 @@
  */
 
 import type { ConfigState } from '../config/state';
+import type { Disposable } from '../../shared/disposable';
 
 export type FrameKind = 'text' | 'binary';
 
@@ -29,9 +30,7 @@ export type ServerEvent =
 
 export type ServerEventListener = (event: ServerEvent) => void;
 
-export interface Disposable {
-  dispose(): void;
-}
+export type { Disposable } from '../../shared/disposable';
 
 export class ServerEvents {
   private listeners: ServerEventListener[] = [];

@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { newInspectorToken } from '../../src/core/inspector/server';
 import { startServer, type RunningServer } from '../../src/core/server';
 import { expandFeedMessage, type HostMessage } from '../../src/shared/protocol';
-import { launchChromium } from '../support/browser';
+import { launchChromium, tryWebSocket } from '../support/browser';
 import { REPO_ROOT, tempDir } from '../support/http';
 
 const DEMO = path.join(REPO_ROOT, 'media', 'demo');
@@ -39,22 +39,6 @@ feed.onmessage = (event) => {
 };
 `;
 const STAND_IN_STYLE = '#app { color: rgb(1, 2, 3); }\n';
-
-/** What a WebSocket to `url` from the current page comes to: 'open' or 'error'. */
-function tryWebSocket(page: Page, url: string): Promise<string> {
-  return page.evaluate(
-    (target) =>
-      new Promise<string>((resolve) => {
-        const ws = new WebSocket(target);
-        ws.onopen = () => {
-          ws.close();
-          resolve('open');
-        };
-        ws.onerror = () => resolve('error');
-      }),
-    url,
-  );
-}
 
 describe('the inspector in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { savedFileOf } from '../../src/cli/savedStore';
-import { launchChromium } from '../support/browser';
+import { launchChromium, tryWebSocket } from '../support/browser';
 import { startCli, testStateHome, type CliRun } from '../support/cli';
 import { tempDir } from '../support/http';
 import { pollUntil } from '../support/poll';
@@ -119,18 +119,7 @@ describe('a workspace page with a root-scoped service worker and the inspector i
     const feed = `${inspectorUrl.replace(/^http:/, 'ws:')}feed`;
     const onServerPort = `ws://127.0.0.1:${cli.port}/__echo-preview/inspector/${token}/feed`;
     for (const target of [feed, onServerPort]) {
-      const outcome = await hostile.evaluate(
-        (url) =>
-          new Promise<string>((resolve) => {
-            const ws = new WebSocket(url);
-            ws.onopen = () => {
-              ws.close();
-              resolve('open');
-            };
-            ws.onerror = () => resolve('error');
-          }),
-        target,
-      );
+      const outcome = await tryWebSocket(hostile, target);
       assert.equal(outcome, 'error', target);
     }
     // The inspector page itself has it open.

@@ -1,6 +1,6 @@
 /** Chromium for tests, launched by scripts/chromium.mjs (the one place that knows the flags). */
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT } from './http';
 
 /**
@@ -12,4 +12,20 @@ export const importEsm = new Function('specifier', 'return import(specifier)') a
 export async function launchChromium(): Promise<Browser> {
   const { launchChromium: launch } = await importEsm<{ launchChromium(): Promise<Browser> }>(path.join(REPO_ROOT, 'scripts', 'chromium.mjs'));
   return launch();
+}
+
+/** What a WebSocket to `url` from the current page of `page` comes to: 'open' or 'error'. */
+export function tryWebSocket(page: Page, url: string): Promise<string> {
+  return page.evaluate(
+    (target) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(target);
+        ws.onopen = () => {
+          ws.close();
+          resolve('open');
+        };
+        ws.onerror = () => resolve('error');
+      }),
+    url,
+  );
 }

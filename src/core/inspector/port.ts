@@ -15,7 +15,7 @@ import type { Guard } from '../guard';
 import type { InspectorServer } from './server';
 import { decodePathSegments } from '../http/resolve';
 import { sendError } from '../http/respond';
-import { refuseUpgrade, type Refusal } from '../ws/accept';
+import { originRefusal, refuseUpgrade, type Refusal } from '../ws/accept';
 
 const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the folder is on the other one.';
 
@@ -94,10 +94,7 @@ export class InspectorPort {
     if (inspector === undefined || pathname === undefined || !inspector.isFeed(pathname)) {
       return refuseUpgrade(req, socket, head, { status: 404, reason: NOT_HERE, what: 'path' }, refused);
     }
-    const admit = (): Refusal | undefined => {
-      const verdict = this.guard.checkOwnOrigin(req.headers.origin, this.port);
-      return verdict.ok ? undefined : { status: verdict.status, reason: verdict.reason, what: 'origin' };
-    };
+    const admit = (): Refusal | undefined => originRefusal(this.guard.checkOwnOrigin(req.headers.origin, this.port));
     inspector.handleUpgrade(req, socket, head, { admit, refused });
   }
 

@@ -20,6 +20,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from 'ws';
+import type { Verdict } from '../guard';
 import { refusalBody, refusalHeaders, refuseRaw } from '../http/respond';
 
 /** Told of an error of `ws` (ws is already closing it); a throw here is swallowed. */
@@ -34,7 +35,12 @@ export interface Refusal {
   readonly reason: string;
   readonly headers?: OutgoingHttpHeaders;
   /** What the `refused` event names; undefined when it is reported already (an endpoint's 5xx is an error event). */
-  readonly what: 'handshake' | 'origin' | 'path' | undefined;
+  readonly what: 'handshake' | 'host' | 'origin' | 'path' | undefined;
+}
+
+/** A guard's Origin verdict as a handshake's refusal: undefined when it admits. */
+export function originRefusal(verdict: Verdict): Refusal | undefined {
+  return verdict.ok ? undefined : { status: verdict.status, reason: verdict.reason, what: 'origin' };
 }
 
 /** What a path asks of a well-formed handshake: undefined admits it. */

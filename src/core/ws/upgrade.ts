@@ -10,13 +10,13 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished, type Duplex } from 'node:stream';
 import type { ServerEvents } from '../events/events';
-import type { Guard, Verdict } from '../guard';
+import type { Guard } from '../guard';
 import { lastResponseOn } from '../http/pipeline';
 import { refuseRaw } from '../http/respond';
 import { authorityOf, parseTarget, remoteOf } from '../http/target';
 import type { InspectorPort } from '../inspector/port';
 import { RELOAD_CHANNEL_PATH, originIsHost, type ReloadChannel } from '../reload/channel';
-import { guardUpgradeSocket, refuseUpgrade, type Refusal } from './accept';
+import { guardUpgradeSocket, originRefusal, refuseUpgrade, type Refusal } from './accept';
 import type { EndpointHub } from './hub';
 
 export interface UpgradeRoutes {
@@ -42,7 +42,7 @@ export function upgradeRouter(routes: UpgradeRoutes): (req: IncomingMessage, soc
     const target = parseTarget(req.url ?? '');
     const hostVerdict = guard.checkHost(authorityOf(req, target), req.rawHeaders);
     if (!hostVerdict.ok) {
-      if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
+      refused({ status: hostVerdict.status, reason: hostVerdict.reason, what: 'host' });
       return refuseRaw(socket, hostVerdict.status, hostVerdict.reason);
     }
     // The client may offer several protocols (RFC 9110 7.8); we choose websocket, the one ws reads.
@@ -66,10 +66,6 @@ export function upgradeRouter(routes: UpgradeRoutes): (req: IncomingMessage, soc
     hub.handleUpgrade(endpointPath, req, socket, head, { admit: () => originRefusal(guard.checkOrigin(req.headers.origin)), refused });
   };
   return route;
-}
-
-function originRefusal(verdict: Verdict): Refusal | undefined {
-  return verdict.ok ? undefined : { status: verdict.status, reason: verdict.reason, what: 'origin' };
 }
 
 /**

@@ -226,11 +226,7 @@ export class Capture {
   closeClient(clientId: number, code: number, reason: string): void {
     const entry = this.clients.get(clientId);
     if (!entry || entry.dto.state === 'closed') return;
-    Object.assign(entry.dto, { state: 'closed', closedAt: captureNow(), closeCode: code, closeReason: reason });
-    entry.version = ++this.clock;
-    this.closedOrder.push(clientId);
-    this.forgetClosed();
-    this.changed();
+    this.markClosed(entry, { closedAt: captureNow(), closeCode: code, closeReason: reason });
   }
 
   /**
@@ -239,14 +235,18 @@ export class Capture {
    */
   refuseClient(info: ClientInfo, status: number, reason: string): number {
     const id = this.openClient(info);
-    const entry = this.clients.get(id);
-    if (entry === undefined) return id;
-    Object.assign(entry.dto, { state: 'closed', closedAt: entry.dto.connectedAt, refused: status, closeReason: reason });
+    const entry = this.clients.get(id) as ClientEntry; // just made
+    this.markClosed(entry, { closedAt: entry.dto.connectedAt, refused: status, closeReason: reason });
+    return id;
+  }
+
+  /** The one way a client becomes closed: its fields, a new version, and its place among the closed (bounded). */
+  private markClosed(entry: ClientEntry, fields: Partial<ClientDTO>): void {
+    Object.assign(entry.dto, { state: 'closed', ...fields });
     entry.version = ++this.clock;
-    this.closedOrder.push(id);
+    this.closedOrder.push(entry.dto.id);
     this.forgetClosed();
     this.changed();
-    return id;
   }
 
   // ---- The inspector side --------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { STRICT_CSP, escapeHtml, page } from './html';
 export const NOSNIFF = 'nosniff';
 
 /** `404 Not Found`: a status with its reason phrase. */
-export function statusLine(status: number): string {
+function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Error'}`;
 }
 

@@ -26,7 +26,7 @@ export function memoryStore(): SavedMessageStore {
 }
 
 /** The list's size where it is kept (its JSON in UTF-8), or why it is too large to keep. */
-export function savedListProblem(messages: readonly SavedMessage[]): string | undefined {
+function savedListProblem(messages: readonly SavedMessage[]): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(messages));
   if (bytes <= MAX_SAVED_LIST_BYTES) return undefined;
   return `the saved messages take ${bytes} bytes, over the limit of ${MAX_SAVED_LIST_BYTES} bytes (${MAX_SAVED_LIST_BYTES / (1024 * 1024)} MiB): delete some first`;

@@ -2,7 +2,7 @@
 import { WebSocket } from 'ws';
 
 /** How long a peer gets to answer a closing handshake we start before it is cut off. */
-export const CLOSE_GRACE_MS = 1000;
+const CLOSE_GRACE_MS = 1000;
 
 /** How one watched peer is pinged and dropped. */
 export interface WatchOptions {
@@ -43,11 +43,6 @@ export class Liveness {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly intervalMs: number) {}
-
-  /** Peers watched now. */
-  get size(): number {
-    return this.peers.size;
-  }
 
   /** Watches `ws` until it closes. */
   watch(ws: WebSocket, options: WatchOptions = {}): Watched {

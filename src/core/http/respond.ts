@@ -14,6 +14,9 @@ import { STRICT_CSP, escapeHtml, page } from './html';
  */
 export const NOSNIFF = 'nosniff';
 
+/** The methods the server answers (`Allow` on OPTIONS and on every 405). */
+export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
+
 /** `404 Not Found`: a status with its reason phrase. */
 function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Error'}`;

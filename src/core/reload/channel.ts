@@ -10,10 +10,11 @@ import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
+import { RESERVED_PREFIX } from '../reserved';
 import { WsAcceptor, type Door } from '../ws/accept';
 import { closeAllForShutdown, Liveness } from '../ws/liveness';
 
-export const RELOAD_CHANNEL_PATH = '/__echo-preview/reload';
+export const RELOAD_CHANNEL_PATH = `${RESERVED_PREFIX}reload`;
 
 /** The largest message the channel takes (its client sends none): beyond it, close 1009. */
 export const RELOAD_MAX_PAYLOAD = 1024;

@@ -4,10 +4,11 @@
  * ETag suffix that keeps an injected page's validators apart from the file's own.
  */
 import { createHash } from 'node:crypto';
+import { RESERVED_PREFIX } from '../reserved';
 import { reloadClient } from './client';
 import { planInsertion } from './html/insert';
 
-export const RELOAD_SCRIPT_PATH = '/__echo-preview/reload.js';
+export const RELOAD_SCRIPT_PATH = `${RESERVED_PREFIX}reload.js`;
 
 /** The client, as served: the function's own source, called. */
 export const RELOAD_SCRIPT = `(${reloadClient.toString()})();\n`;

@@ -1,8 +1,6 @@
 /** The checks after the guard: only GET and HEAD are served (OPTIONS says so), and only on a path. */
 import type { Check } from '../pipeline';
-import { NOSNIFF, sendError } from '../respond';
-
-const ALLOW = 'GET, HEAD, OPTIONS';
+import { ALLOWED_METHODS as ALLOW, NOSNIFF, sendError } from '../respond';
 
 /** OPTIONS answers with `Allow`; any method but GET and HEAD is 405. */
 export const allowedMethods: Check = ({ req, res }) => {

@@ -7,8 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ServerEvents } from '../events/events';
-import { bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './respond';
-import { parseTarget, remoteOf, type RequestTarget } from './target';
+import { ALLOWED_METHODS, bodyLengthOf, refuseMalformed, refuseRaw, sendError } from './respond';
+import { authorityOf, parseTarget, remoteOf, type RequestTarget } from './target';
 
 /** One request on its way through the steps. */
 export interface Exchange {
@@ -57,7 +57,7 @@ export function pipeline(checks: readonly Check[], routes: readonly Route[], eve
     const started = events.active ? performance.now() : 0;
     if (events.active) res.once('finish', () => emitRequest(events, req, res, started));
     const target = parseTarget(req.url ?? '');
-    const exchange: Routed = { req, res, target: target as RequestTarget, authority: target?.authority ?? req.headers.host ?? '' };
+    const exchange: Routed = { req, res, target: target as RequestTarget, authority: authorityOf(req, target) ?? '' };
     run(exchange).catch((error: unknown) => failed(events, req, res, error));
   };
 }
@@ -87,7 +87,7 @@ function emitRequest(events: ServerEvents, req: IncomingMessage, res: ServerResp
  */
 export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
   socket.on('error', () => socket.destroy());
-  refuseRaw(socket, 405, 'Method CONNECT is not allowed here.', { Allow: 'GET, HEAD, OPTIONS' });
+  refuseRaw(socket, 405, 'Method CONNECT is not allowed here.', { Allow: ALLOWED_METHODS });
 }
 
 /** Malformed HTTP (Node's parser refused it): 400 (431 for headers too large) when we still can. */

@@ -3,11 +3,11 @@ import type { ServerEvents } from '../../events/events';
 import type { Guard } from '../../guard';
 import type { Check } from '../pipeline';
 import { sendError } from '../respond';
-import { remoteOf } from '../target';
+import { authorityOf, remoteOf } from '../target';
 
 export function guardRequest(guard: Guard, events: ServerEvents): Check {
   return ({ req, res, target }) => {
-    const hostVerdict = guard.checkHost(target?.authority ?? req.headers.host, req.rawHeaders);
+    const hostVerdict = guard.checkHost(authorityOf(req, target), req.rawHeaders);
     if (!hostVerdict.ok) {
       if (events.active) events.emit({ type: 'refused', what: 'host', detail: hostVerdict.reason, remote: remoteOf(req) });
       sendError(res, hostVerdict.status, hostVerdict.reason);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CONFIG_FILE_NAME } from '../core/config/state';
 import { parseAuthority, type RefusalAdvice } from '../core/guard';
 import { newInspectorToken } from '../core/inspector/server';
-import { globToRegExp } from '../core/reload/watcher';
+import { globToRegExp } from '../core/reload/ignore';
 import { didYouMean } from '../shared/didYouMean';
 
 export const USAGE = `Usage: echo-preview [folder] [options]

@@ -11,7 +11,7 @@ import { isLoopbackHost, type GuardOptions, type RefusalAdvice } from './guard';
 import type { ContentOverlay } from './http/static';
 import { inspectorPortProblem } from './inspector/port';
 import { isInspectorToken, type InspectorOptions } from './inspector/server';
-import { IgnoreRules } from './reload/watcher';
+import { IgnoreRules } from './reload/ignore';
 import { wsPathError, wsPathProblem } from './ws/paths';
 import { DEFAULTS } from './defaults';
 
@@ -127,8 +127,7 @@ export interface ResolvedOptions {
   readonly proxyBeyondLoopback: boolean;
   /** Live reload is on. */
   readonly liveReload: boolean;
-  /** The live reload ignore globs, and the same as rules (checked even with live reload off). */
-  readonly reloadIgnore: readonly string[];
+  /** The live reload ignore globs (and dotfiles) as rules, checked even with live reload off. */
   readonly ignoreRules: IgnoreRules;
   readonly overlay: ContentOverlay | undefined;
 }
@@ -171,7 +170,6 @@ export async function resolveOptions(options: ServerOptions): Promise<ResolvedOp
     configFile: options.configFile,
     proxyBeyondLoopback: options.proxyBeyondLoopback ?? true,
     liveReload: options.liveReload !== false,
-    reloadIgnore,
     ignoreRules: newIgnoreRules(reloadIgnore, dotfiles),
     overlay: options.overlay,
   };

@@ -140,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   guard.onGrantsChanged = () => reload?.parentsChanged(); // the editor's panels: the only parents pages talk to
   server.on('upgrade', upgradeRouter({ guard, events, hub: endpointHub, reload, inspectorPort, serve: onRequest }));
   // After the upgrade listener: a page reconnecting during the folder's first walk is answered.
-  const watched = await watchFolder({ root, ignore: o.reloadIgnore, dotfiles: o.dotfiles, cache, reload, events, config: config.source });
+  const watched = await watchFolder({ root, rules: o.ignoreRules, cache, reload, events, config: config.source });
   guard.setPort(boundPort);
   const shownHost = displayHost(host);
   const wsOrigin = `ws://${shownHost}:${boundPort}`;

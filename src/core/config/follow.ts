@@ -19,7 +19,7 @@ export function followConfig(problem: ConfigProblem, env: CheckEnvironment): Fol
   const source = new ConfigSource(problem.file, [], env, new ServerEvents(), () => undefined);
   source.seed(problem);
   const watcher = new FolderWatcher(
-    { root: path.dirname(problem.file), ignore: [], dotfiles: false, tree: false, files: [problem.file] },
+    { root: path.dirname(problem.file), tree: false, files: [problem.file] },
     { file: () => source.fileChanged() },
   );
   source.fileChanged(); // an edit between the failed start and the watch

@@ -6,6 +6,7 @@
 import type { ServerEvents } from '../events/events';
 import type { FileCache } from '../http/fileCache';
 import type { ReloadChannel } from './channel';
+import type { IgnoreRules } from './ignore';
 import { FolderWatcher } from './watcher';
 
 /** How long a start waits for the watcher's first walk (0.5 s for 5,000 folders on a busy machine). */
@@ -20,8 +21,8 @@ export interface LiveReloadState {
 export interface FolderWatchOptions {
   /** The served folder after realpath. */
   root: string;
-  ignore: readonly string[];
-  dotfiles: boolean;
+  /** What live reload and the cache's trust ignore (the server's rules, made once at its start). */
+  rules: IgnoreRules;
   cache: FileCache;
   /** Live reload's channel; undefined when it is off: then no tree is watched, only the config file. */
   reload: ReloadChannel | undefined;
@@ -40,7 +41,7 @@ export async function watchFolder(options: FolderWatchOptions): Promise<{ watche
   const { cache, reload, events, config } = options;
   const state = reload && { watching: false, problem: undefined as string | undefined };
   const watcher = new FolderWatcher(
-    { root: options.root, ignore: options.ignore, dotfiles: options.dotfiles, tree: reload !== undefined, files: [config.file] },
+    { root: options.root, rules: options.rules, tree: reload !== undefined, files: [config.file] },
     {
       changed: (paths) => cache.invalidate(paths),
       settled: (paths) => {

@@ -21,15 +21,16 @@ import * as path from 'node:path';
 import { Debouncer } from './debounce';
 import { IgnoreRules } from './ignore';
 
-export { globToRegExp, IgnoreRules } from './ignore';
 
 export interface WatchOptions {
   /** The served folder after realpath. */
   root: string;
-  /** Globs of paths relative to the root (`dist/**`, `*.log`) whose changes are ignored. */
-  ignore: readonly string[];
-  /** Dotfiles are served (`--dotfiles`): then they are watched too (never .git). */
-  dotfiles: boolean;
+  /** Globs of paths relative to the root (`dist/**`, `*.log`) whose changes are ignored. Default none. */
+  ignore?: readonly string[];
+  /** Dotfiles are served (`--dotfiles`): then they are watched too (never .git). Default off. */
+  dotfiles?: boolean;
+  /** `ignore` and `dotfiles` as rules already made (the server's, checked at its start): used as they are. */
+  rules?: IgnoreRules;
   /** A batch is reported once this long passes without a change. Default 100 ms. */
   quietMs?: number;
   /** …or at the latest this long after its first change. Default 1500 ms. */
@@ -138,7 +139,7 @@ export class FolderWatcher {
     private readonly options: WatchOptions,
     private readonly listener: WatchListener,
   ) {
-    this.rules = new IgnoreRules(options.ignore, options.dotfiles);
+    this.rules = options.rules ?? new IgnoreRules(options.ignore ?? [], options.dotfiles ?? false);
     this.rootPrefix = options.root.endsWith(path.sep) ? options.root : options.root + path.sep;
     this.tree = options.tree ?? true;
     this.files = new Set(options.files?.map((file) => path.resolve(file)));

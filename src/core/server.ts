@@ -91,7 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Made once the port is ours (below); the config is read first, so a broken one fails the start.
   // eslint-disable-next-line prefer-const -- assigned below, once the port is ours; read by closures made before
   let hub: EndpointHub | undefined;
-  const config = await loadConfig(o, o.wsPath, events, withheld, (endpoints) => hub?.apply(endpoints));
+  const config = await loadConfig(o, events, withheld, (endpoints) => hub?.apply(endpoints));
 
   const server = createServer({ requireHostHeader: false });
   // The inspector's own port hands its connections to this server (inspector/port.ts).

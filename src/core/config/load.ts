@@ -8,12 +8,11 @@ import { ConfigSource } from './source';
 import { CONFIG_FILE_NAME, formatProblem } from './state';
 
 /**
- * The config file, read before the port is taken: its endpoints, or the echo at `wsPath` when
+ * The config file, read before the port is taken: its endpoints, or the echo at `options.wsPath` when
  * there is none; a broken one is a StartError. Its real path goes into `withheld` (never served).
  */
 export async function loadConfig(
   options: ResolvedOptions,
-  wsPath: string,
   events: ServerEvents,
   withheld: Set<string>,
   apply: (endpoints: readonly EndpointSpec[]) => void,
@@ -25,7 +24,7 @@ export async function loadConfig(
     if (real !== undefined) withheld.add(real);
   };
   await withhold();
-  const defaults: EndpointSpec[] = [{ path: wsPath, config: { mode: 'echo' } }];
+  const defaults: EndpointSpec[] = [{ path: options.wsPath, config: { mode: 'echo' } }];
   const source = new ConfigSource(file, defaults, { proxyBeyondLoopback: options.proxyBeyondLoopback }, events, (endpoints) => {
     void withhold(); // a file saved by rename may be a new symlink
     apply(endpoints);

@@ -6,4 +6,5 @@ export const DEFAULTS = {
   wsPath: '/websocket',
   maxMessageSize: 16 * 1024 * 1024,
   heartbeatMs: 30_000,
+  upstreamTimeoutMs: 10_000,
 } as const;

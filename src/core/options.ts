@@ -117,7 +117,7 @@ export interface ResolvedOptions {
   readonly maxMessageSize: number;
   readonly compression: boolean;
   readonly heartbeatMs: number;
-  readonly upstreamTimeoutMs: number | undefined;
+  readonly upstreamTimeoutMs: number;
   readonly dotfiles: boolean;
   readonly guard: GuardOptions;
   readonly capture: Capture;
@@ -156,7 +156,7 @@ export async function resolveOptions(options: ServerOptions): Promise<ResolvedOp
     maxMessageSize,
     compression: options.compression ?? false,
     heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
-    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     dotfiles,
     guard: {
       host,

@@ -27,12 +27,9 @@ export interface HubOptions {
   compression: boolean;
   /** How often idle clients are pinged; a client that has not answered by the next round is dropped. */
   heartbeatMs: number;
-  /** How long a proxy's upstream gets to answer its handshake (then 504). Default 10 s. */
-  upstreamTimeoutMs?: number;
+  /** How long a proxy's upstream gets to answer its handshake (then 504). */
+  upstreamTimeoutMs: number;
 }
-
-/** How long a proxy's upstream gets to answer its handshake by default. */
-export const UPSTREAM_TIMEOUT_MS = 10_000;
 
 /** Stop reading from a sender while this much of what it caused is still waiting to be written. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -82,7 +79,7 @@ export class EndpointHub implements ClientControl {
     this.liveness = new Liveness(options.heartbeatMs);
     this.maxMessageSize = options.maxMessageSize;
     this.heartbeatMs = options.heartbeatMs;
-    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs;
     this.acceptor = new WsAcceptor({
       maxPayload: options.maxMessageSize,
       // Any number of fragments, as long as the message stays within maxPayload; fragments.ts

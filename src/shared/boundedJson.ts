@@ -54,7 +54,7 @@ export function nestsDeeperThan(text: string, limit: number = MAX_JSON_DEPTH): b
 }
 
 /** The index of the quote that ends a string whose text starts at `from` (one not escaped by an odd run of backslashes), or -1. */
-function closingQuote(text: string, from: number): number {
+export function closingQuote(text: string, from: number): number {
   for (let at = text.indexOf('"', from); at !== -1; at = text.indexOf('"', at + 1)) {
     let backslashes = 0;
     while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;

@@ -56,7 +56,7 @@ export class ConfigSource {
    * `required`, no file) comes back as a problem and nothing is applied.
    */
   async initial(required: boolean): Promise<{ ok: true; endpoints: readonly EndpointSpec[] } | { ok: false; problem: ConfigProblem; missing?: true }> {
-    const read = await this.read();
+    const read = this.check(await readConfigText(this.file));
     if (read.kind === 'missing') {
       if (required) return { ok: false, problem: { file: this.file, message: 'the config file does not exist' }, missing: true };
       return { ok: true, endpoints: this.defaults };
@@ -115,9 +115,9 @@ export class ConfigSource {
   }
 
   private async readAndApply(): Promise<void> {
-    const read = await this.read();
+    const raw = await readConfigText(this.file);
     if (this.disposed) return;
-    if (read.kind === 'problem' && read.text === '') {
+    if (raw.kind === 'text' && raw.text === '') {
       // Written in place, a file is empty between its truncation and the write, for longer than
       // the debounce on a busy machine: it counts as empty once it has stayed so for a while.
       this.emptySince ??= performance.now();
@@ -130,10 +130,11 @@ export class ConfigSource {
     } else {
       this.emptySince = undefined;
     }
-    const text = read.kind === 'missing' ? undefined : read.text;
-    if (text === this.lastText && read.kind !== 'missing') return; // touched, not changed
-    if (read.kind === 'missing' && this.current.file === undefined && this.current.problem === undefined) return;
+    const text = raw.kind === 'missing' ? undefined : raw.text;
+    if (text === this.lastText && raw.kind !== 'missing') return; // touched, not changed: not checked again
+    if (raw.kind === 'missing' && this.current.file === undefined && this.current.problem === undefined) return;
     this.lastText = text;
+    const read = this.check(raw);
     if (read.kind === 'problem') {
       this.update({ ...this.current, problem: read.problem });
       return;
@@ -155,27 +156,31 @@ export class ConfigSource {
     }
   }
 
-  private read(): Promise<ConfigRead> {
-    return readConfigFile(this.file, this.env);
+  /** A read's verdict: the text checked (against the schema, with this source's environment). */
+  private check(raw: ConfigText): ConfigRead {
+    if (raw.kind !== 'text') return raw;
+    const checked = checkConfigText(this.file, raw.text, this.env);
+    return checked.ok ? { kind: 'ok', text: raw.text, endpoints: checked.endpoints } : { kind: 'problem', text: raw.text, problem: checked.problem };
   }
 }
 
 /** One read of a config file: there is none, it is refused (unreadable or wrong), or its endpoints. */
-export type ConfigRead = { kind: 'missing' } | { kind: 'problem'; text: string; problem: ConfigProblem } | { kind: 'ok'; text: string; endpoints: EndpointSpec[] };
+type ConfigRead = { kind: 'missing' } | { kind: 'problem'; text: string; problem: ConfigProblem } | { kind: 'ok'; text: string; endpoints: EndpointSpec[] };
+/** The file's text before it is checked, or why there is none. */
+type ConfigText = { kind: 'missing' } | { kind: 'problem'; text: string; problem: ConfigProblem } | { kind: 'text'; text: string };
 
 /**
- * Reads and checks the config file at `file` (readUserFile: never blocks on a FIFO or a device,
- * reads at most MAX_CONFIG_BYTES). `text` tells one read from the next (an unreadable file's is
- * its reason, so a new reason is a change).
+ * Reads the config file at `file` (readUserFile: never blocks on a FIFO or a device, reads at most
+ * MAX_CONFIG_BYTES). `text` tells one read from the next (an unreadable file's is its reason, so
+ * a new reason is a change).
  */
-export async function readConfigFile(file: string, env: CheckEnvironment): Promise<ConfigRead> {
+async function readConfigText(file: string): Promise<ConfigText> {
   const read = await readUserFile(file, MAX_CONFIG_BYTES);
   if (!read.ok) {
     if (read.missing) return { kind: 'missing' };
     return { kind: 'problem', text: `\0unreadable: ${read.reason}`, problem: { file, message: `cannot read the config file: ${read.reason}` } };
   }
-  const checked = checkConfigText(file, read.text, env);
-  return checked.ok ? { kind: 'ok', text: read.text, endpoints: checked.endpoints } : { kind: 'problem', text: read.text, problem: checked.problem };
+  return { kind: 'text', text: read.text };
 }
 
 function summarize(endpoints: readonly EndpointSpec[]): ConfigState['endpoints'] {

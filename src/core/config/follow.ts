@@ -22,7 +22,6 @@ export function followConfig(problem: ConfigProblem, env: CheckEnvironment): Fol
     { root: path.dirname(problem.file), tree: false, files: [problem.file] },
     { file: () => source.fileChanged() },
   );
-  source.fileChanged(); // an edit between the failed start and the watch
   return {
     onConfig: (listener) => source.onConfig(listener),
     dispose: () => {

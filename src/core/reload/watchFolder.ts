@@ -58,7 +58,6 @@ export async function watchFolder(options: FolderWatchOptions): Promise<{ watche
       fileUnwatched: (message) => config.unwatched(message),
     },
   );
-  config.fileChanged(); // an edit between the config's first read and the watch (the same text changes nothing)
   if (state === undefined) return { watcher, state };
   // What the watcher does not see (node_modules, ignored globs, a folder it could not watch) is
   // served too, but checked on every request.

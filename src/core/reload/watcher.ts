@@ -45,6 +45,7 @@ export interface WatchOptions {
   /**
    * Files (absolute) whose changes go to WatchListener.file, ignored or not, inside the root or
    * not. Their folder is watched by the tree's watch when it has one, else by a watch of its own.
+   * Each is told once as the watcher starts: what changed before its watch was taken is read then.
    */
   files?: readonly string[];
 }
@@ -156,6 +157,8 @@ export class FolderWatcher {
     if (!this.tree) this.ready = Promise.resolve(this.watchFileFolders(false));
     else if (this.linux) this.ready = (this.watchFileFolders(false), this.walk(options.root));
     else this.ready = Promise.resolve((this.watchRoot(), this.watchFileFolders(false)));
+    // The files' watches are in place now: a change since the caller last read one went unseen.
+    for (const file of this.files) listener.file?.(file);
   }
 
   /** True while every folder that is not ignored is watched. */

@@ -22,9 +22,6 @@ export const ENDPOINTS_PATH = `${RESERVED_PREFIX}endpoints.json`;
 
 const ENDPOINTS_SEGMENTS = ENDPOINTS_PATH.split('/').filter((s) => s !== '');
 
-/** Answers one request at a reserved path; `authority` is its host as the Host guard accepted it. */
-export type BuiltinAnswer = (res: ServerResponse, authority: string) => Promise<void>;
-
 /** What the reserved paths answer with, for one running server. */
 export interface BuiltinContext {
   readonly files: StaticOptions;
@@ -36,10 +33,9 @@ export interface BuiltinContext {
 
 /**
  * Answers a GET or HEAD of a reserved path (however it is percent-encoded) unless the served
- * folder has a file there. False when the request is not the server's to answer. `authority`
- * is the request's host as the Host guard accepted it.
+ * folder has a file there. False when the request is not the server's to answer.
  */
-export async function serveBuiltin(res: ServerResponse, pathname: string, authority: string, context: BuiltinContext): Promise<boolean> {
+export async function serveBuiltin(res: ServerResponse, pathname: string, context: BuiltinContext): Promise<boolean> {
   if (!pathname.includes('__echo-preview') && !pathname.includes('%')) return false; // the usual case, at no cost
   const decoded = decodePathSegments(pathname);
   if (!decoded.ok) return false;
@@ -47,11 +43,11 @@ export async function serveBuiltin(res: ServerResponse, pathname: string, author
   if (answer === undefined) return false;
   const usersFile = await resolveInsideRoot(context.files.realRoot, decoded.segments, context.files, decoded.directoryForm);
   if (usersFile.ok) return false;
-  await answer(res, authority);
+  await answer(res);
   return true;
 }
 
-function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinContext): BuiltinAnswer | undefined {
+function answerFor({ segments, directoryForm }: DecodedPath, context: BuiltinContext): ((res: ServerResponse) => Promise<void>) | undefined {
   if (!directoryForm && segments.length === ENDPOINTS_SEGMENTS.length && segments.every((s, i) => s === ENDPOINTS_SEGMENTS[i])) {
     const body = JSON.stringify({ endpoints: context.endpoints().map(({ path, mode }) => ({ path, mode })) }) + '\n';
     return async (res) => sendGenerated(res, 'application/json; charset=utf-8', body);

@@ -15,7 +15,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import { CONFIG_ELEMENT_ID, MAX_SAVED_LIST_BYTES, type HostMessage, type InspectorConfig } from '../../shared/protocol';
 import { RESERVED_PREFIX } from '../reserved';
-import type { BuiltinAnswer } from '../http/builtin';
 import type { Capture, CaptureBatch, ClientControl } from '../capture/capture';
 import type { Disposable } from '../events/events';
 import { readFeedRequest, UNKNOWN_REQUEST_ID } from './request';
@@ -27,6 +26,9 @@ import { decodePathSegments } from '../http/resolve';
 import { NOSNIFF, sendError, sendGenerated } from '../http/respond';
 import { WsAcceptor, type Door } from '../ws/accept';
 import { closeAllForShutdown, Liveness, type Watched } from '../ws/liveness';
+
+/** Answers one request for the inspector's page or files; `authority` is its host as the Host guard accepted it. */
+export type InspectorAnswer = (res: ServerResponse, authority: string) => Promise<void>;
 
 /** Where the inspector lives: `/__echo-preview/inspector/<token>/`. */
 export const INSPECTOR_PREFIX = `${RESERVED_PREFIX}inspector/`;
@@ -125,7 +127,7 @@ export class InspectorServer {
    * redirect there from `<token>`), and `<token>/inspector.js`, `<token>/inspector.css`.
    * Undefined for every other path, a wrong token included: the folder's files answer those.
    */
-  route(segments: readonly string[], directoryForm: boolean): BuiltinAnswer | undefined {
+  route(segments: readonly string[], directoryForm: boolean): InspectorAnswer | undefined {
     const rest = this.afterToken(segments);
     if (rest === undefined) return undefined;
     if (rest.length === 0) return directoryForm ? (res, authority) => this.servePage(res, authority) : (res) => this.redirectToPage(res);

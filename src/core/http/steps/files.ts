@@ -5,7 +5,7 @@ import { serveStatic, type StaticOptions } from '../static';
 
 /** A reserved path, unless the folder has a file there. */
 export function builtinRoutes(context: BuiltinContext): Route {
-  return ({ res, target, authority }) => serveBuiltin(res, target.pathname, authority, context);
+  return ({ res, target }) => serveBuiltin(res, target.pathname, context);
 }
 
 /** The folder: every request that reaches this step is answered here. */

@@ -9,7 +9,6 @@ import { Capture, type CaptureOptions } from './capture/capture';
 import type { ConfigProblem } from './config/state';
 import { isLoopbackHost, type GuardOptions, type RefusalAdvice } from './guard';
 import type { ContentOverlay } from './http/static';
-import { inspectorPortProblem } from './inspector/port';
 import { isInspectorToken, type InspectorOptions } from './inspector/server';
 import { IgnoreRules } from './reload/ignore';
 import { wsPathError, wsPathProblem } from './ws/paths';
@@ -193,8 +192,22 @@ function newCapture(options: CaptureOptions | undefined): Capture {
   }
 }
 
+function isPortNumber(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
+/** Why an explicit inspector port cannot be used with the server's `port`, or undefined when it can. */
+function inspectorPortProblem(inspectorPort: number | undefined, port: number): string | undefined {
+  if (inspectorPort === undefined) return undefined;
+  if (!isPortNumber(inspectorPort)) return `The inspector's port must be a whole number from 0 to 65535, not ${String(inspectorPort)}.`;
+  if (inspectorPort !== 0 && inspectorPort === port) {
+    return `The inspector's port must differ from the server's port (${port}): the inspector needs an origin of its own, where no page of the folder is served.`;
+  }
+  return undefined;
+}
+
 function validateOptions(port: number, host: string, wsPath: string, maxMessageSize: number, allowLan: boolean): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!isPortNumber(port)) {
     throw new StartError('INVALID_OPTION', `Port must be a whole number from 0 to 65535, not ${String(port)}.`);
   }
   const wsPathIssue = wsPathProblem(wsPath);

@@ -22,18 +22,6 @@ const NOT_HERE = 'Only the Echo Preview inspector is served on this port; the fo
 /** Binds the listener to `port` on the server's host; rejects with the start's error (PORT_IN_USE, …) naming the inspector's port. */
 export type Listen = (port: number) => Promise<void>;
 
-/** Why an explicit inspector port cannot be used with the server's `port`, or undefined when it can. */
-export function inspectorPortProblem(inspectorPort: number | undefined, port: number): string | undefined {
-  if (inspectorPort === undefined) return undefined;
-  if (!Number.isInteger(inspectorPort) || inspectorPort < 0 || inspectorPort > 65535) {
-    return `The inspector's port must be a whole number from 0 to 65535, not ${String(inspectorPort)}.`;
-  }
-  if (inspectorPort !== 0 && inspectorPort === port) {
-    return `The inspector's port must differ from the server's port (${port}): the inspector needs an origin of its own, where no page of the folder is served.`;
-  }
-  return undefined;
-}
-
 /** How many times a port the system hands out is given back because it is the server's own. */
 const OWN_PORT_RETRIES = 5;
 

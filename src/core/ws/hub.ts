@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../../shared/protocol';
-import type { Capture, ClientControl } from '../capture/capture';
+import type { Capture, ClientControl, ClientInfo } from '../capture/capture';
 import { modeOf } from '../endpoints';
 import type { Admission, Endpoint, EndpointClient, EndpointConfig, EndpointContext, EndpointMode, EndpointSpec, Handshake, LegControl } from '../endpoints/types';
 import type { ServerEvents } from '../events/events';
@@ -184,11 +184,7 @@ export class EndpointHub implements ClientControl {
     if (endpoint.accept === undefined) return undefined;
     /** A refused handshake: in the capture (through the tap), and a `refused` event unless it is an error already reported (5xx). */
     const refused = (status: number, reason: string): Refusal => {
-      this.tap.refused(
-        { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol: undefined },
-        status,
-        reason,
-      );
+      this.tap.refused(pageInfo(path, req, handshake, undefined), status, reason);
       return { status, reason, what: status >= 500 ? undefined : 'path' };
     };
     const decide = (admission: Admission): Refusal | undefined => {
@@ -274,15 +270,7 @@ export class EndpointHub implements ClientControl {
       ws.terminate();
       return;
     }
-    const line = this.tap.page(ws, {
-      endpoint: slot.path,
-      target: handshake.target,
-      host: req.headers.host,
-      origin: handshake.origin,
-      remote: handshake.remote,
-      userAgent: req.headers['user-agent'],
-      protocol: ws.protocol === '' ? undefined : ws.protocol,
-    });
+    const line = this.tap.page(ws, pageInfo(slot.path, req, handshake, ws.protocol === '' ? undefined : ws.protocol));
     const { id } = line;
     this.ids.set(ws, id);
     const client = new Client(line, socket, handshake, this);
@@ -436,6 +424,11 @@ function checkClose(code: number, reason: string): void {
 }
 
 /** The subprotocols of a Sec-WebSocket-Protocol header, in order. */
+/** What the capture keeps of a page client's handshake at `path`. */
+function pageInfo(path: string, req: IncomingMessage, handshake: Handshake, protocol: string | undefined): ClientInfo {
+  return { endpoint: path, target: handshake.target, host: req.headers.host, origin: handshake.origin, remote: handshake.remote, userAgent: req.headers['user-agent'], protocol };
+}
+
 function offeredProtocols(header: string | undefined): string[] {
   if (header === undefined) return [];
   return header

@@ -24,6 +24,7 @@ import {
   type PanelRequest,
 } from '../../shared/protocol';
 import { connectSource, panelCsp } from './csp';
+import { OriginGrant } from './originGrant';
 import { webviewPage } from './webviewPage';
 
 export const PANEL_VIEW_TYPE = 'echoPreview.messagePanel';
@@ -47,7 +48,6 @@ export class InspectorPanel implements vscode.Disposable {
   private renderedSource: string | undefined | null = null;
   /** The page's origin, from its webviewOrigin message; undefined until the current HTML has loaded. */
   private webviewOrigin: string | undefined;
-  private originGrant: { folderKey: string; origin: string; registration: vscode.Disposable } | undefined;
   /** Bumped by every sync: an older one still waiting on the editor gives way. */
   private syncs = 0;
   /** The server instance the page was last told about (undefined: none running). */
@@ -57,6 +57,8 @@ export class InspectorPanel implements vscode.Disposable {
   /** The UI has said 'ready' since the HTML was last set: it takes batches. */
   private uiReady = false;
   private subscription: { entryId: number; capture: Disposable } | undefined;
+  /** Our page's origin is accepted by the followed folder's servers, and by no other folder's. */
+  private readonly originGrant: OriginGrant;
   private disposed = false;
 
   static get instance(): InspectorPanel | undefined {
@@ -90,6 +92,7 @@ export class InspectorPanel implements vscode.Disposable {
     folderUri: string | undefined,
   ) {
     this.folderUri = folderUri;
+    this.originGrant = new OriginGrant((folder, origin) => controller.allowWebviewOrigin(folder, origin));
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'inspector', 'icon.svg');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
@@ -151,7 +154,7 @@ export class InspectorPanel implements vscode.Disposable {
   private postTarget(entry: ServerEntry | undefined, address: ExternalAddress | undefined): void {
     if (!this.webviewOrigin) return; // not loaded yet: its webviewOrigin message brings us back here
     if (entry && address) {
-      this.grantOrigin(entry.folder, this.webviewOrigin);
+      this.originGrant.set(entry.folder, this.webviewOrigin);
       this.post({
         type: 'target',
         running: true,
@@ -181,14 +184,6 @@ export class InspectorPanel implements vscode.Disposable {
   private unsubscribe(): void {
     this.subscription?.capture.dispose();
     this.subscription = undefined;
-  }
-
-  /** Our page's origin is accepted by the followed folder's servers, and by no other folder's. */
-  private grantOrigin(folder: vscode.WorkspaceFolder, origin: string): void {
-    const folderKey = folder.uri.toString();
-    if (this.originGrant?.folderKey === folderKey && this.originGrant.origin === origin) return;
-    this.originGrant?.registration.dispose();
-    this.originGrant = { folderKey, origin, registration: this.controller.allowWebviewOrigin(folder, origin) };
   }
 
   private post(message: HostMessage | PanelHostMessage): void {
@@ -290,7 +285,7 @@ export class InspectorPanel implements vscode.Disposable {
     this.disposed = true;
     if (InspectorPanel.current === this) InspectorPanel.current = undefined;
     this.unsubscribe();
-    this.originGrant?.registration.dispose();
+    this.originGrant.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }

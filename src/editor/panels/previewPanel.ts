@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import type { Controller, ExternalAddress, ServerEntry } from '../controller';
 import { frameUrlOf } from '../../shared/previewAddress';
 import { parsePreviewRequest, type PreviewHostMessage, type PreviewRequest } from '../../shared/previewProtocol';
+import { OriginGrant } from './originGrant';
 import { frameSource, previewHtml } from './previewHtml';
 
 export const PREVIEW_VIEW_TYPE = 'echoPreview.preview';
@@ -75,7 +76,7 @@ export class PreviewPanel implements vscode.Disposable {
   /** The server instance last synced (null: none yet); client counts and busy states need no sync. */
   private syncedEntryId: number | undefined | null = null;
   /** The UI's origin as it reported it, registered with the followed folder's servers. */
-  private originGrant: { folderUri: string; origin: string; registration: vscode.Disposable } | undefined;
+  private readonly originGrant: OriginGrant;
   private disposed = false;
 
   static get instance(): PreviewPanel | undefined {
@@ -110,6 +111,7 @@ export class PreviewPanel implements vscode.Disposable {
     pagePath: string,
   ) {
     this.path = pagePath;
+    this.originGrant = new OriginGrant((folder, origin) => controller.allowWebviewOrigin(folder, origin));
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'preview', 'icon.svg');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
@@ -150,7 +152,7 @@ export class PreviewPanel implements vscode.Disposable {
   /** Renders again when the server instance or its address changed; otherwise nothing. */
   private async sync(): Promise<void> {
     const run = ++this.syncs;
-    if (this.originGrant) this.grantOrigin(this.originGrant.origin); // the followed folder may have changed
+    if (this.originGrant.origin !== undefined) this.grantOrigin(this.originGrant.origin); // the followed folder may have changed
     const entry = this.entry;
     this.syncedEntryId = entry?.id;
     let address: ExternalAddress | undefined;
@@ -198,10 +200,7 @@ export class PreviewPanel implements vscode.Disposable {
 
   /** The UI's origin is a parent the followed folder's servers talk to (and no other folder's). */
   private grantOrigin(origin: string): void {
-    if (this.originGrant?.folderUri === this.folderUri && this.originGrant.origin === origin) return;
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(this.folderUri));
-    this.originGrant?.registration.dispose();
-    this.originGrant = folder && { folderUri: this.folderUri, origin, registration: this.controller.allowWebviewOrigin(folder, origin) };
+    this.originGrant.set(vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(this.folderUri)), origin);
   }
 
   private html(base: string | undefined, folderUri: vscode.Uri): string {
@@ -223,8 +222,7 @@ export class PreviewPanel implements vscode.Disposable {
     this.disposed = true;
     if (PreviewPanel.current === this) PreviewPanel.current = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
-    this.originGrant?.registration.dispose();
-    this.originGrant = undefined;
+    this.originGrant.dispose();
     this.panel.dispose();
   }
 }
